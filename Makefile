@@ -1,0 +1,139 @@
+# Makefile: one non-recursive GNU make build for all of postlet.
+#
+#   make            build every program (static, musl) into build/bin/
+#   make check      build, then run every test through prove
+#   make install    install into $(DESTDIR)$(PREFIX) and friends
+#   make size       installed size of each program and the total
+#   make lint       mandoc -Tlint, banned functions, headers compile alone
+#   make clean      remove build/ (keeps downloaded sources in build/src/)
+#
+# Every knob lives in config.mk.  Nothing is written outside build/ except
+# by `make install` and by the dependency step, which as root may install
+# Debian packages (musl-tools, dpkg-dev, xz-utils; see mk/deps.sh).
+
+include config.mk
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/san
+CC        := $(SAN_CC)
+CFLAGS    := -std=c11 $(SAN_FLAGS) $(WARN)
+LDFLAGS   := $(SAN_FLAGS)
+DEP_CFLAGS := $(SAN_FLAGS)
+else
+BUILD     ?= build
+endif
+ifeq ($(WERROR),1)
+CFLAGS    += -Werror
+endif
+
+DEPS      = $(BUILD)/deps
+PATHS     = -DPOSTLET_VERSION='"$(VERSION)"' \
+            -DPOSTLET_SYSCONFDIR='"$(SYSCONFDIR)"' \
+            -DPOSTLET_SPOOLDIR='"$(SPOOLDIR)"' \
+            -DPOSTLET_SBINDIR='"$(SBINDIR)"' \
+            -DPOSTLET_LIBEXECDIR='"$(LIBEXECDIR)/postlet"'
+ALL_CPPFLAGS = $(CPPFLAGS) $(PATHS) -iquote lib -iquote t -I$(DEPS)/include
+
+LIB_SRC   = $(sort $(wildcard lib/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       = $(BUILD)/lib/libpostlet.a
+DEP_LIBS  = $(DEPS)/lib/libbearssl.a $(DEPS)/lib/libcdb.a
+DEPS_STAMP = $(DEPS)/.built
+
+PROGS     = $(notdir $(wildcard cmd/*))
+BINS      = $(PROGS:%=$(BUILD)/bin/%)
+# Installed in SBINDIR; everything else goes to LIBEXECDIR/postlet.
+SBIN_PROGS = postlet sendmail
+
+UNIT_SRC  = $(sort $(wildcard t/unit/*.c))
+UNIT_BINS = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%.t)
+TAP_OBJ   = $(BUILD)/t/tap.o
+MANS      = $(wildcard docs/*.[1-8])
+
+.PHONY: all check units install size lint clean distclean deps tools testtools
+.SUFFIXES:
+
+all: $(BINS)
+
+# The compiler itself: musl-gcc comes from musl-tools.
+tools:
+	@sh mk/tools.sh '$(CC)'
+
+$(DEPS_STAMP): mk/deps.sh config.mk | tools
+	@sh mk/deps.sh '$(CC)' '$(DEP_CFLAGS)' '$(DEPS)' build/src \
+	    '$(BEARSSL_SRC)' '$(TINYCDB_SRC)'
+	@touch $@
+deps: $(DEPS_STAMP)
+
+$(BUILD)/%.o: %.c config.mk $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+# cmd/NAME/*.c -> build/bin/NAME
+define prog_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $(DEP_LIBS) $$(LDFLAGS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+$(BUILD)/t/unit/%.t: $(BUILD)/t/unit/%.o $(TAP_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(TAP_OBJ) $(LIB) $(DEP_LIBS) $(LDFLAGS)
+
+units: $(UNIT_BINS)
+
+testtools:
+	@sh mk/testtools.sh
+
+# The test command: unit tests (C), then integration tests (sh), in TAP.
+check: all units testtools
+	POSTLET_BUILD=$(CURDIR)/$(BUILD) $(PROVE) --exec '' $(UNIT_BINS) \
+	    $(sort $(wildcard t/integ/*.t))
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/postlet \
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8
+	for p in $(PROGS); do \
+	    case " $(SBIN_PROGS) " in \
+	    *" $$p "*) install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(SBINDIR)/$$p;; \
+	    *) install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXECDIR)/postlet/$$p;; \
+	    esac; \
+	done
+	for m in $(MANS); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+	for f in conf/main.cf conf/master.cf; do \
+	    b=$${f##*/}; [ -e $(DESTDIR)$(SYSCONFDIR)/$$b ] || \
+	    install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/$$b; \
+	done
+
+size: all
+	@total=0; for b in $(BINS); do \
+	    n=$$(wc -c < $$b); total=$$((total + n)); \
+	    printf '%8d  %s\n' $$n $${b##*/}; \
+	done; printf '%8d  total\n' $$total; \
+	[ $$total -le 1048576 ] || { echo 'size: over the 1 MiB budget'; exit 1; }
+
+lint: $(BUILD)/lint.ok
+$(BUILD)/lint.ok: $(MANS) $(wildcard lib/*.h) $(LIB_SRC) $(wildcard cmd/*/*.c)
+	@sh mk/lint.sh '$(CC)' '$(ALL_CPPFLAGS) $(CFLAGS)' $(BUILD)
+	@touch $@
+
+# clean keeps build/src/ (the dependencies' sources, slow to fetch again).
+clean:
+	find build -mindepth 1 -maxdepth 1 ! -name src -exec rm -rf {} + \
+	    2>/dev/null || true
+
+distclean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(UNIT_BINS:.t=.d) $(TAP_OBJ:.o=.d)
+-include $(foreach p,$(PROGS),$(patsubst %.c,$(BUILD)/%.d,$(wildcard cmd/$(p)/*.c)))

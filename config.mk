@@ -1,0 +1,41 @@
+# config.mk: every build knob of postlet, and nothing else.
+# Override any of them on the command line: make CC=cc LDFLAGS= ...
+
+VERSION    = 0.1
+
+# Where things go (make install DESTDIR=... prefixes all of them).
+PREFIX     = /usr/local
+SBINDIR    = $(PREFIX)/sbin
+LIBEXECDIR = $(PREFIX)/libexec
+MANDIR     = $(PREFIX)/share/man
+SYSCONFDIR = /etc/postlet
+SPOOLDIR   = /var/spool/postlet
+
+# The compiler.  musl-gcc gives small static binaries; on Debian and Ubuntu
+# the build installs musl-tools when it is missing and we are root.
+CC         = musl-gcc
+WARN       = -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wcast-qual \
+             -Wwrite-strings -Wmissing-prototypes -Wstrict-prototypes
+OPT        = -Os
+CPPFLAGS   = -D_DEFAULT_SOURCE -D_GNU_SOURCE
+CFLAGS     = -std=c11 $(OPT) -ffunction-sections -fdata-sections $(WARN)
+LDFLAGS    = -static -Wl,--gc-sections -s
+DEP_CFLAGS = $(OPT) -ffunction-sections -fdata-sections
+# CI sets WERROR=1: warnings become errors.
+WERROR     =
+
+# Where BearSSL and tinycdb come from.  Empty: on Debian/Ubuntu, the
+# build runs `apt-get source bearssl tinycdb` into build/src/.  Elsewhere,
+# name an unpacked source tree (Alpine: `apk fetch`/aports; FreeBSD: the
+# distfiles of security/bearssl and databases/tinycdb, or see README).
+BEARSSL_SRC =
+TINYCDB_SRC =
+
+# SANITIZE=1: the system compiler with AddressSanitizer and UBSan, not
+# static, into build/san/ (dependencies are rebuilt the same way).
+SANITIZE   =
+SAN_CC     = gcc
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1
+
+# Test tools.
+PROVE      = prove

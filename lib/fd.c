@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: ISC */
+/* fd.c: descriptor I/O that survives EINTR and short writes (see fd.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fd.h"
+
+ssize_t
+fd_read(int fd, void *p, size_t n)
+{
+	ssize_t	r;
+
+	do {
+		r = read(fd, p, n);
+	} while (r == -1 && errno == EINTR);
+	return r;
+}
+
+ssize_t
+fd_write(int fd, const void *p, size_t n)
+{
+	ssize_t	r;
+
+	do {
+		r = write(fd, p, n);
+	} while (r == -1 && errno == EINTR);
+	return r;
+}
+
+int
+fd_write_all(int fd, const void *p, size_t n)
+{
+	const char	*s = p;
+	ssize_t		 r;
+
+	while (n > 0) {
+		if ((r = fd_write(fd, s, n)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (fd_wait(fd, POLLOUT, -1) == -1) {
+					return -1;
+				}
+				continue;
+			}
+			return -1;
+		}
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+fd_wait(int fd, short events, long long deadline)
+{
+	struct pollfd	pfd;
+	int		r;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, clock_left(deadline));
+		if (r == -1) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		/* POLLHUP/POLLERR: let the read or write report it. */
+		return 1;
+	}
+}
+
+int
+fd_set_nonblock(int fd, bool on)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1) {
+		return -1;
+	}
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
+}
+
+int
+fd_set_cloexec(int fd, bool on)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFD)) == -1) {
+		return -1;
+	}
+	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, fl) == -1 ? -1 : 0;
+}

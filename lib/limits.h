@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * limits.h: every fixed upper bound on input in postlet, with where it
+ * comes from.  A limit that is reached gives a clear error; nothing is
+ * truncated silently.
+ */
+#ifndef POSTLET_LIMITS_H
+#define POSTLET_LIMITS_H
+
+/* main.cf and master.cf: a logical line (with its continuations). */
+#define CONF_LINE_MAX		(64 * 1024)
+/* Nesting of $name expansion before we call it a loop (Postfix: 100). */
+#define CONF_EXPAND_DEPTH	100
+/* Parameter names. */
+#define CONF_NAME_MAX		100
+/* An expanded parameter value. */
+#define CONF_VALUE_MAX		(256 * 1024)
+/* master.cf: arguments of one service's command. */
+#define MASTERCF_ARGS_MAX	64
+
+/* Lookup tables: one key, one value, one source line. */
+#define MAP_KEY_MAX		1024
+#define MAP_VALUE_MAX		(64 * 1024)
+#define MAP_LINE_MAX		(64 * 1024)
+
+/* RFC 5321 §4.5.3.1: local part 64, domain 255, path 256 octets.  We
+ * accept a little more than the RFC (as Postfix does) but keep a bound. */
+#define ADDR_LOCAL_MAX		64
+#define ADDR_DOMAIN_MAX		255
+#define ADDR_PATH_MAX		1000
+/* RFC 5322 address lists in one header field. */
+#define ADDR_LIST_MAX		1000
+
+/* Queue files: an envelope record line and the recipients of one message. */
+#define QFILE_RECORD_MAX	4096
+#define QFILE_RCPT_MAX		10000
+
+/* Log lines are cut (and marked) at this length. */
+#define LOG_LINE_MAX		2048
+
+#endif

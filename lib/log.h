@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * log.h: logging in Postfix's line shape, to syslog or to maillog_file.
+ *
+ * Lines look like "postlet/smtpd[1234]: 3F2A91C07: client=host[192.0.2.1]"
+ * so that tools written for Postfix logs (pflogsumm) read them.  Severity
+ * words are "warning: ", "error: ", "fatal: ", "panic: "; info lines have
+ * none.  Every line is escaped (control bytes become '?') and cut at
+ * LOG_LINE_MAX with a "..." mark, so no caller can inject a line.
+ *
+ * Before log_open() is called, and after log_open(prog, NULL), lines go to
+ * standard error as "PROG: text" (what an admin at a terminal wants).
+ * log_open(prog, "") means syslog (facility LOG_MAIL); any other string is
+ * maillog_file: "/dev/stdout", "/dev/stderr" or a path opened for append,
+ * and lines get a timestamp and host name first, as syslog would write.
+ */
+#ifndef POSTLET_LOG_H
+#define POSTLET_LOG_H
+
+#include <stdarg.h>
+
+/* -v on a command line adds one; log_debug prints when it is > 0. */
+extern int	log_verbose;
+
+/*
+ * Set the program name and destination.  Returns 0, or -1 with errno when
+ * maillog_file cannot be opened (logging then stays on standard error).
+ */
+int	log_open(const char *prog, const char *maillog_file);
+const char *log_progname(void);
+
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* log_warn appends ": strerror(errno)"; log_warnx does not. */
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Log, run the cleanup hook, exit(status).  fatal adds strerror(errno). */
+void	fatal(int status, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	fatalx(int status, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+/* A broken invariant (our bug): log and abort(). */
+void	panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Called by fatal and fatalx before exit (e.g. to remove a tmp/ file). */
+void	log_set_cleanup(void (*)(void));
+/*
+ * Tests: called instead of exiting, with the status (-1 for panic) and the
+ * formatted text; the hook must not return (it longjmps).
+ */
+void	log_set_fatal_hook(void (*)(int status, const char *text));
+
+/* Escape s (n bytes) for a log line into out (size outsize, NUL ended). */
+void	log_escape(char *out, size_t outsize, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * str.c: growable byte strings (see str.h).  Capacity grows by half again
+ * so that appending n bytes one at a time costs O(n).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "str.h"
+
+void
+str_reserve(struct str *sp, size_t n)
+{
+	size_t	need, cap;
+
+	if (n > SIZE_MAX - 1 - sp->len) {
+		fatalx(EX_TEMPFAIL, "string too large: %zu + %zu bytes",
+		    sp->len, n);
+	}
+	need = sp->len + n + 1;
+	if (need <= sp->cap) {
+		return;
+	}
+	cap = sp->cap < 16 ? 16 : sp->cap;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 3 * 2) {
+			cap = need;
+			break;
+		}
+		cap += cap / 2;
+	}
+	sp->s = xreallocarray(sp->s, cap, 1);
+	sp->cap = cap;
+}
+
+void
+str_cat_mem(struct str *sp, const void *p, size_t n)
+{
+	str_reserve(sp, n);
+	if (n > 0) {
+		memmove(sp->s + sp->len, p, n);
+	}
+	sp->len += n;
+	sp->s[sp->len] = '\0';
+}
+
+void
+str_cat(struct str *sp, const char *s)
+{
+	str_cat_mem(sp, s, strlen(s));
+}
+
+void
+str_cat_char(struct str *sp, int c)
+{
+	char	ch = (char)c;
+
+	str_cat_mem(sp, &ch, 1);
+}
+
+void
+str_set_mem(struct str *sp, const void *p, size_t n)
+{
+	/* p may point into sp itself: memmove in str_cat_mem handles it. */
+	if (sp->s != NULL && (const char *)p >= sp->s &&
+	    (const char *)p < sp->s + sp->cap) {
+		memmove(sp->s, p, n);
+		sp->len = n;
+		sp->s[n] = '\0';
+		return;
+	}
+	sp->len = 0;
+	str_cat_mem(sp, p, n);
+}
+
+void
+str_set(struct str *sp, const char *s)
+{
+	str_set_mem(sp, s, strlen(s));
+}
+
+void
+str_vcatf(struct str *sp, const char *fmt, va_list ap)
+{
+	va_list	aq;
+	int	n;
+
+	/* Try in the room we have; on a short count, grow and redo. */
+	str_reserve(sp, 64);
+	va_copy(aq, ap);
+	n = vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
+	va_end(aq);
+	if (n < 0) {
+		panic("str_vcatf: bad format \"%s\"", fmt);
+	}
+	if ((size_t)n >= sp->cap - sp->len) {
+		str_reserve(sp, (size_t)n);
+		va_copy(aq, ap);
+		n = vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
+		va_end(aq);
+		if (n < 0 || (size_t)n >= sp->cap - sp->len) {
+			panic("str_vcatf: format changed length");
+		}
+	}
+	sp->len += (size_t)n;
+}
+
+void
+str_catf(struct str *sp, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	str_vcatf(sp, fmt, ap);
+	va_end(ap);
+}
+
+void
+str_truncate(struct str *sp, size_t n)
+{
+	if (n > sp->len) {
+		panic("str_truncate: %zu past length %zu", n, sp->len);
+	}
+	sp->len = n;
+	if (sp->s != NULL) {
+		sp->s[n] = '\0';
+	}
+}
+
+void
+str_clear(struct str *sp)
+{
+	sp->len = 0;
+	if (sp->s != NULL) {
+		sp->s[0] = '\0';
+	}
+}
+
+void
+str_free(struct str *sp)
+{
+	free(sp->s);
+	sp->s = NULL;
+	sp->len = 0;
+	sp->cap = 0;
+}
+
+const char *
+str_c(const struct str *sp)
+{
+	return sp->s != NULL ? sp->s : "";
+}
+
+char *
+str_take(struct str *sp)
+{
+	char	*p;
+
+	if (sp->s == NULL) {
+		return xstrdup("");
+	}
+	p = sp->s;
+	sp->s = NULL;
+	sp->len = 0;
+	sp->cap = 0;
+	return p;
+}
+
+bool
+str_eq(const struct str *sp, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return sp->len == n && (n == 0 || memcmp(sp->s, s, n) == 0);
+}
