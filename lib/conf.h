@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * conf.h: main.cf, in Postfix's syntax, and the table of parameters.
+ *
+ * Syntax: "name = value" lines; a line that starts with white space
+ * continues the previous one; "#" starts a comment line; blank lines are
+ * ignored.  Values expand $name, ${name}, $(name), ${name?text} (text when
+ * name is non-empty), ${name:text} (text when name is empty), and $$ for a
+ * dollar, recursively, with loop detection.
+ *
+ * Every parameter postlet knows is declared once, in params.def (name,
+ * type, default, one-line description); that table drives parsing, type
+ * checks, defaults, `postlet conf -d` and the check of docs/postlet.cf.5.
+ * Unknown names are warned about with file:line; a value that does not fit
+ * its type is an error with file:line.
+ *
+ * The parser is a pure function over a buffer (conf_parse), so fuzzers can
+ * drive it.  Programs use the process-wide configuration: conf_load() once,
+ * then conf_value(), conf_bool(), ... by name.
+ */
+#ifndef POSTLET_CONF_H
+#define POSTLET_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+enum conf_type {
+	CONF_STR,	/* any text */
+	CONF_BOOL,	/* yes / no */
+	CONF_INT,	/* a non-negative integer */
+	CONF_TIME,	/* an integer with an optional unit s m h d w */
+	CONF_SIZE,	/* a number of bytes */
+	CONF_LIST,	/* words separated by commas and/or white space */
+	CONF_TABLE,	/* a list of lookup tables, type:name */
+};
+
+struct conf_param {
+	const char	*name;
+	enum conf_type	 type;
+	char		 unit;		/* default time unit (CONF_TIME) */
+	const char	*def;		/* default value, may use $name */
+	const char	*doc;		/* one line for docs and conf -d */
+};
+
+/* The table generated from params.def, sorted by name. */
+extern const struct conf_param	conf_params[];
+extern const size_t		conf_nparams;
+const struct conf_param *conf_param_find(const char *name);
+
+/* One parsed main.cf (or an empty one: every parameter at its default). */
+struct conf_entry {
+	char	*name;
+	char	*value;		/* raw, unexpanded */
+	char	*file;		/* where it was set, for messages */
+	int	 line;
+};
+struct conf {
+	struct conf_entry	*entries;
+	size_t			 n, cap;
+	char			*dir;	/* the config directory */
+};
+#define CONF_INIT	{ NULL, 0, 0, NULL }
+
+/*
+ * Parse main.cf text (len bytes, any content) as if read from file, into
+ * c (a later setting of a name replaces an earlier one).  Every problem
+ * is appended to errs as one "file, line N: text" line; unknown names
+ * go there as "warning: ..." lines.  Returns the number of errors (0 when
+ * the text was good; warnings do not count).
+ */
+int	conf_parse(struct conf *, const char *text, size_t len,
+	    const char *file, struct str *errs);
+/* Check every set value against its type: same convention. */
+int	conf_check(const struct conf *, struct str *errs);
+void	conf_free(struct conf *);
+
+/* Raw value as set in c, or NULL when not set (defaults not applied). */
+const char *conf_raw(const struct conf *, const char *name);
+/*
+ * Expanded value of name (set or default) into out.  Returns 0, or -1 with
+ * a message in out (a loop, an unknown $name is not an error: it expands
+ * to nothing as in Postfix, but a too deep or too large expansion is).
+ */
+int	conf_expand_param(const struct conf *, const char *name,
+	    struct str *out);
+/* Expand any text with the same rules. */
+int	conf_expand(const struct conf *, const char *text, struct str *out);
+
+/*
+ * The configuration directory: the -c option if given, else $MAIL_CONFIG,
+ * else the built-in SYSCONFDIR.
+ */
+const char *conf_dir(const char *opt_c);
+
+/*
+ * Process-wide configuration.  conf_load reads DIR/main.cf (a missing file
+ * means all defaults), logs warnings, and calls fatalx(EX_CONFIG, ...) on
+ * any error.  The accessors return expanded values of known parameters
+ * (panic on an unknown name: a caller bug); the strings stay valid until
+ * the next conf_load.
+ */
+void		 conf_load(const char *dir);
+struct conf	*conf_main(void);
+const char	*conf_value(const char *name);
+bool		 conf_bool(const char *name);
+long long	 conf_int(const char *name);
+long long	 conf_time(const char *name);	/* seconds */
+unsigned long long conf_size(const char *name);
+
+/*
+ * Split a list value into words (separators: comma, blanks, CR, LF; a
+ * "{...}" group is one word, as in inline:{a=b, c=d}).  Each call returns
+ * the next word in word, 1, or 0 at the end; *pos starts at 0.
+ */
+int	conf_list_next(const char *list, size_t *pos, struct str *word);
+
+#endif
