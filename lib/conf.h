@@ -66,15 +66,33 @@ struct conf {
 /*
  * Parse main.cf text (len bytes, any content) as if read from file, into
  * c (a later setting of a name replaces an earlier one).  Every problem
- * is appended to errs as one "file, line N: text" line; unknown names
- * go there as "warning: ..." lines.  Returns the number of errors (0 when
- * the text was good; warnings do not count).
+ * is appended to errs as one "file, line N: text" line.  Returns the
+ * number of errors (0 when the text was good).
  */
 int	conf_parse(struct conf *, const char *text, size_t len,
 	    const char *file, struct str *errs);
-/* Check every set value against its type: same convention. */
+/*
+ * Check every set value: it must expand, and fit its parameter's type.
+ * Same convention as conf_parse; names that are neither known nor used as
+ * $name anywhere get a "warning: file, line N: unknown parameter" line
+ * (warnings do not count as errors).
+ */
 int	conf_check(const struct conf *, struct str *errs);
+/* Check one value (already expanded) of a known parameter against its
+ * type: 0, or -1 with the reason appended to why.  Unknown names pass. */
+int	conf_check_param(const char *name, const char *value, struct str *why);
 void	conf_free(struct conf *);
+
+/* Read a whole file (at most CONF_FILE_MAX bytes) into out: 0, or -1 with
+ * errno (EFBIG when too large). */
+int	conf_read_file(const char *path, struct str *out);
+/*
+ * Read DIR/main.cf into c (missing file: nothing set) and check it: the
+ * number of errors, with every message appended to errs as in conf_parse;
+ * *nwarn (when not NULL) gets the number of warnings.
+ */
+int	conf_load_file(struct conf *, const char *dir, struct str *errs,
+	    int *nwarn);
 
 /* Raw value as set in c, or NULL when not set (defaults not applied). */
 const char *conf_raw(const struct conf *, const char *name);

@@ -11,6 +11,8 @@
 #define CONF_LINE_MAX		(64 * 1024)
 /* Nesting of $name expansion before we call it a loop (Postfix: 100). */
 #define CONF_EXPAND_DEPTH	100
+/* A whole main.cf or master.cf file. */
+#define CONF_FILE_MAX		(4 * 1024 * 1024)
 /* Parameter names. */
 #define CONF_NAME_MAX		100
 /* An expanded parameter value. */
@@ -37,5 +39,25 @@
 
 /* Log lines are cut (and marked) at this length. */
 #define LOG_LINE_MAX		2048
+
+/* Processes: variables in an environment built for a command (Postfix has
+ * no limit; ours stops a runaway export_environment). */
+#define PROC_ENV_MAX		1000
+/* The highest descriptor proc_init and proc_spawn close when the system
+ * offers neither close_range(2), closefrom(2) nor /proc/self/fd. */
+#define PROC_FD_SCAN_MAX	65536
+/* getpwnam_r(3)/getgrnam_r(3) buffer: one passwd or group entry. */
+#define PRIV_PWBUF_MAX		(64 * 1024)
+
+/* Lookup table sources (postlet map/alias input, texthash:): the whole
+ * file is read into memory, so it is bounded; and the tables named in one
+ * list parameter (alias_maps = cdb:/a, texthash:/b, ...). */
+#define MAP_SOURCE_MAX		(128L * 1024 * 1024)
+#define MAP_LIST_MAX		64
+
+/* RFC 5321 §4.5.3.1.3: the path limit an ADDR_PATH_STRICT parse enforces
+ * (with '<' and '>'); RFC 1035 §2.3.4: one label of a domain name. */
+#define ADDR_PATH_RFC_MAX	256
+#define ADDR_LABEL_MAX		63
 
 #endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * postlet.h: the subcommands of the postlet admin tool.  main.c parses
+ * the global options (-c DIR, -v), loads main.cf, and calls one of these
+ * with argv[0] set to the subcommand's name.  Each returns an exit status
+ * from <sysexits.h> (0 on success).
+ */
+#ifndef POSTLET_CMD_H
+#define POSTLET_CMD_H
+
+/* postlet_conf.c: show and edit main.cf, like postconf(1). */
+int	postlet_conf(int argc, char *argv[]);
+/* postlet_check.c: report every problem in main.cf and master.cf. */
+int	postlet_check(int argc, char *argv[]);
+/* postlet_map.c: build and query lookup tables, like postmap(1). */
+int	postlet_map(int argc, char *argv[]);
+/* postlet_map.c: build and query alias tables, like postalias(1). */
+int	postlet_alias(int argc, char *argv[]);
+
+/* The configuration directory chosen by -c, MAIL_CONFIG or the default. */
+extern const char	*postlet_config_dir;
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mastercf.h: master.cf, the table of services that master runs, in
+ * Postfix's syntax.
+ *
+ * One service per logical line (a line that starts with white space
+ * continues the previous one; "#" lines and blank lines are ignored):
+ *
+ *	service type private unpriv chroot wakeup maxproc command [args...]
+ *	smtp    inet n       -      n      -      -       smtpd
+ *	  -o smtpd_tls_wrappermode=yes
+ *
+ * type is inet, unix, fifo, pass or unix-dgram; private, unpriv and chroot
+ * are y, n or - (the default); wakeup is a number of seconds, optionally
+ * followed by '?' (wake only when in use), or -; maxproc is a number or -
+ * (default_process_limit).  Arguments are words; "{ text with spaces }"
+ * is one argument, and "-o name=value" (or "-o { name = value }") sets a
+ * main.cf parameter for that service only.  For inet services the name is
+ * [host:]port.  The parser is a pure function over a buffer.
+ */
+#ifndef POSTLET_MASTERCF_H
+#define POSTLET_MASTERCF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+/* A y/n/- column. */
+enum mastercf_flag { MASTERCF_DEFAULT = -1, MASTERCF_NO = 0, MASTERCF_YES = 1 };
+
+struct mastercf_override {
+	char	*name;
+	char	*value;
+};
+
+struct mastercf_service {
+	char			*name;		/* [host:]port, or a name */
+	char			*type;		/* inet, unix, fifo, pass, unix-dgram */
+	enum mastercf_flag	 private_;	/* "private" is a C++ word */
+	enum mastercf_flag	 unpriv;
+	enum mastercf_flag	 chroot;
+	int			 wakeup;	/* seconds; 0: never */
+	bool			 wakeup_if_used;/* the '?' suffix */
+	int			 maxproc;	/* -1: default_process_limit */
+	char			*command;	/* argv[0] */
+	char			**argv;		/* command and arguments, NULL ended,
+						   -o options removed */
+	size_t			 argc;
+	struct mastercf_override *overrides;	/* -o name=value, in order */
+	size_t			 noverrides;
+	char			*file;
+	int			 line;
+};
+
+struct mastercf {
+	struct mastercf_service	*services;
+	size_t			 n, cap;
+};
+#define MASTERCF_INIT	{ NULL, 0, 0 }
+
+/*
+ * Parse master.cf text (len bytes, any content) as if read from file.
+ * Every problem is appended to errs as "file, line N: text\n"; services
+ * with errors are left out.  Returns the number of errors.
+ */
+int	mastercf_parse(struct mastercf *, const char *text, size_t len,
+	    const char *file, struct str *errs);
+void	mastercf_free(struct mastercf *);
+/* The service with that name and type, or NULL. */
+const struct mastercf_service *mastercf_find(const struct mastercf *,
+	    const char *name, const char *type);
+
+#endif
