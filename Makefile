@@ -22,6 +22,10 @@ DEP_CFLAGS := $(SAN_FLAGS)
 else
 BUILD     ?= build
 endif
+# In CI (CI=true), warnings are errors.
+ifeq ($(CI),true)
+WERROR    := 1
+endif
 ifeq ($(WERROR),1)
 CFLAGS    += -Werror
 endif
@@ -33,6 +37,15 @@ PATHS     = -DPOSTLET_VERSION='"$(VERSION)"' \
             -DPOSTLET_SBINDIR='"$(SBINDIR)"' \
             -DPOSTLET_LIBEXECDIR='"$(LIBEXECDIR)/postlet"'
 ALL_CPPFLAGS = $(CPPFLAGS) $(PATHS) -iquote lib -iquote t -I$(DEPS)/include
+
+# Objects depend on the flags they were built with: changing PREFIX or
+# CFLAGS on the command line rebuilds what it affects.
+FLAGS_FILE = $(BUILD)/flags
+FLAGS_NOW  = $(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+ifneq ($(FLAGS_NOW),$(file <$(FLAGS_FILE)))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_FILE),$(FLAGS_NOW))
+endif
 
 LIB_SRC   = $(sort $(wildcard lib/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -52,6 +65,8 @@ MANS      = $(wildcard docs/*.[1-8])
 
 .PHONY: all check units install size lint clean distclean deps tools testtools
 .SUFFIXES:
+# Keep objects that only a test binary needs.
+.SECONDARY:
 
 all: $(BINS)
 
@@ -65,7 +80,7 @@ $(DEPS_STAMP): mk/deps.sh config.mk | tools
 	@touch $@
 deps: $(DEPS_STAMP)
 
-$(BUILD)/%.o: %.c config.mk $(DEPS_STAMP)
+$(BUILD)/%.o: %.c config.mk $(FLAGS_FILE) $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -93,8 +108,9 @@ testtools:
 
 # The test command: unit tests (C), then integration tests (sh), in TAP.
 check: all units testtools
-	POSTLET_BUILD=$(CURDIR)/$(BUILD) $(PROVE) --exec '' $(UNIT_BINS) \
-	    $(sort $(wildcard t/integ/*.t))
+	POSTLET_BUILD=$(CURDIR)/$(BUILD) POSTLET_SANITIZE=$(SANITIZE) \
+	    POSTLET_CC='$(CC)' POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
+	    $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/postlet \
@@ -122,10 +138,15 @@ size: all
 	done; printf '%8d  total\n' $$total; \
 	[ $$total -le 1048576 ] || { echo 'size: over the 1 MiB budget'; exit 1; }
 
-lint: $(BUILD)/lint.ok
-$(BUILD)/lint.ok: $(MANS) $(wildcard lib/*.h) $(LIB_SRC) $(wildcard cmd/*/*.c)
-	@sh mk/lint.sh '$(CC)' '$(ALL_CPPFLAGS) $(CFLAGS)' $(BUILD)
-	@touch $@
+# The same checks run in `make check` as t/integ/001-lint.t.
+lint: deps
+	POSTLET_BUILD=$(CURDIR)/$(BUILD) POSTLET_CC='$(CC)' \
+	    POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
+	    $(PROVE) --exec '' t/integ/001-lint.t
+
+# make print-SBINDIR: the value of a make variable (for tests and scripts).
+print-%:
+	@printf '%s\n' '$($*)'
 
 # clean keeps build/src/ (the dependencies' sources, slow to fetch again).
 clean:

@@ -14,7 +14,7 @@ SPOOLDIR   = /var/spool/postlet
 # The compiler.  musl-gcc gives small static binaries; on Debian and Ubuntu
 # the build installs musl-tools when it is missing and we are root.
 CC         = musl-gcc
-WARN       = -Wall -Wextra -Wshadow -Wvla -Wformat=2 -Wcast-qual \
+WARN       = -Wall -Wextra -Wpedantic -Wshadow -Wvla -Wformat=2 -Wcast-qual \
              -Wwrite-strings -Wmissing-prototypes -Wstrict-prototypes
 OPT        = -Os
 CPPFLAGS   = -D_DEFAULT_SOURCE -D_GNU_SOURCE

@@ -4,7 +4,9 @@
  *
  * Invariant: in[in_pos .. in_len) holds unread input, out[0 .. out_len)
  * unwritten output.  The default transfer functions poll(2) before each
- * read or write, so blocking and non-blocking descriptors behave alike.
+ * read or write and retry EAGAIN after another poll, so non-blocking
+ * descriptors work as well as blocking ones (and only they keep write
+ * deadlines exactly; see buf.h).
  */
 #include <errno.h>
 #include <poll.h>

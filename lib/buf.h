@@ -8,6 +8,13 @@
  * has its own deadline, timeout_ms from its start (poll on a monotonic
  * clock; -1 for none).
  *
+ * Deadlines need a descriptor that does not block for long: a read
+ * waits in poll first, so any descriptor works; but a write(2) to a
+ * blocking socket or pipe may block past the deadline once poll said that
+ * some room was free.  Sockets and pipes that a peer may stop reading
+ * (SMTP, LMTP, agent pipes) must therefore be O_NONBLOCK (fd_set_nonblock)
+ * for write deadlines to hold.
+ *
  * Reads report per call: a line longer than the caller's maximum is -1
  * with errno EMSGSIZE (the whole line is consumed, never split into two),
  * a timeout is ETIMEDOUT.  Writes are buffered; the first write error is

@@ -34,11 +34,12 @@ cfline_peek_continuation(const struct cfline *cl)
 int
 cfline_next(struct cfline *cl, struct str *out, int *lineno, struct str *errs)
 {
-	bool	have, toolong;
+	bool	have, toolong, bad;
 
 again:
 	have = false;
 	toolong = false;
+	bad = false;
 	str_clear(out);
 	while (cl->pos < cl->len) {
 		const char	*p = cl->text + cl->pos;
@@ -62,13 +63,22 @@ again:
 		if (n > 0 && p[n - 1] == '\r') {
 			n--;
 		}
+		for (i = 0; i < n && cfline_blank((unsigned char)p[i]); i++) {
+			continue;
+		}
 		if (memchr(p, '\0', n) != NULL) {
 			str_catf(errs, "%s, line %d: NUL byte in line\n",
 			    cl->file, cl->line);
 			cl->nerr++;
-			continue;
-		}
-		for (i = 0; i < n && cfline_blank((unsigned char)p[i]); i++) {
+			/* Outside a comment, the whole logical line goes:
+			 * dropping one physical line would change it. */
+			if (i < n && p[i] != '#') {
+				if (!have) {
+					have = true;
+					*lineno = cl->line;
+				}
+				bad = true;
+			}
 			continue;
 		}
 		if (i == n || p[i] == '#') {
@@ -102,6 +112,9 @@ again:
 	}
 	if (!have) {
 		return 0;
+	}
+	if (bad) {
+		goto again;	/* already reported */
 	}
 	if (toolong) {
 		str_catf(errs, "%s, line %d: logical line longer than %zu "

@@ -18,7 +18,7 @@
 #include "cfline.h"
 #include "conf.h"
 #include "fd.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "scan.h"
 #include "str.h"
@@ -220,31 +220,40 @@ conf_dynamic_default(const struct conf *c, const char *name, struct str *out,
 		str_set(out, c->dir);
 		return 0;
 	}
-	if (strcmp(name, "myhostname") == 0 || strcmp(name, "mydomain") == 0) {
-		if (strcmp(name, "mydomain") == 0) {
-			if (conf_expand_name(c, "myhostname", 10, &h, stack,
-			    depth) == -1) {
-				str_set(out, str_c(&h));
-				str_free(&h);
-				return -1;
-			}
-		} else {
-			if (gethostname(host, sizeof(host)) != 0) {
-				host[0] = '\0';
-			}
-			host[sizeof(host) - 1] = '\0';
-			str_set(&h, host[0] != '\0' ? host : "localhost");
+	if (strcmp(name, "myhostname") == 0) {
+		/* gethostname(); a short name gets $mydomain when main.cf
+		 * sets it, else "localdomain" (Postfix's rule). */
+		if (gethostname(host, sizeof(host)) != 0) {
+			host[0] = '\0';
 		}
-		if (strcmp(name, "myhostname") == 0) {
+		host[sizeof(host) - 1] = '\0';
+		str_set(out, host[0] != '\0' ? host : "localhost");
+		if (strchr(out->s, '.') == NULL) {
+			if (conf_raw(c, "mydomain") != NULL) {
+				if (conf_expand_name(c, "mydomain", 8, &h, stack,
+				    depth) == -1) {
+					str_set(out, str_c(&h));
+					str_free(&h);
+					return -1;
+				}
+			}
+			str_catf(out, ".%s", h.len > 0 ? h.s : "localdomain");
+		}
+	} else if (strcmp(name, "mydomain") == 0) {
+		/* myhostname without its first label, or "localdomain". */
+		if (conf_expand_name(c, "myhostname", 10, &h, stack,
+		    depth) == -1) {
 			str_set(out, str_c(&h));
-		} else if ((dot = strchr(str_c(&h), '.')) != NULL &&
-		    dot[1] != '\0') {
+			str_free(&h);
+			return -1;
+		}
+		if ((dot = strchr(str_c(&h), '.')) != NULL && dot[1] != '\0') {
 			str_set(out, dot + 1);
 		} else {
 			str_set(out, "localdomain");
 		}
-		str_free(&h);
 	}
+	str_free(&h);
 	return 0;
 }
 
@@ -440,7 +449,8 @@ conf_expand(const struct conf *c, const char *text, struct str *out)
 {
 	const char	*stack[CONF_EXPAND_DEPTH];
 
-	str_clear(out);
+	/* Not str_clear: out->s must be a string even for an empty value. */
+	str_set(out, "");
 	return conf_expand_rec(c, text, strlen(text), out, stack, 0);
 }
 
@@ -449,7 +459,8 @@ conf_expand_param(const struct conf *c, const char *name, struct str *out)
 {
 	const char	*stack[CONF_EXPAND_DEPTH];
 
-	str_clear(out);
+	/* Not str_clear: out->s must be a string even for an empty value. */
+	str_set(out, "");
 	return conf_expand_name(c, name, strlen(name), out, stack, 0);
 }
 
@@ -804,10 +815,12 @@ conf_int(const char *name)
 long long
 conf_time(const char *name)
 {
+	const char		*v = conf_typed(name, CONF_TIME);
 	const struct conf_param	*p = conf_param_find(name);
 	long long		 t;
 
-	if (scan_time(conf_typed(name, CONF_TIME), p->unit, &t) == -1) {
+	/* conf_typed first: it panics on an unknown name, p is then set. */
+	if (scan_time(v, p->unit, &t) == -1) {
 		fatalx(EX_CONFIG, "parameter %s: bad time value", name);
 	}
 	return t;

@@ -12,10 +12,14 @@ ssize_t
 fd_read(int fd, void *p, size_t n)
 {
 	ssize_t	r;
+	int	saved = errno;
 
 	do {
 		r = read(fd, p, n);
 	} while (r == -1 && errno == EINTR);
+	if (r != -1) {
+		errno = saved;	/* an EINTR that was retried is no error */
+	}
 	return r;
 }
 
@@ -23,10 +27,14 @@ ssize_t
 fd_write(int fd, const void *p, size_t n)
 {
 	ssize_t	r;
+	int	saved = errno;
 
 	do {
 		r = write(fd, p, n);
 	} while (r == -1 && errno == EINTR);
+	if (r != -1) {
+		errno = saved;	/* an EINTR that was retried is no error */
+	}
 	return r;
 }
 

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 
 int	log_verbose;
@@ -40,7 +40,9 @@ log_open(const char *prog, const char *maillog_file)
 {
 	int	fd;
 
-	snprintf(log_prog, sizeof(log_prog), "%s", prog);
+	if (prog != log_prog) {	/* log_open(log_progname(), ...) */
+		snprintf(log_prog, sizeof(log_prog), "%s", prog);
+	}
 	if (strcmp(prog, "postlet") == 0) {
 		snprintf(log_tag, sizeof(log_tag), "postlet");
 	} else {
@@ -115,16 +117,14 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 		snprintf(raw, sizeof(raw), "(bad log format)");
 		n = (int)strlen(raw);
 	}
+	/* Append at n, not strlen(): %c may have put a NUL in raw. */
+	if (errnum != 0 && (size_t)n < sizeof(raw)) {
+		n += snprintf(raw + n, sizeof(raw) - (size_t)n, ": %s",
+		    strerror(errnum));
+	}
 	if ((size_t)n >= sizeof(raw)) {
 		n = sizeof(raw) - 1;
 		memcpy(raw + n - 3, "...", 3);
-	}
-	if (errnum != 0) {
-		size_t	used = strlen(raw);
-
-		snprintf(raw + used, sizeof(raw) - used, ": %s",
-		    strerror(errnum));
-		n = (int)strlen(raw);
 	}
 	log_escape(text, sizeof(text), raw, (size_t)n);
 

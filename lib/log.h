@@ -18,6 +18,7 @@
 #define POSTLET_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* -v on a command line adds one; log_debug prints when it is > 0. */
 extern int	log_verbose;

@@ -10,7 +10,7 @@
 
 #include "alloc.h"
 #include "cfline.h"
-#include "limits.h"
+#include "bounds.h"
 #include "mastercf.h"
 #include "scan.h"
 
@@ -176,6 +176,7 @@ mastercf_service(struct mastercf_service *s, const char *p, size_t n,
 	unsigned long long	 u;
 	size_t			 i, len;
 	int			 nw, rc = -1, t;
+	bool			 options = true;
 
 	memset(s, 0, sizeof(*s));
 	if ((nw = mastercf_words(p, n, w, sizeof(w) / sizeof(w[0]),
@@ -234,8 +235,20 @@ mastercf_service(struct mastercf_service *s, const char *p, size_t n,
 		str_catf(why, "bad command name \"%s\"", w[7]);
 		goto out;
 	}
+	if (strcmp(w[1], "inet") == 0 && s->private_ != MASTERCF_NO) {
+		/* As in Postfix: a network listener is never private, and
+		 * "-" means private. */
+		str_cat(why, "an inet service cannot be private (set the "
+		    "private field to n)");
+		goto out;
+	}
 	s->argv = xreallocarray(NULL, (size_t)nw - 7 + 1, sizeof(char *));
 	for (i = 7; i < (size_t)nw; i++) {
+		/* Options come before the first ordinary argument; after it,
+		 * "-o" belongs to the command (pipe's argv=... for example). */
+		if (!options) {
+			goto plain;
+		}
 		if (strcmp(w[i], "-o") == 0 && i > 7) {
 			if (i + 1 == (size_t)nw) {
 				str_cat(why, "-o without name=value");
@@ -254,6 +267,10 @@ mastercf_service(struct mastercf_service *s, const char *p, size_t n,
 				goto out;
 			}
 			continue;
+		}
+plain:
+		if (i > 7 && w[i][0] != '-') {
+			options = false;
 		}
 		if (s->argc == MASTERCF_ARGS_MAX) {
 			str_catf(why, "more than %d command arguments",

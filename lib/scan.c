@@ -25,7 +25,7 @@ scan_uint_mem(const char *s, size_t n, unsigned long long max,
 			return -1;
 		}
 		d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10) {
+		if (d > max || v > (max - d) / 10) {
 			/* Finish the syntax check: junk beats overflow. */
 			for (; i < n; i++) {
 				if (s[i] < '0' || s[i] > '9') {

@@ -41,7 +41,17 @@ str_reserve(struct str *sp, size_t n)
 void
 str_cat_mem(struct str *sp, const void *p, size_t n)
 {
-	str_reserve(sp, n);
+	size_t	off;
+
+	/* p may point into sp itself: find it again after growth. */
+	if (sp->s != NULL && (const char *)p >= sp->s &&
+	    (const char *)p < sp->s + sp->cap) {
+		off = (size_t)((const char *)p - sp->s);
+		str_reserve(sp, n);
+		p = sp->s + off;
+	} else {
+		str_reserve(sp, n);
+	}
 	if (n > 0) {
 		memmove(sp->s + sp->len, p, n);
 	}

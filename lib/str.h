@@ -29,6 +29,7 @@ void	str_set_mem(struct str *, const void *, size_t);
 void	str_cat(struct str *, const char *);
 void	str_cat_mem(struct str *, const void *, size_t);
 void	str_cat_char(struct str *, int);
+/* The arguments of str_catf must not point into the string itself. */
 void	str_catf(struct str *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	str_vcatf(struct str *, const char *, va_list)

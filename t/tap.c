@@ -17,6 +17,7 @@ static int	tap_count;
 static int	tap_failed;
 static int	tap_planned = -1;
 static char	tap_dir[256];
+static pid_t	tap_dir_owner;	/* only this process removes tap_dir */
 
 jmp_buf	tap_fatal_jmp;
 char	tap_fatal_text[512];
@@ -166,7 +167,8 @@ tap_rmdir(void)
 {
 	char	cmd[300];
 
-	if (tap_dir[0] != '\0' && getenv("TAP_KEEP") == NULL) {
+	if (tap_dir[0] != '\0' && getpid() == tap_dir_owner &&
+	    getenv("TAP_KEEP") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tap_dir);
 		if (system(cmd) != 0) {
 			fprintf(stderr, "tap: cannot remove %s\n", tap_dir);
@@ -191,6 +193,7 @@ tap_tmpdir(void)
 		    strerror(errno));
 		exit(1);
 	}
+	tap_dir_owner = getpid();
 	atexit(tap_rmdir);
 	return tap_dir;
 }

@@ -24,7 +24,10 @@ void	diag(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	skip(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 int	done_testing(void);
 
-/* A fresh empty directory under $TMPDIR (or /tmp), removed at exit. */
+/*
+ * A fresh empty directory under $TMPDIR (or /tmp), removed when the
+ * process that made it exits (forked children leave it alone).
+ */
 const char *tap_tmpdir(void);
 
 /*

@@ -80,10 +80,14 @@ conf_show_one(const struct conf *c, const struct conf *defaults,
 	} else if ((raw = conf_raw(from, name)) != NULL) {
 		str_set(&v, raw);
 	} else {
-		/* The default, as written in the table; a few are computed. */
+		/* The default, as written in the table; a few are computed
+		 * (config_directory: the directory in use, as in postconf,
+		 * except with -d). */
 		const struct conf_param	*p = conf_param_find(name);
 
-		if (p != NULL && p->def[0] == '\0') {
+		if (p != NULL && (p->def[0] == '\0' ||
+		    (strcmp(name, "config_directory") == 0 &&
+		    !(flags & SHOW_DEFAULTS)))) {
 			(void)conf_expand_param(from, name, &v);
 		} else if (p != NULL) {
 			str_set(&v, p->def);
@@ -120,8 +124,8 @@ conf_show(const struct conf *c, int flags, int argc, char *argv[])
 		for (i = 0; i < (size_t)argc; i++) {
 			if (conf_param_find(argv[i]) == NULL &&
 			    conf_raw(c, argv[i]) == NULL) {
+				/* postconf warns and goes on, exit 0. */
 				log_warnx("%s: unknown parameter", argv[i]);
-				status = EX_USAGE;
 				continue;
 			}
 			if ((flags & SHOW_NONDEFAULT) &&

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * limits.h: every fixed upper bound on input in postlet, with where it
+ * bounds.h: every fixed upper bound on input in postlet, with where it
  * comes from.  A limit that is reached gives a clear error; nothing is
  * truncated silently.
  */
-#ifndef POSTLET_LIMITS_H
-#define POSTLET_LIMITS_H
+#ifndef POSTLET_BOUNDS_H
+#define POSTLET_BOUNDS_H
 
 /* main.cf and master.cf: a logical line (with its continuations). */
 #define CONF_LINE_MAX		(64 * 1024)
@@ -59,5 +59,12 @@
  * (with '<' and '>'); RFC 1035 §2.3.4: one label of a domain name. */
 #define ADDR_PATH_RFC_MAX	256
 #define ADDR_LABEL_MAX		63
+
+/* Queue files (docs/queue.5): attributes (A records) of one message, and
+ * the whole envelope in bytes, which a reader holds in memory (4 MiB is
+ * about 400 bytes for each of QFILE_RCPT_MAX recipients); the writer
+ * refuses more, so every written file can be read back. */
+#define QFILE_ATTR_MAX		100
+#define QFILE_ENVELOPE_MAX	(4 * 1024 * 1024)
 
 #endif

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * priv.c: identity changes and their verification (see priv.h).
+ *
+ * Why verify after the calls succeeded: setuid(2) semantics differ
+ * between systems (saved ids, the effective-only change of non-root
+ * callers), and a process that silently kept a saved uid of 0 could get
+ * root back after an exploit.  So the ids are read back, and trying to
+ * get root back must fail.  Why setresuid and not setuid: it sets real,
+ * effective and saved ids in one call and says so; where it is missing,
+ * setuid by root sets all three as well (POSIX).
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "bounds.h"
+#include "priv.h"
+#include "str.h"
+
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__)
+#define PRIV_HAVE_SETRES	1
+#endif
+
+static char	priv_msg[256];
+
+static int	priv_fail(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static size_t	priv_bufsize(int);
+static int	priv_nonroot(const char *);
+static int	priv_verify(uid_t, gid_t);
+
+/* Keep the text for priv_error, set errno to err, return -1. */
+static int
+priv_fail(int err, const char *fmt, ...)
+{
+	static const char	lost[] = "(error text lost)";
+	va_list			ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(priv_msg, sizeof(priv_msg), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		memcpy(priv_msg, lost, sizeof(lost));
+	} else if ((size_t)n >= sizeof(priv_msg)) {
+		/* A very long name or path: keep the start, mark the cut. */
+		memcpy(priv_msg + sizeof(priv_msg) - 4, "...", 4);
+	}
+	errno = err;
+	return -1;
+}
+
+const char *
+priv_error(void)
+{
+	return priv_msg;
+}
+
+bool
+priv_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+/* The first buffer size to try for a getpw/getgr *_r call. */
+static size_t
+priv_bufsize(int name)
+{
+	long	n = sysconf(name);
+
+	return n > 0 && n <= PRIV_PWBUF_MAX ? (size_t)n : 1024;
+}
+
+int
+priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *home)
+{
+	struct passwd	 pw, *res = NULL;
+	char		*buf;
+	size_t		 size = priv_bufsize(_SC_GETPW_R_SIZE_MAX);
+	int		 r;
+
+	priv_msg[0] = '\0';
+	if (user == NULL || *user == '\0') {
+		return priv_fail(EINVAL, "empty user name");
+	}
+	for (;;) {
+		buf = xmalloc(size);
+		r = getpwnam_r(user, &pw, buf, size, &res);
+		if (r != ERANGE || size >= PRIV_PWBUF_MAX) {
+			break;
+		}
+		free(buf);
+		size = size > PRIV_PWBUF_MAX / 2 ? PRIV_PWBUF_MAX : size * 2;
+	}
+	if (r == 0 && res != NULL) {
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+		if (home != NULL) {
+			str_set(home, pw.pw_dir);
+		}
+		free(buf);
+		return 0;
+	}
+	free(buf);
+	/* Not found is 0 with no result in POSIX, an errno in some libcs. */
+	if (r == 0 || r == ENOENT || r == ESRCH) {
+		return priv_fail(ENOENT, "unknown user: %s", user);
+	}
+	if (r == ERANGE) {
+		return priv_fail(ERANGE, "user %s: entry over %d bytes", user,
+		    PRIV_PWBUF_MAX);
+	}
+	return priv_fail(r, "getpwnam %s: %s", user, strerror(r));
+}
+
+int
+priv_lookup_group(const char *group, gid_t *gid)
+{
+	struct group	 gr, *res = NULL;
+	char		*buf;
+	size_t		 size = priv_bufsize(_SC_GETGR_R_SIZE_MAX);
+	int		 r;
+
+	priv_msg[0] = '\0';
+	if (group == NULL || *group == '\0') {
+		return priv_fail(EINVAL, "empty group name");
+	}
+	for (;;) {
+		buf = xmalloc(size);
+		r = getgrnam_r(group, &gr, buf, size, &res);
+		if (r != ERANGE || size >= PRIV_PWBUF_MAX) {
+			break;
+		}
+		free(buf);
+		size = size > PRIV_PWBUF_MAX / 2 ? PRIV_PWBUF_MAX : size * 2;
+	}
+	if (r == 0 && res != NULL) {
+		*gid = gr.gr_gid;
+		free(buf);
+		return 0;
+	}
+	free(buf);
+	if (r == 0 || r == ENOENT || r == ESRCH) {
+		return priv_fail(ENOENT, "unknown group: %s", group);
+	}
+	if (r == ERANGE) {
+		return priv_fail(ERANGE, "group %s: entry over %d bytes",
+		    group, PRIV_PWBUF_MAX);
+	}
+	return priv_fail(r, "getgrnam %s: %s", group, strerror(r));
+}
+
+/* Non-root mode: nothing to drop, but a chroot cannot be done. */
+static int
+priv_nonroot(const char *chroot_dir)
+{
+	if (chroot_dir != NULL && *chroot_dir != '\0') {
+		return priv_fail(EPERM, "chroot %s: needs root, running as "
+		    "uid %lu", chroot_dir, (unsigned long)geteuid());
+	}
+	return 0;
+}
+
+int
+priv_drop(const char *user, const char *chroot_dir)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	priv_msg[0] = '\0';
+	if (!priv_is_root()) {
+		return priv_nonroot(chroot_dir);
+	}
+	if (priv_lookup(user, &uid, &gid, NULL) == -1) {
+		return -1;
+	}
+	return priv_drop_ids(uid, gid, chroot_dir);
+}
+
+int
+priv_drop_ids(uid_t uid, gid_t gid, const char *chroot_dir)
+{
+	priv_msg[0] = '\0';
+	if (!priv_is_root()) {
+		return priv_nonroot(chroot_dir);
+	}
+	if (chroot_dir != NULL && *chroot_dir != '\0') {
+		if (chroot(chroot_dir) == -1) {
+			return priv_fail(errno, "chroot %s: %s", chroot_dir,
+			    strerror(errno));
+		}
+		if (chdir("/") == -1) {
+			return priv_fail(errno, "chdir / after chroot %s: %s",
+			    chroot_dir, strerror(errno));
+		}
+	}
+	if (setgroups(1, &gid) == -1) {
+		return priv_fail(errno, "setgroups %lu: %s",
+		    (unsigned long)gid, strerror(errno));
+	}
+#ifdef PRIV_HAVE_SETRES
+	if (setresgid(gid, gid, gid) == -1) {
+		return priv_fail(errno, "setresgid %lu: %s",
+		    (unsigned long)gid, strerror(errno));
+	}
+	if (setresuid(uid, uid, uid) == -1) {
+		return priv_fail(errno, "setresuid %lu: %s",
+		    (unsigned long)uid, strerror(errno));
+	}
+#else
+	if (setgid(gid) == -1) {
+		return priv_fail(errno, "setgid %lu: %s", (unsigned long)gid,
+		    strerror(errno));
+	}
+	if (setuid(uid) == -1) {
+		return priv_fail(errno, "setuid %lu: %s", (unsigned long)uid,
+		    strerror(errno));
+	}
+#endif
+	return priv_verify(uid, gid);
+}
+
+/* Read the identity back, and make sure root cannot be had again. */
+static int
+priv_verify(uid_t uid, gid_t gid)
+{
+	uid_t	ru, eu, su;
+	gid_t	rg, eg, sg, groups[2];
+
+#ifdef PRIV_HAVE_SETRES
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) ==
+	    -1) {
+		return priv_fail(errno, "getresuid: %s", strerror(errno));
+	}
+#else
+	ru = getuid();
+	eu = su = geteuid();
+	rg = getgid();
+	eg = sg = getegid();
+#endif
+	if (ru != uid || eu != uid || su != uid) {
+		return priv_fail(EPERM, "uids are %lu/%lu/%lu after the "
+		    "switch to %lu", (unsigned long)ru, (unsigned long)eu,
+		    (unsigned long)su, (unsigned long)uid);
+	}
+	if (rg != gid || eg != gid || sg != gid) {
+		return priv_fail(EPERM, "gids are %lu/%lu/%lu after the "
+		    "switch to %lu", (unsigned long)rg, (unsigned long)eg,
+		    (unsigned long)sg, (unsigned long)gid);
+	}
+	/* More than 2 groups is EINVAL here, and wrong too. */
+	if (getgroups(2, groups) != 1 || groups[0] != gid) {
+		return priv_fail(EPERM, "group list is not just %lu after "
+		    "the switch", (unsigned long)gid);
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		return priv_fail(EPERM, "uid 0 can be had back after the "
+		    "switch to %lu", (unsigned long)uid);
+	}
+	if (uid != 0 && gid != 0 && (setgid(0) != -1 || setegid(0) != -1)) {
+		return priv_fail(EPERM, "gid 0 can be had back after the "
+		    "switch to %lu", (unsigned long)gid);
+	}
+	return 0;
+}

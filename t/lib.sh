@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: ISC
+#
+# lib.sh: shared helpers for postlet's integration tests (t/integ/*.t),
+# which are POSIX sh scripts speaking TAP.  A test sources this file,
+# calls tap_plan, runs checks, and ends with tap_done, whose exit status
+# is 0 only when every check passed and the plan was kept.
+#
+#	. "$(dirname "$0")/../lib.sh"
+#	tap_plan 2
+#	P=$(postlet_bin postlet) || tap_bail "$P"
+#	tap_run "$P" -c "$TAP_TMP" conf -h mail_name
+#	tap_ok "$tap_status" "postlet conf exits 0"
+#	tap_is "$(cat "$TAP_TMP/out")" postlet "default mail_name"
+#	tap_done
+#
+# On load it makes a fresh directory, $TAP_TMP, with mktemp -d; a trap
+# removes it when the script exits (set TAP_KEEP=1 to keep it).  Binaries
+# come from $POSTLET_BUILD/bin, which `make check` sets; the default is
+# the build/ directory of the source tree the script is in.  Nothing here
+# reads the host's mail configuration.
+
+tap_count=0
+tap_failed=0
+tap_planned=
+
+# The source tree and the build tree, as absolute paths.
+POSTLET_SRC=$(cd "$(dirname "$0")/../.." && pwd)
+POSTLET_BUILD=${POSTLET_BUILD:-$POSTLET_SRC/build}
+if [ -d "$POSTLET_BUILD" ]; then
+	POSTLET_BUILD=$(cd "$POSTLET_BUILD" && pwd)
+fi
+
+# tap_diag TEXT...: a diagnostic line (each line of TEXT gets "# ").
+tap_diag()
+{
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# tap_bail TEXT: stop the whole test run.
+tap_bail()
+{
+	printf 'Bail out! %s\n' "$*"
+	exit 1
+}
+
+# tap_plan N: the number of checks this script will run.
+tap_plan()
+{
+	tap_planned=$1
+	printf '1..%s\n' "$1"
+}
+
+# tap_ok STATUS NAME: one check; it passes when STATUS is 0 (so a
+# command's $? can be passed directly).  Returns 0 when it passed.
+tap_ok()
+{
+	tap_count=$((tap_count + 1))
+	if [ "$1" = 0 ]; then
+		printf 'ok %d - %s\n' "$tap_count" "$2"
+		return 0
+	fi
+	printf 'not ok %d - %s\n' "$tap_count" "$2"
+	tap_failed=$((tap_failed + 1))
+	return 1
+}
+
+# tap_is GOT WANT NAME: passes when the two strings are equal; shows both
+# when they are not.
+tap_is()
+{
+	if [ "$1" = "$2" ]; then
+		tap_ok 0 "$3"
+		return 0
+	fi
+	tap_ok 1 "$3"
+	tap_diag "  got: '$1'"
+	tap_diag " want: '$2'"
+	return 1
+}
+
+# tap_file_is GOTFILE WANTFILE NAME: passes when the files are equal byte
+# for byte; shows a diff when they are not.
+tap_file_is()
+{
+	if cmp -s "$1" "$2"; then
+		tap_ok 0 "$3"
+		return 0
+	fi
+	tap_ok 1 "$3"
+	if [ -e "$1" ] && [ -e "$2" ]; then
+		diff -u "$2" "$1" | sed 's/^/# /'
+	else
+		tap_diag "missing: $1 or $2"
+	fi
+	return 1
+}
+
+# tap_skip N REASON: N checks skipped (a missing tool, an unmet need).
+tap_skip()
+{
+	tap_skip_n=$1
+	while [ "$tap_skip_n" -gt 0 ]; do
+		tap_count=$((tap_count + 1))
+		printf 'ok %d # SKIP %s\n' "$tap_count" "$2"
+		tap_skip_n=$((tap_skip_n - 1))
+	done
+}
+
+# tap_done: the end.  Exits 0 only when all passed and the plan was kept.
+tap_done()
+{
+	if [ -z "$tap_planned" ]; then
+		printf '1..%d\n' "$tap_count"
+	elif [ "$tap_planned" -ne "$tap_count" ]; then
+		tap_diag "planned $tap_planned checks but ran $tap_count"
+		exit 1
+	fi
+	if [ "$tap_failed" -gt 0 ]; then
+		tap_diag "failed $tap_failed of $tap_count"
+		exit 1
+	fi
+	exit 0
+}
+
+# tap_run COMMAND...: run it with standard output in $TAP_TMP/out, errors
+# in $TAP_TMP/err and the exit status in $tap_status.
+tap_run()
+{
+	"$@" >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+	tap_status=$?
+}
+
+# postlet_bin NAME: the path of a built program, or a message and 1.
+postlet_bin()
+{
+	if [ ! -x "$POSTLET_BUILD/bin/$1" ]; then
+		printf '%s\n' "no $POSTLET_BUILD/bin/$1: run make first"
+		return 1
+	fi
+	printf '%s\n' "$POSTLET_BUILD/bin/$1"
+}
+
+# The temporary directory, removed at exit (also on a signal).
+TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/postlet-t.XXXXXX") ||
+    tap_bail "mktemp -d failed"
+tap_cleanup()
+{
+	if [ -z "${TAP_KEEP:-}" ]; then
+		rm -rf "$TAP_TMP"
+	else
+		printf '# kept %s\n' "$TAP_TMP"
+	fi
+}
+trap tap_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
