@@ -50,8 +50,15 @@ endif
 LIB_SRC   = $(sort $(wildcard lib/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       = $(BUILD)/lib/libpostlet.a
+ifeq ($(DEPS_SYSTEM),1)
+# BearSSL and tinycdb as the system installed them (headers and static
+# libraries on the compiler's default paths, built for its libc).
+DEP_LIBS  = -lbearssl -lcdb
+DEPS_STAMP = $(DEPS)/.system
+else
 DEP_LIBS  = $(DEPS)/lib/libbearssl.a $(DEPS)/lib/libcdb.a
 DEPS_STAMP = $(DEPS)/.built
+endif
 
 PROGS     = $(notdir $(wildcard cmd/*))
 BINS      = $(PROGS:%=$(BUILD)/bin/%)
@@ -74,7 +81,11 @@ all: $(BINS)
 tools:
 	@sh mk/tools.sh '$(CC)'
 
-$(DEPS_STAMP): mk/deps.sh config.mk | tools
+$(DEPS)/.system: config.mk | tools
+	@mkdir -p $(@D)
+	@touch $@
+
+$(DEPS)/.built: mk/deps.sh config.mk | tools
 	@sh mk/deps.sh '$(CC)' '$(DEP_CFLAGS)' '$(DEPS)' build/src \
 	    '$(BEARSSL_SRC)' '$(TINYCDB_SRC)'
 	@touch $@

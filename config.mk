@@ -26,10 +26,12 @@ WERROR     =
 
 # Where BearSSL and tinycdb come from.  Empty: on Debian/Ubuntu, the
 # build runs `apt-get source bearssl tinycdb` into build/src/.  Elsewhere,
-# name an unpacked source tree (Alpine: `apk fetch`/aports; FreeBSD: the
-# distfiles of security/bearssl and databases/tinycdb, or see README).
+# name unpacked source trees (see README for Alpine and FreeBSD).
 BEARSSL_SRC =
 TINYCDB_SRC =
+# DEPS_SYSTEM=1: use the system's own BearSSL and tinycdb instead (their
+# headers and static libraries, built for the same libc as CC).
+DEPS_SYSTEM =
 
 # SANITIZE=1: the system compiler with AddressSanitizer and UBSan, not
 # static, into build/san/ (dependencies are rebuilt the same way).

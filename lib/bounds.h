@@ -11,6 +11,11 @@
 #define CONF_LINE_MAX		(64 * 1024)
 /* Nesting of $name expansion before we call it a loop (Postfix: 100). */
 #define CONF_EXPAND_DEPTH	100
+/* Names expanded for one value, or by conf_check for all of main.cf: a
+ * few dozen per value in real configurations; the bound stops "a = $b$b",
+ * "b = $c$c", ... whose work doubles per level while the value (empty)
+ * stays short. */
+#define CONF_EXPAND_NAMES	(1024 * 1024)
 /* A whole main.cf or master.cf file. */
 #define CONF_FILE_MAX		(4 * 1024 * 1024)
 /* Parameter names. */

@@ -24,6 +24,7 @@
 #include "str.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 const struct conf_param conf_params[] = {
 #define PARAM(name, type, unit, def, doc) { #name, type, unit, def, doc },
@@ -32,10 +33,21 @@ const struct conf_param conf_params[] = {
 };
 const size_t conf_nparams = sizeof(conf_params) / sizeof(conf_params[0]);
 
+/*
+ * One expansion: the names being expanded (loop detection), and how many
+ * names it has expanded so far.  Depth and value size alone do not bound
+ * the work: "a = $b$b", "b = $c$c", ... with an empty last value doubles
+ * it at each level without making the value any longer.
+ */
+struct conf_xp {
+	const char	*stack[CONF_EXPAND_DEPTH];
+	unsigned long	 names;
+};
+
 static int	conf_expand_rec(const struct conf *, const char *, size_t,
-		    struct str *, const char **, int);
+		    struct str *, struct conf_xp *, int);
 static int	conf_expand_name(const struct conf *, const char *, size_t,
-		    struct str *, const char **, int);
+		    struct str *, struct conf_xp *, int);
 
 const struct conf_param *
 conf_param_find(const char *name)
@@ -191,9 +203,22 @@ conf_free(struct conf *c)
 	}
 	free(c->entries);
 	free(c->dir);
+	for (i = 0; i < c->nrefs; i++) {
+		free(c->refs[i]);
+	}
+	free(c->refs);
+	c->refs = NULL;
+	c->nrefs = 0;
 	c->entries = NULL;
 	c->n = c->cap = 0;
 	c->dir = NULL;
+}
+
+void
+conf_add_reference(struct conf *c, const char *text)
+{
+	c->refs = xreallocarray(c->refs, c->nrefs + 1, sizeof(*c->refs));
+	c->refs[c->nrefs++] = xstrdup(text);
 }
 
 const char *
@@ -210,7 +235,7 @@ conf_raw(const struct conf *c, const char *name)
  */
 static int
 conf_dynamic_default(const struct conf *c, const char *name, struct str *out,
-    const char **stack, int depth)
+    struct conf_xp *xp, int depth)
 {
 	char		 host[256];
 	struct str	 h = STR_INIT;
@@ -230,7 +255,7 @@ conf_dynamic_default(const struct conf *c, const char *name, struct str *out,
 		str_set(out, host[0] != '\0' ? host : "localhost");
 		if (strchr(out->s, '.') == NULL) {
 			if (conf_raw(c, "mydomain") != NULL) {
-				if (conf_expand_name(c, "mydomain", 8, &h, stack,
+				if (conf_expand_name(c, "mydomain", 8, &h, xp,
 				    depth) == -1) {
 					str_set(out, str_c(&h));
 					str_free(&h);
@@ -241,7 +266,7 @@ conf_dynamic_default(const struct conf *c, const char *name, struct str *out,
 		}
 	} else if (strcmp(name, "mydomain") == 0) {
 		/* myhostname without its first label, or "localdomain". */
-		if (conf_expand_name(c, "myhostname", 10, &h, stack,
+		if (conf_expand_name(c, "myhostname", 10, &h, xp,
 		    depth) == -1) {
 			str_set(out, str_c(&h));
 			str_free(&h);
@@ -274,14 +299,14 @@ conf_on_stack(const char **stack, int depth, const char *name, size_t n)
 /* Expand the parameter name[0..n) onto out; see conf_expand_rec. */
 static int
 conf_expand_name(const struct conf *c, const char *name, size_t n,
-    struct str *out, const char **stack, int depth)
+    struct str *out, struct conf_xp *xp, int depth)
 {
 	const struct conf_param	*p;
 	const char		*raw;
 	struct str		 key = STR_INIT, dyn = STR_INIT;
 	int			 rc = 0;
 
-	if (conf_on_stack(stack, depth, name, n)) {
+	if (conf_on_stack(xp->stack, depth, name, n)) {
 		str_set(out, "recursion loop in parameter \"");
 		str_cat_mem(out, name, n);
 		str_cat(out, "\"");
@@ -291,11 +316,15 @@ conf_expand_name(const struct conf *c, const char *name, size_t n,
 		str_set(out, "parameter expansion nested too deeply");
 		return -1;
 	}
+	if (++xp->names > CONF_EXPAND_NAMES) {
+		str_set(out, "parameter expansion too complex");
+		return -1;
+	}
 	str_set_mem(&key, name, n);
 	p = conf_param_find(key.s);
-	stack[depth] = key.s;
+	xp->stack[depth] = key.s;
 	if ((raw = conf_raw(c, key.s)) == NULL && p != NULL) {
-		if (conf_dynamic_default(c, key.s, &dyn, stack,
+		if (conf_dynamic_default(c, key.s, &dyn, xp,
 		    depth + 1) == -1) {
 			str_set(out, str_c(&dyn));
 			rc = -1;
@@ -304,7 +333,7 @@ conf_expand_name(const struct conf *c, const char *name, size_t n,
 		raw = dyn.len > 0 ? dyn.s : p->def;
 	}
 	if (raw != NULL) {
-		rc = conf_expand_rec(c, raw, strlen(raw), out, stack, depth + 1);
+		rc = conf_expand_rec(c, raw, strlen(raw), out, xp, depth + 1);
 	}
 out:
 	/* An unknown, unset name expands to nothing (as in Postfix). */
@@ -319,7 +348,7 @@ out:
  */
 static int
 conf_expand_rec(const struct conf *c, const char *text, size_t len,
-    struct str *out, const char **stack, int depth)
+    struct str *out, struct conf_xp *xp, int depth)
 {
 	struct str	 sub = STR_INIT, err = STR_INIT;
 	size_t		 i = 0, start, nlen, close, level;
@@ -353,7 +382,7 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 			}
 			str_clear(&sub);
 			if (conf_expand_name(c, text + start, i - start, &sub,
-			    stack, depth) == -1) {
+			    xp, depth) == -1) {
 				str_set(&err, str_c(&sub));
 				rc = -1;
 				goto out;
@@ -407,7 +436,7 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 			goto out;
 		}
 		str_clear(&sub);
-		if (conf_expand_name(c, name, nlen, &sub, stack, depth) == -1) {
+		if (conf_expand_name(c, name, nlen, &sub, xp, depth) == -1) {
 			str_set(&err, str_c(&sub));
 			rc = -1;
 			goto out;
@@ -417,10 +446,20 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 			str_cat_mem(out, sub.s, sub.len);
 		} else if ((op == '?' && sub.len > 0) ||
 		    (op == ':' && sub.len == 0)) {
-			/* The text is itself expanded. */
+			/*
+			 * The text is itself expanded, one level deeper, so
+			 * that ${a?${a?...}} cannot recurse without bound.
+			 */
+			if (depth >= CONF_EXPAND_DEPTH) {
+				str_set(&err,
+				    "parameter expansion nested too deeply");
+				rc = -1;
+				goto out;
+			}
+			xp->stack[depth] = "";	/* no name: never a loop */
 			str_clear(&sub);
 			if (conf_expand_rec(c, alt, (size_t)(text + close - alt),
-			    &sub, stack, depth) == -1) {
+			    &sub, xp, depth + 1) == -1) {
 				str_set(&err, str_c(&sub));
 				rc = -1;
 				goto out;
@@ -444,24 +483,34 @@ out:
 	return rc;
 }
 
+/* conf_expand, adding its work to xp->names (conf_check shares one). */
+static int
+conf_expand_xp(const struct conf *c, const char *text, struct str *out,
+    struct conf_xp *xp)
+{
+	/* Not str_clear: out->s must be a string even for an empty value. */
+	str_set(out, "");
+	return conf_expand_rec(c, text, strlen(text), out, xp, 0);
+}
+
 int
 conf_expand(const struct conf *c, const char *text, struct str *out)
 {
-	const char	*stack[CONF_EXPAND_DEPTH];
+	struct conf_xp	xp;
 
-	/* Not str_clear: out->s must be a string even for an empty value. */
-	str_set(out, "");
-	return conf_expand_rec(c, text, strlen(text), out, stack, 0);
+	xp.names = 0;
+	return conf_expand_xp(c, text, out, &xp);
 }
 
 int
 conf_expand_param(const struct conf *c, const char *name, struct str *out)
 {
-	const char	*stack[CONF_EXPAND_DEPTH];
+	struct conf_xp	xp;
 
+	xp.names = 0;
 	/* Not str_clear: out->s must be a string even for an empty value. */
 	str_set(out, "");
-	return conf_expand_name(c, name, strlen(name), out, stack, 0);
+	return conf_expand_name(c, name, strlen(name), out, &xp, 0);
 }
 
 int
@@ -564,8 +613,14 @@ conf_referenced(const struct conf *c, const char *name)
 	size_t		 i, n = strlen(name), k;
 	const char	*v, *p;
 
-	for (i = 0; i < c->n + conf_nparams; i++) {
-		v = i < c->n ? c->entries[i].value : conf_params[i - c->n].def;
+	for (i = 0; i < c->n + conf_nparams + c->nrefs; i++) {
+		if (i < c->n) {
+			v = c->entries[i].value;
+		} else if (i < c->n + conf_nparams) {
+			v = conf_params[i - c->n].def;
+		} else {
+			v = c->refs[i - c->n - conf_nparams];
+		}
 		for (p = v; (p = strchr(p, '$')) != NULL; p++) {
 			k = (p[1] == '{' || p[1] == '(') ? 2 : 1;
 			if (strncmp(p + k, name, n) == 0 &&
@@ -581,15 +636,21 @@ int
 conf_check(const struct conf *c, struct str *errs)
 {
 	const struct conf_param	*p;
+	struct conf_xp		 xp;
 	struct str		 v = STR_INIT, why = STR_INIT;
 	size_t			 i;
 	int			 nerr = 0;
 
+	/*
+	 * One bound on the names expanded for all entries together: else
+	 * many entries each just under it would add up to hours.
+	 */
+	xp.names = 0;
 	for (i = 0; i < c->n; i++) {
 		const struct conf_entry	*e = &c->entries[i];
 
 		str_clear(&why);
-		if (conf_expand(c, e->value, &v) == -1) {
+		if (conf_expand_xp(c, e->value, &v, &xp) == -1) {
 			str_catf(errs, "%s, line %d: %s: %s\n", e->file,
 			    e->line, e->name, v.s);
 			nerr++;
@@ -642,12 +703,26 @@ conf_dir(const char *opt_c)
 int
 conf_read_file(const char *path, struct str *out)
 {
-	char	chunk[8192];
-	ssize_t	n;
-	int	fd;
+	char		chunk[8192];
+	struct stat	st;
+	ssize_t		n;
+	int		fd;
 
 	str_clear(out);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO put in place of the file must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		int	saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		return -1;
 	}
 	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
@@ -677,6 +752,7 @@ conf_load_file(struct conf *c, const char *dir, struct str *errs,
 	int		 nerr = 0;
 	size_t		 before = errs->len, i;
 
+	free(c->dir);
 	c->dir = xstrdup(dir);
 	str_catf(&path, "%s/main.cf", dir);
 	if (conf_read_file(path.s, &text) == -1) {
@@ -731,23 +807,13 @@ void
 conf_load(const char *dir)
 {
 	struct str	 errs = STR_INIT;
-	const char	*p, *nl;
 	int		 nerr;
 
 	conf_cache_clear();
 	conf_free(&conf_global);
 	nerr = conf_load_file(&conf_global, dir, &errs, NULL);
 	/* Report each line with its severity; errors are fatal. */
-	for (p = str_c(&errs); *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL) {
-			break;
-		}
-		if (strncmp(p, "warning: ", 9) == 0) {
-			log_warnx("%.*s", (int)(nl - p - 9), p + 9);
-		} else {
-			log_error("%.*s", (int)(nl - p), p);
-		}
-	}
+	(void)log_messages(str_c(&errs), errs.len);
 	str_free(&errs);
 	if (nerr > 0) {
 		fatalx(EX_CONFIG, "%d error%s in %s/main.cf", nerr,

@@ -60,8 +60,10 @@ struct conf {
 	struct conf_entry	*entries;
 	size_t			 n, cap;
 	char			*dir;	/* the config directory */
+	char			**refs;	/* other text that may use $name */
+	size_t			 nrefs;
 };
-#define CONF_INIT	{ NULL, 0, 0, NULL }
+#define CONF_INIT	{ NULL, 0, 0, NULL, NULL, 0 }
 
 /*
  * Parse main.cf text (len bytes, any content) as if read from file, into
@@ -73,6 +75,8 @@ int	conf_parse(struct conf *, const char *text, size_t len,
 	    const char *file, struct str *errs);
 /*
  * Check every set value: it must expand, and fit its parameter's type.
+ * The expansions of all values together may use no more than
+ * CONF_EXPAND_NAMES names (bounds.h).
  * Same convention as conf_parse; names that are neither known nor used as
  * $name anywhere get a "warning: file, line N: unknown parameter" line
  * (warnings do not count as errors).
@@ -82,9 +86,14 @@ int	conf_check(const struct conf *, struct str *errs);
  * type: 0, or -1 with the reason appended to why.  Unknown names pass. */
 int	conf_check_param(const char *name, const char *value, struct str *why);
 void	conf_free(struct conf *);
+/*
+ * Count text (e.g. a master.cf -o value) as a user of $name references,
+ * so conf_check does not call the names it uses unknown.  Copied.
+ */
+void	conf_add_reference(struct conf *, const char *text);
 
-/* Read a whole file (at most CONF_FILE_MAX bytes) into out: 0, or -1 with
- * errno (EFBIG when too large). */
+/* Read a whole regular file (at most CONF_FILE_MAX bytes) into out: 0, or
+ * -1 with errno (EFBIG: too large; EISDIR, EINVAL: not a regular file). */
 int	conf_read_file(const char *path, struct str *out);
 /*
  * Read DIR/main.cf into c (missing file: nothing set) and check it: the

@@ -33,6 +33,8 @@
  * because POSIX lets <limits.h> leave NAME_MAX undefined.
  */
 #define DURABLE_NAME_MAX	255
+/* The part of a caller's prefix used in a temporary name. */
+#define DURABLE_PREFIX_MAX	100
 /* How many names durable_create tries before it gives up with EEXIST. */
 #define DURABLE_CREATE_TRIES	100
 
@@ -117,6 +119,13 @@ sys_unlink(const char *path)
 int
 durable_create(struct durable *d, const char *tmpdir, mode_t mode)
 {
+	return durable_create_named(d, tmpdir, NULL, mode);
+}
+
+int
+durable_create_named(struct durable *d, const char *tmpdir,
+    const char *prefix, mode_t mode)
+{
 	struct timespec	ts;
 	int		i, saved;
 
@@ -127,7 +136,11 @@ durable_create(struct durable *d, const char *tmpdir, mode_t mode)
 	}
 	for (i = 0; i < DURABLE_CREATE_TRIES; i++) {
 		str_clear(&d->tmp_path);
-		str_catf(&d->tmp_path, "%s/%lld.%09ld.%ld.%lu", tmpdir,
+		/* The prefix is a hint for people: a long one is cut so the
+		 * name stays well inside NAME_MAX. */
+		str_catf(&d->tmp_path, "%s/%.*s%s%lld.%09ld.%ld.%lu", tmpdir,
+		    DURABLE_PREFIX_MAX, prefix != NULL ? prefix : "",
+		    prefix != NULL ? ".tmp." : "",
 		    (long long)ts.tv_sec, (long)ts.tv_nsec, (long)getpid(),
 		    durable_counter++);
 		if (fault("open") == -1) {

@@ -47,6 +47,16 @@ struct durable {
 int	durable_create(struct durable *d, const char *tmpdir, mode_t mode);
 
 /*
+ * The same, for a file created next to its final name rather than in a
+ * queue's tmp/ (main.cf, a .cdb table): the temporary name starts with
+ * "PREFIX.tmp." so that a file left by a crash says what it was (only
+ * the first 100 bytes of a longer prefix are used).  prefix must be a
+ * plain file name.
+ */
+int	durable_create_named(struct durable *d, const char *dir,
+	    const char *prefix, mode_t mode);
+
+/*
  * Commit the file: fsync and close it (the first time), then place it as
  * dir/name and fsync dir.  flags is DURABLE_REPLACE or DURABLE_NOREPLACE.
  * name must be a plain file name (no '/', not "", "." or "..").

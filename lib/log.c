@@ -223,6 +223,28 @@ log_error(const char *fmt, ...)
 	errno = saved;
 }
 
+int
+log_messages(const char *text, size_t len)
+{
+	const char	*p = text, *end = text + len, *nl;
+	size_t		 n;
+	int		 nerr = 0;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			nl = end;
+		}
+		n = (size_t)(nl - p);
+		if (n >= 9 && memcmp(p, "warning: ", 9) == 0) {
+			log_warnx("%.*s", (int)(n - 9), p + 9);
+		} else {
+			log_error("%.*s", (int)n, p);
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
 void
 log_set_cleanup(void (*fn)(void))
 {

@@ -44,6 +44,13 @@ void	fatalx(int status, const char *, ...)
 /* A broken invariant (our bug): log and abort(). */
 void	panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Log a batch of messages, one per "\n"-ended line of text (len bytes), as
+ * parsers collect them: a line that starts with "warning: " is logged as a
+ * warning, any other as an error.  Returns the number of errors.
+ */
+int	log_messages(const char *text, size_t len);
+
 /* Called by fatal and fatalx before exit (e.g. to remove a tmp/ file). */
 void	log_set_cleanup(void (*)(void));
 /*

@@ -218,7 +218,7 @@ map_cdb_build(const char *path, enum mapsrc_format format, struct str *msgs)
 		str_set(&name, slash + 1);
 	}
 	str_cat(&name, ".cdb");
-	if (durable_create(&d, dir.s, mode & 0666) == -1) {
+	if (durable_create_named(&d, dir.s, name.s, mode & 0666) == -1) {
 		saved = errno;
 		str_catf(msgs, "create a temporary file in %s: %s\n", dir.s,
 		    strerror(saved));

@@ -174,8 +174,10 @@ int	qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
 
 /*
  * Open the queue file at path (oflags: O_RDONLY, or O_RDWR for
- * qfile_set_status; O_CLOEXEC and O_NOFOLLOW are added) and parse its
- * envelope, reading no more than the envelope plus the 4-byte trailer.
+ * qfile_set_status; O_CLOEXEC and O_NOFOLLOW are added, and O_NONBLOCK
+ * so that a FIFO cannot block the open: regular files ignore it) and
+ * parse its envelope, reading no more than the envelope plus the 4-byte
+ * trailer.
  * The content is then content_len bytes at content_offset in qf->fd.
  * Returns 0, or -1 with errno and qf->error set ("open: ...", or
  * "offset N: ..." with EBADMSG for a corrupt file; a file that is not a

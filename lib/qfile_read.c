@@ -520,7 +520,13 @@ qfile_open(const char *path, int oflags, struct qfile *qf)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((qf->fd = open(path, oflags | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	/*
+	 * O_NONBLOCK: a FIFO planted under the name must not hang us in
+	 * open(2) until the S_ISREG check below; it does not change reads
+	 * of a regular file.
+	 */
+	if ((qf->fd = open(path, oflags | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
 		str_catf(&qf->error, "open: %s", strerror(errno));
 		return -1;
 	}

@@ -3,11 +3,13 @@
  * tap.c: a small TAP producer for the unit tests (see tap.h).  Output is
  * flushed after every line so that a crash still shows how far it got.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -196,6 +198,38 @@ tap_tmpdir(void)
 	tap_dir_owner = getpid();
 	atexit(tap_rmdir);
 	return tap_dir;
+}
+
+void
+tap_sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+		continue;
+	}
+}
+
+int
+tap_count_entries(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 static void

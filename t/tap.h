@@ -30,6 +30,11 @@ int	done_testing(void);
  */
 const char *tap_tmpdir(void);
 
+/* Sleep ms milliseconds, also through signals. */
+void	tap_sleep_ms(long ms);
+/* Entries in dir other than "." and "..", or -1 when it cannot be read. */
+int	tap_count_entries(const char *dir);
+
 /*
  * Trap fatal()/panic(): TAP_FATAL(expr) runs expr and yields 1 when it
  * ended in fatal/panic (the message is in tap_fatal_text), 0 otherwise.

@@ -16,27 +16,6 @@
 #include "postlet.h"
 #include "str.h"
 
-/* Log each "warning: ..." or other line of errs; count the others. */
-static int
-check_report(const struct str *errs)
-{
-	const char	*p, *nl;
-	int		 nerr = 0;
-
-	for (p = str_c(errs); *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL) {
-			break;
-		}
-		if (strncmp(p, "warning: ", 9) == 0) {
-			log_warnx("%.*s", (int)(nl - p - 9), p + 9);
-		} else {
-			log_error("%.*s", (int)(nl - p), p);
-			nerr++;
-		}
-	}
-	return nerr;
-}
-
 /* The -o overrides of each service must fit their parameters' types. */
 static void
 check_overrides(const struct conf *c, const struct mastercf *m,
@@ -81,6 +60,8 @@ postlet_check(int argc, char *argv[])
 	struct conf	 c = CONF_INIT;
 	struct mastercf	 m = MASTERCF_INIT;
 	struct str	 errs = STR_INIT, path = STR_INIT, text = STR_INIT;
+	struct str	 merrs = STR_INIT;
+	size_t		 i, j;
 	int		 ch, nerr;
 
 	while ((ch = getopt(argc, argv, "")) != -1) {
@@ -91,16 +72,26 @@ postlet_check(int argc, char *argv[])
 		log_error("usage: postlet check");
 		return EX_USAGE;
 	}
-	(void)conf_load_file(&c, postlet_config_dir, &errs, NULL);
+	/* master.cf first: its -o values may use parameters that only
+	 * main.cf defines, which are then not "unknown". */
 	str_catf(&path, "%s/master.cf", postlet_config_dir);
 	if (conf_read_file(path.s, &text) == -1) {
-		str_catf(&errs, "%s: %s\n", path.s, strerror(errno));
+		str_catf(&merrs, "%s: %s\n", path.s, strerror(errno));
 	} else {
-		(void)mastercf_parse(&m, text.s, text.len, path.s, &errs);
-		check_overrides(&c, &m, &errs);
+		(void)mastercf_parse(&m, text.s, text.len, path.s, &merrs);
 	}
-	nerr = check_report(&errs);
+	for (i = 0; i < m.n; i++) {
+		for (j = 0; j < m.services[i].noverrides; j++) {
+			conf_add_reference(&c, m.services[i].overrides[j].value);
+		}
+	}
+	/* Reported in file order: main.cf, then master.cf. */
+	(void)conf_load_file(&c, postlet_config_dir, &errs, NULL);
+	str_cat_mem(&errs, merrs.s, merrs.len);
+	check_overrides(&c, &m, &errs);
+	nerr = log_messages(str_c(&errs), errs.len);
 	str_free(&errs);
+	str_free(&merrs);
 	str_free(&path);
 	str_free(&text);
 	conf_free(&c);

@@ -46,24 +46,6 @@ conf_out(const struct str *out)
 	return 0;
 }
 
-/* Print lines of "warning: ..." / other text from a parse to stderr. */
-static void
-conf_report(const struct str *errs)
-{
-	const char	*p, *nl;
-
-	for (p = str_c(errs); *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL) {
-			break;
-		}
-		if (strncmp(p, "warning: ", 9) == 0) {
-			log_warnx("%.*s", (int)(nl - p - 9), p + 9);
-		} else {
-			log_error("%.*s", (int)(nl - p), p);
-		}
-	}
-}
-
 /* Append "name = value\n" (or the value alone) for one parameter. */
 static void
 conf_show_one(const struct conf *c, const struct conf *defaults,
@@ -269,7 +251,7 @@ conf_write_atomic(const char *dir, const struct str *text, mode_t mode)
 {
 	struct durable	d = DURABLE_INIT;
 
-	if (durable_create(&d, dir, mode) == -1) {
+	if (durable_create_named(&d, dir, "main.cf", mode) == -1) {
 		log_warn("create a new main.cf in %s", dir);
 		return -1;
 	}
@@ -350,7 +332,7 @@ conf_edit(const char *dir, bool remove, int argc, char *argv[])
 	str_clear(&errs);
 	after = conf_count_errors(dir, &text, path.s, &errs);
 	if (after > before) {
-		conf_report(&errs);
+		(void)log_messages(str_c(&errs), errs.len);
 		log_error("%s not changed", path.s);
 		status = EX_CONFIG;
 		goto out;
@@ -421,7 +403,7 @@ postlet_conf(int argc, char *argv[])
 	}
 	/* Showing works on a broken main.cf too, with its problems told. */
 	(void)conf_load_file(&c, postlet_config_dir, &errs, NULL);
-	conf_report(&errs);
+	(void)log_messages(str_c(&errs), errs.len);
 	status = conf_show(&c, flags, argc, argv);
 	str_free(&errs);
 	conf_free(&c);

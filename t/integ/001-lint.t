@@ -35,6 +35,7 @@ tap_is "$out" "" "no banned functions in lib/ and cmd/"
 # Each header includes what it needs.
 # The include path of the dependencies, from the flags make passed.
 depsinc=$(printf '%s\n' ${POSTLET_CFLAGS:-} | sed -n 's/^-I//p' | head -n 1)
+depsinc=${depsinc:-$POSTLET_BUILD/deps/include}
 sysflags="-std=c11 -Os -D_DEFAULT_SOURCE -D_GNU_SOURCE -DPOSTLET_VERSION=\"0\"
     -DPOSTLET_SYSCONFDIR=\"/etc\" -DPOSTLET_SPOOLDIR=\"/var\"
     -DPOSTLET_SBINDIR=\"/sbin\" -DPOSTLET_LIBEXECDIR=\"/libexec\"
@@ -42,9 +43,9 @@ sysflags="-std=c11 -Os -D_DEFAULT_SOURCE -D_GNU_SOURCE -DPOSTLET_VERSION=\"0\"
     -Wvla -Wformat=2 -Wcast-qual -Wwrite-strings -Wmissing-prototypes
     -Wstrict-prototypes"
 cc=${POSTLET_CC:-cc}
-cflags=${POSTLET_CFLAGS:--iquote lib}
+cflags=${POSTLET_CFLAGS:--iquote lib -I$depsinc}
 for h in $headers; do
-	printf '#include "%s"\n' "${h#lib/}" > "$TAP_TMP/h.c"
+	printf '#include "%s"\nint lint_unit;\n' "${h#lib/}" > "$TAP_TMP/h.c"
 	# shellcheck disable=SC2086
 	out=$($cc $cflags -iquote lib -fsyntax-only "$TAP_TMP/h.c" 2>&1)
 	tap_is "$out" "" "$h compiles alone"

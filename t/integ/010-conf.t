@@ -11,7 +11,7 @@
 
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 64
+tap_plan 65
 
 P=$(postlet_bin postlet) || tap_bail "$P"
 T=$TAP_TMP
@@ -315,6 +315,16 @@ tap_run "$P" -c "$W" check
 tap_is "$tap_status" 0 "check, unknown parameter: exit 0"
 tap_is "$(cat "$ERR")" "postlet: warning: $W/main.cf, line 2: unknown \
 parameter \"foo\"" "check, unknown parameter: a warning with file and line"
+
+# A parameter of our own that only a master.cf -o uses is not "unknown"
+# (Postfix's submission example does this).
+R=$T/ref
+mkdir "$R"
+printf 'mua_name = y\nunused_name = z\n' >"$R/main.cf"
+printf 'smtp inet n - n - - smtpd\n  -o mail_name=$mua_name\n' >"$R/master.cf"
+tap_run "$P" -c "$R" check
+tap_is "$(cat "$ERR")" "postlet: warning: $R/main.cf, line 2: unknown \
+parameter \"unused_name\"" "check: a name used by a master.cf -o is not unknown"
 
 # Empty values of typed parameters (once a crash: an empty expansion).
 Z=$T/empty

@@ -136,7 +136,6 @@ static const struct gl_case gl_cases[] = {
 
 static volatile sig_atomic_t	alarms;
 
-static void	sleep_ms(long);
 static void	fill_pattern(char *, size_t, size_t);
 static const char *show(const void *, size_t);
 static void	reap(pid_t);
@@ -163,17 +162,6 @@ static void	test_output_large(void);
 static void	test_fd(void);
 static void	test_fd_eintr(void);
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-		continue;
-	}
-}
 
 static void
 fill_pattern(char *p, size_t n, size_t seed)
@@ -240,11 +228,11 @@ spawn_writer(int fd, int other, const char *data, size_t len, size_t chunk,
 		if (other != -1) {
 			close(other);
 		}
-		sleep_ms(first_ms);
+		tap_sleep_ms(first_ms);
 		for (off = 0; off < len; off += k) {
 			k = len - off < chunk ? len - off : chunk;
 			if (off > 0 && delay_ms > 0) {
-				sleep_ms(delay_ms);
+				tap_sleep_ms(delay_ms);
 			}
 			if (fd_write_all(fd, data + off, k) == -1) {
 				_exit(1);
@@ -284,7 +272,7 @@ spawn_reader(int fd, int other, const char *path, size_t chunk,
 		}
 		for (;;) {
 			if (delay_ms > 0) {
-				sleep_ms(delay_ms);
+				tap_sleep_ms(delay_ms);
 			}
 			if ((r = fd_read(fd, p, chunk)) <= 0) {
 				break;

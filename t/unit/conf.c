@@ -34,6 +34,7 @@ static void	test_line_limit(void);
 static void	test_expand(void);
 static void	test_expand_depth(void);
 static void	test_expand_size(void);
+static void	test_expand_work(void);
 static void	test_defaults(void);
 static void	test_hostname_defaults(void);
 static void	test_types(void);
@@ -458,6 +459,79 @@ test_expand_size(void)
 	is_int(conf_expand_param(&c, "d16", &out), 0, "size: 2^17 is fine");
 	is_int((long long)out.len, 2LL << 16, "size: 2^17 bytes");
 	conf_free(&c);
+	str_free(&text);
+	str_free(&errs);
+	str_free(&out);
+}
+
+/*
+ * Work that neither the depth nor the size bound stops: doubling with an
+ * empty value (2^60 names, no bytes), and ${a?...} nested in the text
+ * itself, which must count as depth instead of recursing without bound.
+ */
+static void
+test_expand_work(void)
+{
+	static const struct {
+		int		 nest;		/* ${a?...} levels */
+		int		 rc;
+		const char	*out;
+	} nests[] = {
+		{ 1, 0, "x" },
+		{ CONF_EXPAND_DEPTH - 1, 0, "x" },
+		{ CONF_EXPAND_DEPTH + 1, -1,
+		    "parameter expansion nested too deeply" },
+		{ 10000, -1, "parameter expansion nested too deeply" },
+	};
+	struct conf	c = CONF_INIT;
+	struct str	text = STR_INIT, errs = STR_INIT, out = STR_INIT;
+	size_t		k;
+	int		i;
+
+	/*
+	 * e<n> expands 2^(n+1) - 1 names, all empty: e19 is the last within
+	 * the bound.  (conf_check would take a second per entry over it.)
+	 */
+	is_int(CONF_EXPAND_NAMES, 1 << 20, "work: the test's arithmetic");
+	str_set(&text, "e0 =\n");
+	for (i = 1; i <= 60; i++) {
+		str_catf(&text, "e%d = $e%d${e%d}\n", i, i - 1, i - 1);
+	}
+	is_int(parse(&c, text.s, &errs), 0, "work: conf parses");
+	is_int(conf_expand_param(&c, "e60", &out), -1,
+	    "work: 2^61 empty expansions stop");
+	is_str(str_c(&out), "parameter expansion too complex",
+	    "work: message");
+	is_int(conf_expand(&c, "$e20", &out), -1, "work: 2^21 stop");
+	is_int(conf_expand_param(&c, "e16", &out), 0, "work: 2^17 is fine");
+	is_str(str_c(&out), "", "work: 2^17 names, empty value");
+	/* e1 .. e18 cost 2^20 - 22 names together, e19 alone 2^20 - 1. */
+	str_clear(&errs);
+	is_int(conf_check(&c, &errs), 60 - 18, "work: conf_check ends, "
+	    "with an error for each of e19 .. e60");
+	ok(strstr(str_c(&errs), "main.cf, line 20: e19: parameter "
+	    "expansion too complex\n") != NULL, "work: conf_check message");
+	conf_free(&c);
+
+	for (k = 0; k < sizeof(nests) / sizeof(nests[0]); k++) {
+		str_set(&text, "a = 1\nb = ");
+		for (i = 0; i < nests[k].nest; i++) {
+			str_cat(&text, "${a?");
+		}
+		str_cat(&text, "x");
+		for (i = 0; i < nests[k].nest; i++) {
+			str_cat(&text, "}");
+		}
+		str_cat(&text, "\n");
+		str_clear(&errs);
+		is_int(parse(&c, text.s, &errs), 0, "nest %d: parses",
+		    nests[k].nest);
+		is_int(conf_expand_param(&c, "b", &out), nests[k].rc,
+		    "nest %d: result", nests[k].nest);
+		is_str(str_c(&out), nests[k].out, "nest %d: value",
+		    nests[k].nest);
+		conf_free(&c);
+	}
 	str_free(&text);
 	str_free(&errs);
 	str_free(&out);
@@ -1142,6 +1216,7 @@ main(void)
 	test_expand();
 	test_expand_depth();
 	test_expand_size();
+	test_expand_work();
 	test_defaults();
 	test_hostname_defaults();
 	test_types();

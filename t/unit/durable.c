@@ -7,7 +7,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,25 +62,6 @@ fresh(const char *name)
 	return p;
 }
 
-static int
-entries(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL) {
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
-}
 
 /* The contents of dir/name into out (NUL-terminated); -1 when missing. */
 static int
@@ -138,13 +118,13 @@ test_commit(void)
 	dir = fresh("dir");
 	is_int(durable_create(&d, tmp, 0600), 0, "create: returns 0");
 	ok(d.fd >= 0, "create: descriptor open");
-	is_int(entries(tmp), 1, "create: one file in tmp");
+	is_int(tap_count_entries(tmp), 1, "create: one file in tmp");
 	is_int(write(d.fd, "hello\n", 6), 6, "create: writable");
 	is_int(durable_commit(&d, dir, "msg", DURABLE_REPLACE), 0,
 	    "commit replace: returns 0");
 	is_int(d.fd, -1, "commit: descriptor closed");
 	is_int((long long)d.tmp_path.len, 0, "commit: nothing left to clean");
-	is_int(entries(tmp), 0, "commit: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "commit: tmp empty");
 	is_int(slurp(dir, "msg", got, sizeof(got)), 6, "commit: file placed");
 	is_str(got, "hello\n", "commit: contents");
 	snprintf(path, sizeof(path), "%s/msg", dir);
@@ -163,7 +143,7 @@ test_commit(void)
 	is_int(fstat(d.fd, &st), 0, "mode 0644: fstat");
 	is_int(st.st_mode & 07777, 0644, "mode 0644: exact under umask 077");
 	durable_abort(&d);
-	is_int(entries(tmp), 0, "mode: aborted files removed");
+	is_int(tap_count_entries(tmp), 0, "mode: aborted files removed");
 
 	/* Replace over an existing name. */
 	make_tmp(&d, tmp, "new\n");
@@ -171,7 +151,7 @@ test_commit(void)
 	    "replace existing: returns 0");
 	slurp(dir, "msg", got, sizeof(got));
 	is_str(got, "new\n", "replace existing: new contents");
-	is_int(entries(tmp), 0, "replace existing: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "replace existing: tmp empty");
 
 	/* No-replace: a new name works, an existing one is EEXIST. */
 	make_tmp(&d, tmp, "other\n");
@@ -181,14 +161,14 @@ test_commit(void)
 	is_int(errno, EEXIST, "noreplace existing: EEXIST");
 	slurp(dir, "msg", got, sizeof(got));
 	is_str(got, "new\n", "noreplace existing: old file untouched");
-	is_int(entries(tmp), 1, "noreplace existing: tmp file kept");
+	is_int(tap_count_entries(tmp), 1, "noreplace existing: tmp file kept");
 	is_int(d.fd, -1, "noreplace existing: descriptor closed");
 	is_int(durable_commit(&d, dir, "msg2", DURABLE_NOREPLACE), 0,
 	    "noreplace: retry with a new name");
 	slurp(dir, "msg2", got, sizeof(got));
 	is_str(got, "other\n", "noreplace: contents");
-	is_int(entries(tmp), 0, "noreplace: tmp empty");
-	is_int(entries(dir), 2, "noreplace: two files in dir");
+	is_int(tap_count_entries(tmp), 0, "noreplace: tmp empty");
+	is_int(tap_count_entries(dir), 2, "noreplace: two files in dir");
 }
 
 static void
@@ -205,7 +185,7 @@ test_abort(void)
 	errno = 1234;
 	durable_abort(&d);
 	is_int(errno, 1234, "abort: keeps errno");
-	is_int(entries(tmp), 0, "abort: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "abort: tmp empty");
 	is_int(d.fd, -1, "abort: descriptor closed");
 	durable_abort(&d);
 	ok(1, "abort twice: harmless");
@@ -225,11 +205,11 @@ test_abort(void)
 		}
 	}
 	ok(good, "50 creates at once: all succeed");
-	is_int(entries(tmp), 50, "50 creates at once: 50 distinct files");
+	is_int(tap_count_entries(tmp), 50, "50 creates at once: 50 distinct files");
 	for (i = 0; i < 50; i++) {
 		durable_abort(&many[i]);
 	}
-	is_int(entries(tmp), 0, "50 aborts: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "50 aborts: tmp empty");
 }
 
 static void
@@ -271,11 +251,11 @@ test_names(void)
 	errno = 0;
 	is_int(durable_commit(&d, dir, "x", 7), -1, "commit bad flags: fails");
 	is_int(errno, EINVAL, "commit bad flags: EINVAL");
-	is_int(entries(tmp), 1, "bad names: tmp file still there");
-	is_int(entries(dir), 0, "bad names: nothing placed");
+	is_int(tap_count_entries(tmp), 1, "bad names: tmp file still there");
+	is_int(tap_count_entries(dir), 0, "bad names: nothing placed");
 	is_int(durable_commit(&d, dir, longname, DURABLE_NOREPLACE), 0,
 	    "commit 255-byte name: works");
-	is_int(entries(tmp), 0, "commit 255-byte name: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "commit 255-byte name: tmp empty");
 }
 
 /*
@@ -326,10 +306,10 @@ test_faults(void)
 			is_int(errno, EIO, "fault %s: errno EIO",
 			    cases[i].label);
 		}
-		is_int(entries(tmp), cases[i].tmp_after,
+		is_int(tap_count_entries(tmp), cases[i].tmp_after,
 		    "fault %s: %d file(s) left in tmp", cases[i].label,
 		    cases[i].tmp_after);
-		is_int(entries(dir), cases[i].target_after,
+		is_int(tap_count_entries(dir), cases[i].target_after,
 		    "fault %s: %d file(s) in target", cases[i].label,
 		    cases[i].target_after);
 		durable_abort(&d);
@@ -339,7 +319,7 @@ test_faults(void)
 			    "fault %s: clean_tmp removes the stale name",
 			    cases[i].label);
 		}
-		is_int(entries(tmp), 0, "fault %s: tmp empty after abort",
+		is_int(tap_count_entries(tmp), 0, "fault %s: tmp empty after abort",
 		    cases[i].label);
 	}
 
@@ -353,7 +333,7 @@ test_faults(void)
 	is_int(durable_create(&d, tmp, 0600), -1, "fault fchmod: create fails");
 	is_int(errno, EPERM, "fault fchmod: errno kept");
 	fault_set(NULL, 0, 0);
-	is_int(entries(tmp), 0, "fault open/fchmod: tmp empty");
+	is_int(tap_count_entries(tmp), 0, "fault open/fchmod: tmp empty");
 	durable_abort(&d);
 
 	/* A failed commit cannot be repeated into a false success. */
@@ -364,7 +344,8 @@ test_faults(void)
 	fault_set(NULL, 0, 0);
 	ok(TAP_FATAL(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE)),
 	    "commit after a dropped file: panic");
-	is_int(entries(dir), 0, "commit after a dropped file: nothing placed");
+	is_int(tap_count_entries(dir), 0,
+	    "commit after a dropped file: nothing placed");
 	durable_abort(&d);
 }
 
@@ -379,7 +360,7 @@ test_move(void)
 	spew(a, "m1", "one\n");
 	is_int(durable_move(a, b, "m1", DURABLE_REPLACE), 0,
 	    "move: returns 0");
-	is_int(entries(a), 0, "move: gone from source");
+	is_int(tap_count_entries(a), 0, "move: gone from source");
 	slurp(b, "m1", got, sizeof(got));
 	is_str(got, "one\n", "move: in target");
 	errno = 0;
@@ -394,12 +375,12 @@ test_move(void)
 	is_int(errno, EEXIST, "move noreplace onto existing: EEXIST");
 	slurp(b, "m1", got, sizeof(got));
 	is_str(got, "one\n", "move noreplace: target untouched");
-	is_int(entries(a), 1, "move noreplace: source kept");
+	is_int(tap_count_entries(a), 1, "move noreplace: source kept");
 	is_int(durable_move_as(a, "m1", b, "m2", DURABLE_NOREPLACE), 0,
 	    "move_as: new name");
 	slurp(b, "m2", got, sizeof(got));
 	is_str(got, "two\n", "move_as: contents");
-	is_int(entries(a), 0, "move_as: source gone");
+	is_int(tap_count_entries(a), 0, "move_as: source gone");
 
 	is_int(durable_move(b, a, "m1", DURABLE_REPLACE), 0, "move back");
 	spew(b, "m1", "three\n");
@@ -412,11 +393,11 @@ test_move(void)
 	fault_set("rename", 1, EIO);
 	is_int(durable_move(a, b, "f", DURABLE_REPLACE), -1,
 	    "move fault rename: fails");
-	is_int(entries(a), 1, "move fault rename: source kept");
+	is_int(tap_count_entries(a), 1, "move fault rename: source kept");
 	fault_set("fsync_dir", 1, EIO);
 	is_int(durable_move(a, b, "f", DURABLE_NOREPLACE), -1,
 	    "move fault target fsync: fails");
-	is_int(entries(a), 1, "move fault target fsync: source kept");
+	is_int(tap_count_entries(a), 1, "move fault target fsync: source kept");
 	is_int(slurp(b, "f", got, sizeof(got)), -1,
 	    "move fault target fsync: new name taken back");
 	fault_set("fsync_dir", 2, EIO);
@@ -483,7 +464,7 @@ test_clean(void)
 
 	is_int(durable_clean_tmp(tmp, 100, now), 2,
 	    "clean: old file and old link removed");
-	is_int(entries(tmp), 2, "clean: new file and directory stay");
+	is_int(tap_count_entries(tmp), 2, "clean: new file and directory stay");
 	is_int(slurp(tmp, "new", path, sizeof(path)), 1,
 	    "clean: new file kept");
 	is_int(slurp(other, "target", path, sizeof(path)), 4,

@@ -57,6 +57,7 @@ static void	s_warn(void);
 static void	s_error(void);
 static void	s_escape(void);
 static void	test_stderr(void);
+static void	s_messages(void);
 static void	f_info(void);
 static void	f_qid(void);
 static void	f_warnx(void);
@@ -325,6 +326,18 @@ s_escape(void)
 	log_info("from=<%s>", "a\r\nb\033");
 }
 
+/* A parser's batch: two errors, one warning, no final newline. */
+static int	messages_nerr;
+
+static void
+s_messages(void)
+{
+	static const char	text[] = "f, line 1: bad\n"
+	    "warning: f, line 2: unknown \"x\"\nf, line 3: worse";
+
+	messages_nerr = log_messages(text, sizeof(text) - 1);
+}
+
 static void
 test_stderr(void)
 {
@@ -341,6 +354,10 @@ test_stderr(void)
 	check_stderr("warn", s_warn, want.s);
 	check_stderr("error", s_error, "sendmail: error: bad line 3\n");
 	check_stderr("escaped", s_escape, "sendmail: from=<a??b?>\n");
+	check_stderr("messages", s_messages, "sendmail: error: f, line 1: bad\n"
+	    "sendmail: warning: f, line 2: unknown \"x\"\n"
+	    "sendmail: error: f, line 3: worse\n");
+	is_int(messages_nerr, 2, "log_messages: counts the errors");
 	str_free(&want);
 }
 

@@ -9,7 +9,6 @@
  * file is then mutated in turn to check that a lookup never crashes and
  * answers FOUND, NOTFOUND or ERROR.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,7 +29,6 @@ static const char *path_in(const char *);
 static void	subst_dir(char *, size_t, const char *);
 static void	write_file(const char *, const void *, size_t, mode_t);
 static int	read_file(const char *, struct str *);
-static int	count_files(void);
 static void	make_cdb(const char *, const char *const *, size_t);
 static void	check_lookup(struct map *, const char *, enum map_result,
 		    const char *, const char *);
@@ -111,27 +109,6 @@ read_file(const char *path, struct str *out)
 	}
 	fclose(f);
 	return 0;
-}
-
-/* Entries in the test directory: catches leftover tmp files. */
-static int
-count_files(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL) {
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
 }
 
 /* A cdb file from key, value pairs (lengths by strlen, except that a
@@ -256,13 +233,14 @@ test_cdb_build(void)
 	int		 before;
 
 	write_file(path_in("t1"), src, sizeof(src) - 1, 0640);
-	before = count_files();
+	before = tap_count_entries(dir);
 	is_int(map_cdb_build(path_in("t1"), MAPSRC_POSTMAP, &msgs), 0,
 	    "build t1");
 	snprintf(want, sizeof(want), "warning: %s, line 5: duplicate entry: "
 	    "\"ALICE\" (ignored, line 2 is kept)\n", path_in("t1"));
 	is_str(str_c(&msgs), want, "build t1: duplicate warning");
-	is_int(count_files(), before + 1, "build t1: one new file, no tmp");
+	is_int(tap_count_entries(dir), before + 1,
+	    "build t1: one new file, no tmp");
 	ok(stat(path_in("t1.cdb"), &st) == 0 &&
 	    (st.st_mode & 07777) == 0640, "build t1: mode of the source");
 
@@ -346,7 +324,7 @@ test_cdb_build_errors(void)
 	    "build t2");
 	read_file(path_in("t2.cdb"), &before);
 	write_file(path_in("t2"), bad, sizeof(bad) - 1, 0644);
-	files = count_files();
+	files = tap_count_entries(dir);
 	str_clear(&msgs);
 	errno = 0;
 	is_int(map_cdb_build(path_in("t2"), MAPSRC_POSTMAP, &msgs), -1,
@@ -359,7 +337,7 @@ test_cdb_build_errors(void)
 	read_file(path_in("t2.cdb"), &after);
 	is_mem(after.s, after.len, before.s, before.len,
 	    "bad source: old table untouched");
-	is_int(count_files(), files, "bad source: no file left behind");
+	is_int(tap_count_entries(dir), files, "bad source: no file left behind");
 
 	/* Missing source. */
 	str_clear(&msgs);
@@ -391,13 +369,13 @@ test_cdb_build_errors(void)
 	/* A directory where the table should go cannot be replaced. */
 	write_file(path_in("t3"), good, sizeof(good) - 1, 0644);
 	(void)mkdir(path_in("t3.cdb"), 0755);
-	files = count_files();
+	files = tap_count_entries(dir);
 	str_clear(&msgs);
 	errno = 0;
 	is_int(map_cdb_build(path_in("t3"), MAPSRC_POSTMAP, &msgs), -1,
 	    "table name is a directory: refused");
 	is_int(errno, EISDIR, "table name is a directory: EISDIR");
-	is_int(count_files(), files, "table name is a directory: no tmp "
+	is_int(tap_count_entries(dir), files, "table name is a directory: no tmp "
 	    "file left");
 	snprintf(want, sizeof(want), "install %s: Is a directory\n",
 	    path_in("t3.cdb"));

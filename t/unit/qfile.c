@@ -1376,6 +1376,18 @@ test_open(void)
 	is_int(errno, EBADMSG, "open: directory: EBADMSG");
 	is_str(str_c(&qf.error), "offset 0: not a regular file",
 	    "open: directory: message");
+	/* A FIFO planted in maildrop/ must not hang the reader in open(2). */
+	path_of(link_path, sizeof(link_path), q, "active", "fifo");
+	if (mkfifo(link_path, 0600) == -1) {
+		diag("mkfifo %s: %s", link_path, strerror(errno));
+	}
+	errno = 0;
+	alarm(10);	/* without O_NONBLOCK, open(2) waits for a writer */
+	is_int(qfile_open(link_path, O_RDONLY, &qf), -1, "open: FIFO");
+	alarm(0);
+	is_int(errno, EBADMSG, "open: FIFO: EBADMSG");
+	is_str(str_c(&qf.error), "offset 0: not a regular file",
+	    "open: FIFO: message");
 	path_of(link_path, sizeof(link_path), q, "active", "empty");
 	spew(link_path, "", 0);
 	is_int(qfile_open(link_path, O_RDONLY, &qf), -1, "open: empty file");

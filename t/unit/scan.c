@@ -22,7 +22,6 @@
 #define SENTINEL	777ULL
 #define CENTURY		(100LL * 366 * 86400)
 
-static void	sleep_ms(long);
 static const char *errname(int);
 static void	test_uint(void);
 static void	test_uint_mem(void);
@@ -30,17 +29,6 @@ static void	test_time(void);
 static void	test_bool(void);
 static void	test_clock(void);
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-		continue;
-	}
-}
 
 static const char *
 errname(int e)
@@ -347,7 +335,7 @@ test_clock(void)
 	d = clock_deadline(5000);
 	l1 = clock_left(d);
 	t0 = clock_ms();
-	sleep_ms(60);
+	tap_sleep_ms(60);
 	t1 = clock_ms();
 	l2 = clock_left(d);
 	if (!ok(t1 - t0 >= 59 && t1 - t0 < 3000,
@@ -360,7 +348,7 @@ test_clock(void)
 	}
 
 	d = clock_deadline(50);
-	sleep_ms(80);
+	tap_sleep_ms(80);
 	is_int(clock_left(d), 0, "clock: a deadline passed while asleep is 0");
 }
 

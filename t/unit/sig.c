@@ -23,7 +23,6 @@
 #include "sig.h"
 #include "tap.h"
 
-static void	sleep_ms(long);
 static void	arm_timer(long);
 static void	test_basics(void);
 static void	test_order(void);
@@ -34,17 +33,6 @@ static void	test_restart(void);
 static void	test_poll(void);
 static void	test_names(void);
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-		continue;
-	}
-}
 
 /* SIGALRM once, ms from now. */
 static void
@@ -202,7 +190,7 @@ test_restart(void)
 	}
 	if ((pid = fork()) == 0) {
 		close(p[0]);
-		sleep_ms(300);
+		tap_sleep_ms(300);
 		if (write(p[1], "x", 1) != 1) {
 			_exit(1);
 		}
