@@ -36,8 +36,10 @@ enum path_fail {
 struct path_scan {
 	const unsigned char	*s;
 	size_t			 pos;
-	size_t			 limit;	/* scan no further than this */
-	bool			 capped;	/* input goes on after limit */
+	/* scan no further than this */
+	size_t			 limit;
+	/* input goes on after limit */
+	bool			 capped;
 	int			 flags;
 	enum path_fail		 fail;
 };
@@ -802,7 +804,8 @@ addr_split_ext(const char *addr, const char *delims,
     struct addr_parts *parts)
 {
 	const char	*at = strrchr(addr, '@');
-	size_t		 len = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	size_t		 len = at != NULL ? (size_t)(at - addr) :
+	    strlen(addr);
 	size_t		 i;
 
 	str_set_mem(&parts->user, addr, len);

@@ -23,7 +23,8 @@
  *	<user@example.org>		the usual form
  *	<"john doe"@example.org>	quoted local part, with \" and \\
  *	<>				the null path (ADDR_PATH_NULL_OK)
- *	<@a,@b:user@c>			source route: dropped, giving user@c
+ *	<@a,@b:user@c>			source route: dropped, giving
+ *					user@c
  *	<user@[192.0.2.1]>		IPv4 address literal
  *	<user@[IPv6:2001:db8::1]>	IPv6 address literal
  *	<postmaster>			no domain (Postfix accepts it; the
@@ -58,12 +59,18 @@
 #include "str.h"
 
 /* Flags for addr_parse_path (and, where said, for the other functions). */
-#define ADDR_PATH_NULL_OK	0x01	/* accept the null path <> */
-#define ADDR_PATH_LAX		0x02	/* <> optional, blanks before it */
-#define ADDR_PATH_UTF8		0x04	/* UTF-8 in local part and domain */
-#define ADDR_PATH_STRICT	0x08	/* RFC 5321 lengths and local part */
-#define ADDR_PATH_RCPT		0x10	/* word errors for RCPT TO, not MAIL */
-#define ADDR_DOMAIN_LITERAL	0x20	/* addr_valid_domain: allow [literal] */
+/* accept the null path <> */
+#define ADDR_PATH_NULL_OK	0x01
+/* <> optional, blanks before it */
+#define ADDR_PATH_LAX		0x02
+/* UTF-8 in local part and domain */
+#define ADDR_PATH_UTF8		0x04
+/* RFC 5321 lengths and local part */
+#define ADDR_PATH_STRICT	0x08
+/* word errors for RCPT TO, not MAIL */
+#define ADDR_PATH_RCPT		0x10
+/* addr_valid_domain: allow [literal] */
+#define ADDR_DOMAIN_LITERAL	0x20
 
 /*
  * Why a path was refused, for the SMTP reply: the caller writes
@@ -71,9 +78,12 @@
  * choose another reply code.  The strings are static.
  */
 struct addr_error {
-	int		 code;		/* suggested reply code: 501 or 553 */
-	const char	*status;	/* RFC 3463 enhanced status code */
-	const char	*text;		/* reply text, no code, no CRLF */
+	/* suggested reply code: 501 or 553 */
+	int		 code;
+	/* RFC 3463 enhanced status code */
+	const char	*status;
+	/* reply text, no code, no CRLF */
+	const char	*text;
 };
 
 /*
@@ -90,14 +100,15 @@ struct addr_error {
  * ADDR_PATH_UTF8) or EMSGSIZE (a length limit); addr is left empty, *end
  * is not set and, when err is not NULL, *err says what to reply:
  *	501 5.5.4 Syntax: MAIL FROM:<address>	nothing there
- *	501 5.1.7 Bad sender address syntax	(5.1.3 ... recipient ... with
+ *	501 5.1.7 Bad sender address syntax	(5.1.3 ... recipient
+ *						... with ADDR_PATH_RCPT)
+ *	501 5.1.7 Path too long			(5.1.3 with
  *						ADDR_PATH_RCPT)
- *	501 5.1.7 Path too long			(5.1.3 with ADDR_PATH_RCPT)
  *	553 5.6.7 Must declare SMTPUTF8 to send unicode address
  * err and end may be NULL.
  */
-int	addr_parse_path(const char *in, size_t len, int flags, struct str *addr,
-	    size_t *end, struct addr_error *err);
+int	addr_parse_path(const char *in, size_t len, int flags,
+	    struct str *addr, size_t *end, struct addr_error *err);
 
 /*
  * Internal to external form: write addr (len bytes, internal form) to out
@@ -147,10 +158,14 @@ bool	addr_valid_local(const char *s, size_t len, int flags);
 
 /* An address split by addr_split_ext; free with addr_parts_free. */
 struct addr_parts {
-	struct str	user;	/* local part before the delimiter */
-	struct str	ext;	/* after the delimiter; empty when none */
-	struct str	domain;	/* after the last '@'; empty when none */
-	int		delim;	/* the delimiter that split, 0 when none */
+	/* local part before the delimiter */
+	struct str	user;
+	/* after the delimiter; empty when none */
+	struct str	ext;
+	/* after the last '@'; empty when none */
+	struct str	domain;
+	/* the delimiter that split, 0 when none */
+	int		delim;
 };
 #define ADDR_PARTS_INIT	{ STR_INIT, STR_INIT, STR_INIT, 0 }
 
@@ -175,7 +190,8 @@ struct addr_list {
 	struct str	*item;	/* internal-form addr-specs, in order */
 	size_t		 count;	/* items in use */
 	size_t		 cap;	/* items allocated */
-	size_t		 bad;	/* list elements skipped as unparseable */
+	/* list elements skipped as unparseable */
+	size_t		 bad;
 };
 #define ADDR_LIST_INIT	{ NULL, 0, 0, 0 }
 

@@ -38,19 +38,22 @@ struct buf;
  * bytes written (> 0), or -1 with errno.
  */
 typedef ssize_t	(*buf_read_fn)(struct buf *, void *, size_t, long long);
-typedef ssize_t	(*buf_write_fn)(struct buf *, const void *, size_t, long long);
+typedef ssize_t	(*buf_write_fn)(struct buf *, const void *, size_t,
+	    long long);
 
 struct buf {
 	int		 fd;
 	int		 timeout_ms;	/* per call; -1 waits forever */
 	buf_read_fn	 read_fn;
 	buf_write_fn	 write_fn;
-	void		*ctx;		/* for read_fn/write_fn; borrowed */
+	/* for read_fn/write_fn; borrowed */
+	void		*ctx;
 	unsigned char	*in;		/* borrowed from the caller */
 	size_t		 in_size, in_pos, in_len;
 	unsigned char	*out;		/* borrowed from the caller */
 	size_t		 out_size, out_len;
-	int		 error;		/* first write errno, sticky */
+	/* first write errno, sticky */
+	int		 error;
 	bool		 eof;
 	unsigned long long bytes_in, bytes_out;
 };

@@ -44,7 +44,8 @@ again:
 	while (cl->pos < cl->len) {
 		const char	*p = cl->text + cl->pos;
 		const char	*nl = memchr(p, '\n', cl->len - cl->pos);
-		size_t		 n = nl != NULL ? (size_t)(nl - p) : cl->len - cl->pos;
+		size_t		 n = nl != NULL ? (size_t)(nl - p) :
+		    cl->len - cl->pos;
 		size_t		 i;
 
 		/* A continuation line belongs to the logical line we have;

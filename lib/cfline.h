@@ -23,8 +23,10 @@ struct cfline {
 	const char	*text;		/* borrowed */
 	size_t		 len, pos;
 	const char	*file;		/* borrowed, for messages */
-	int		 line;		/* physical lines read so far */
-	size_t		 max;		/* longest logical line accepted */
+	/* physical lines read so far */
+	int		 line;
+	/* longest logical line accepted */
+	size_t		 max;
 	int		 nerr;		/* problems reported so far */
 };
 

@@ -377,7 +377,8 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 		}
 		if (conf_name_char((unsigned char)text[i])) {
 			start = i;
-			while (i < len && conf_name_char((unsigned char)text[i])) {
+			while (i < len &&
+			    conf_name_char((unsigned char)text[i])) {
 				i++;
 			}
 			str_clear(&sub);
@@ -427,7 +428,8 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 		}
 		op = name + nlen < text + close ? name[nlen] : '\0';
 		if (op != '\0' && op != '?' && op != ':') {
-			str_set(&err, "bad character after parameter name in '$");
+			str_set(&err,
+			    "bad character after parameter name in '$");
 			str_cat_char(&err, open);
 			str_cat(&err, "...");
 			str_cat_char(&err, shut);
@@ -456,10 +458,12 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 				rc = -1;
 				goto out;
 			}
-			xp->stack[depth] = "";	/* no name: never a loop */
+			/* no name: never a loop */
+			xp->stack[depth] = "";
 			str_clear(&sub);
-			if (conf_expand_rec(c, alt, (size_t)(text + close - alt),
-			    &sub, xp, depth + 1) == -1) {
+			if (conf_expand_rec(c, alt,
+			    (size_t)(text + close - alt), &sub, xp,
+			    depth + 1) == -1) {
 				str_set(&err, str_c(&sub));
 				rc = -1;
 				goto out;
@@ -469,7 +473,8 @@ conf_expand_rec(const struct conf *c, const char *text, size_t len,
 		i = close + 1;
 check:
 		if (out->len > CONF_VALUE_MAX) {
-			str_set(&err, "parameter value too large after expansion");
+			str_set(&err,
+			    "parameter value too large after expansion");
 			rc = -1;
 			goto out;
 		}
@@ -559,8 +564,8 @@ conf_check_value(const struct conf_param *p, const char *v, struct str *why)
 	switch (p->type) {
 	case CONF_BOOL:
 		if (scan_bool(v, &b) == -1) {
-			str_catf(why, "bad boolean value \"%s\" (use yes or no)",
-			    v);
+			str_catf(why,
+			    "bad boolean value \"%s\" (use yes or no)", v);
 			rc = -1;
 		}
 		break;
@@ -582,7 +587,8 @@ conf_check_value(const struct conf_param *p, const char *v, struct str *why)
 		if (scan_time(v, p->unit, &t) == -1) {
 			str_catf(why, "bad time value \"%s\"%s", v,
 			    errno == ERANGE ? " (too large)" :
-			    " (a number with an optional unit s, m, h, d or w)");
+			    " (a number with an optional unit s, m, h, d "
+			    "or w)");
 			rc = -1;
 		}
 		break;

@@ -39,9 +39,12 @@ enum conf_type {
 struct conf_param {
 	const char	*name;
 	enum conf_type	 type;
-	char		 unit;		/* default time unit (CONF_TIME) */
-	const char	*def;		/* default value, may use $name */
-	const char	*doc;		/* one line for docs and conf -d */
+	/* default time unit (CONF_TIME) */
+	char		 unit;
+	/* default value, may use $name */
+	const char	*def;
+	/* one line for docs and conf -d */
+	const char	*doc;
 };
 
 /* The table generated from params.def, sorted by name. */
@@ -59,8 +62,10 @@ struct conf_entry {
 struct conf {
 	struct conf_entry	*entries;
 	size_t			 n, cap;
-	char			*dir;	/* the config directory */
-	char			**refs;	/* other text that may use $name */
+	/* the config directory */
+	char			*dir;
+	/* other text that may use $name */
+	char			**refs;
 	size_t			 nrefs;
 };
 #define CONF_INIT	{ NULL, 0, 0, NULL, NULL, 0 }
@@ -84,7 +89,8 @@ int	conf_parse(struct conf *, const char *text, size_t len,
 int	conf_check(const struct conf *, struct str *errs);
 /* Check one value (already expanded) of a known parameter against its
  * type: 0, or -1 with the reason appended to why.  Unknown names pass. */
-int	conf_check_param(const char *name, const char *value, struct str *why);
+int	conf_check_param(const char *name, const char *value,
+	    struct str *why);
 void	conf_free(struct conf *);
 /*
  * Count text (e.g. a master.cf -o value) as a user of $name references,

@@ -26,12 +26,16 @@
 #include "str.h"
 
 /* durable_commit() and durable_move(): how the name is placed. */
-#define DURABLE_REPLACE		0	/* rename(2): replaces what is there */
-#define DURABLE_NOREPLACE	1	/* link(2): EEXIST if it exists */
+/* rename(2): replaces what is there */
+#define DURABLE_REPLACE		0
+/* link(2): EEXIST if it exists */
+#define DURABLE_NOREPLACE	1
 
 struct durable {
-	int		 fd;		/* the tmp file (O_RDWR), or -1 */
-	struct str	 tmp_path;	/* its path; empty: nothing to clean */
+	/* the tmp file (O_RDWR), or -1 */
+	int		 fd;
+	/* its path; empty: nothing to clean */
+	struct str	 tmp_path;
 };
 #define DURABLE_INIT	{ -1, STR_INIT }
 
@@ -93,8 +97,8 @@ void	durable_abort(struct durable *d);
  * DURABLE_NOREPLACE fails with EEXIST when todir/name exists.  Returns 0
  * or -1 with errno (ENOENT: no such file; EINVAL: bad name).
  */
-int	durable_move(const char *fromdir, const char *todir, const char *name,
-	    int flags);
+int	durable_move(const char *fromdir, const char *todir,
+	    const char *name, int flags);
 
 /*
  * The same, giving the file a new name in todir: fromdir/fromname becomes

@@ -18,7 +18,8 @@ fd_read(int fd, void *p, size_t n)
 		r = read(fd, p, n);
 	} while (r == -1 && errno == EINTR);
 	if (r != -1) {
-		errno = saved;	/* an EINTR that was retried is no error */
+		/* an EINTR that was retried is no error */
+		errno = saved;
 	}
 	return r;
 }
@@ -33,7 +34,8 @@ fd_write(int fd, const void *p, size_t n)
 		r = write(fd, p, n);
 	} while (r == -1 && errno == EINTR);
 	if (r != -1) {
-		errno = saved;	/* an EINTR that was retried is no error */
+		/* an EINTR that was retried is no error */
+		errno = saved;
 	}
 	return r;
 }

@@ -106,7 +106,8 @@ static void
 log_emit(int prio, const char *severity, const char *fmt, va_list ap,
     int errnum)
 {
-	char		raw[LOG_LINE_MAX], text[LOG_LINE_MAX], line[LOG_LINE_MAX + 200];
+	char		raw[LOG_LINE_MAX], text[LOG_LINE_MAX],
+	    line[LOG_LINE_MAX + 200];
 	char		stamp[32];
 	struct tm	tm;
 	time_t		now;
@@ -135,7 +136,8 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 	case LOG_TO_FILE:
 		now = time(NULL);
 		if (localtime_r(&now, &tm) == NULL ||
-		    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0) {
+		    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
+		    &tm) == 0) {
 			snprintf(stamp, sizeof(stamp), "-");
 		}
 		len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
@@ -283,7 +285,8 @@ log_die(int status, const char *severity, int prio, int errnum,
 	if (log_cleanup != NULL) {
 		void	(*fn)(void) = log_cleanup;
 
-		log_cleanup = NULL;	/* a fatal inside cleanup ends here */
+		/* a fatal inside cleanup ends here */
+		log_cleanup = NULL;
 		fn();
 	}
 	exit(status);

@@ -42,7 +42,8 @@ void	fatal(int status, const char *, ...)
 void	fatalx(int status, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 /* A broken invariant (our bug): log and abort(). */
-void	panic(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	panic(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * Log a batch of messages, one per "\n"-ended line of text (len bytes), as

@@ -332,8 +332,10 @@ map_lookup_addr(struct map_list *l, const char *addr, const char *delims,
     struct str *err)
 {
 	struct map_addr_try {
-		size_t			 len;	/* of addr's local part */
-		bool			 domain;	/* + addr's @domain */
+		/* of addr's local part */
+		size_t			 len;
+		/* + addr's @domain */
+		bool			 domain;
 		enum map_addr_form	 form;
 	}			 forms[5];
 	struct str		 key = STR_INIT, tried = STR_INIT;

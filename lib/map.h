@@ -72,8 +72,8 @@ const char	*map_spec(const struct map *m);
  * (EPROTO: corrupt cdb file, or a value with a NUL byte or over
  * MAP_VALUE_MAX; else the system error), and value is cleared.
  */
-enum map_result	 map_lookup(struct map *m, const char *key, struct str *value,
-		    struct str *err);
+enum map_result	 map_lookup(struct map *m, const char *key,
+		    struct str *value, struct str *err);
 
 /*
  * Open every table named in tables, the value of a CONF_TABLE parameter:
@@ -120,11 +120,13 @@ size_t		 map_ext_split(const char *local, size_t len,
 		    const char *delims);
 
 /* map_lookup_addr flags. */
-#define MAP_ADDR_OURS	0x01	/* the domain is ours: try local part forms */
+/* the domain is ours: try local part forms */
+#define MAP_ADDR_OURS	0x01
 
 /* Which form of the address a map_lookup_addr match was found with. */
 enum map_addr_form {
-	MAP_FORM_ADDR,		/* user+ext@domain (the address as given) */
+	/* user+ext@domain (the address as given) */
+	MAP_FORM_ADDR,
 	MAP_FORM_ADDR_NOEXT,	/* user@domain */
 	MAP_FORM_LOCAL,		/* user+ext */
 	MAP_FORM_LOCAL_NOEXT,	/* user */

@@ -31,17 +31,22 @@ enum map_type {
 };
 
 struct map_entry {
-	size_t	key, keylen;		/* offsets into map_hash.data */
+	/* offsets into map_hash.data */
+	size_t	key, keylen;
 	size_t	value, valuelen;
-	int	line;			/* source line, for messages */
+	/* source line, for messages */
+	int	line;
 };
 
 struct map_hash {
-	struct str		 data;	/* keys and values, NUL after each */
+	/* keys and values, NUL after each */
+	struct str		 data;
 	struct map_entry	*entries;
 	size_t			 n, cap;
-	size_t			*slots;	/* entry index + 1; 0 is free */
-	size_t			 nslots;	/* 0 or a power of two */
+	/* entry index + 1; 0 is free */
+	size_t			*slots;
+	/* 0 or a power of two */
+	size_t			 nslots;
 };
 #define MAP_HASH_INIT	{ STR_INIT, NULL, 0, 0, NULL, 0 }
 
@@ -52,7 +57,8 @@ struct map {
 	char		*path;		/* name + ".cdb" */
 	int		 fd;		/* -1: no file open yet */
 	struct cdb	 cdb;
-	dev_t		 dev;		/* identity of the open file */
+	/* identity of the open file */
+	dev_t		 dev;
 	ino_t		 ino;
 	off_t		 size;
 	struct timespec	 mtime;

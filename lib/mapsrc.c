@@ -26,12 +26,13 @@ struct mapsrc_state {
 };
 
 static bool	mapsrc_blank(int);
-static void	mapsrc_problem(struct mapsrc_state *, int, const char *, ...)
+static void	mapsrc_problem(struct mapsrc_state *, int,
+		    const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	mapsrc_split_postmap(struct mapsrc_state *, const struct str *,
-		    int, size_t *);
-static int	mapsrc_split_aliases(struct mapsrc_state *, const struct str *,
-		    int, size_t *);
+static int	mapsrc_split_postmap(struct mapsrc_state *,
+		    const struct str *, int, size_t *);
+static int	mapsrc_split_aliases(struct mapsrc_state *,
+		    const struct str *, int, size_t *);
 
 /* The same white space as cfline: what may separate a key and a value. */
 static bool

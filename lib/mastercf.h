@@ -35,19 +35,27 @@ struct mastercf_override {
 };
 
 struct mastercf_service {
-	char			*name;		/* [host:]port, or a name */
-	char			*type;		/* inet, unix, fifo, pass, unix-dgram */
-	enum mastercf_flag	 private_;	/* "private" is a C++ word */
+	/* [host:]port, or a name */
+	char			*name;
+	/* inet, unix, fifo, pass, unix-dgram */
+	char			*type;
+	/* "private" is a C++ word */
+	enum mastercf_flag	 private_;
 	enum mastercf_flag	 unpriv;
 	enum mastercf_flag	 chroot;
-	int			 wakeup;	/* seconds; 0: never */
-	bool			 wakeup_if_used;/* the '?' suffix */
-	int			 maxproc;	/* -1: default_process_limit */
-	char			*command;	/* argv[0] */
-	char			**argv;		/* command and arguments, NULL ended,
-						   -o options removed */
+	/* seconds; 0: never */
+	int			 wakeup;
+	/* the '?' suffix */
+	bool			 wakeup_if_used;
+	/* -1: default_process_limit */
+	int			 maxproc;
+	/* argv[0] */
+	char			*command;
+	/* command and arguments, NULL ended, -o options removed */
+	char			**argv;
 	size_t			 argc;
-	struct mastercf_override *overrides;	/* -o name=value, in order */
+	/* -o name=value, in order */
+	struct mastercf_override *overrides;
 	size_t			 noverrides;
 	char			*file;
 	int			 line;

@@ -80,12 +80,17 @@ static const char *const proc_step_names[PROC_STEP_COUNT] = {
 
 /* What the parent has prepared for the child. */
 struct proc_plan {
-	int	src[PROC_MAPS];	/* our descriptors ... */
-	int	dst[PROC_MAPS];	/* ... and their numbers in the child */
+	/* our descriptors ... */
+	int	src[PROC_MAPS];
+	/* ... and their numbers in the child */
+	int	dst[PROC_MAPS];
 	size_t	n;
-	int	lowest;		/* above every descriptor involved */
-	int	report;		/* write end of the report pipe */
-	int	bound;		/* highest descriptor to close by hand */
+	/* above every descriptor involved */
+	int	lowest;
+	/* write end of the report pipe */
+	int	report;
+	/* highest descriptor to close by hand */
+	int	bound;
 };
 
 /* 1: close_range(2) works here; 0: it does not; -1: not probed yet. */

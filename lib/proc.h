@@ -41,9 +41,11 @@ int	proc_init(int keep_fds);
 enum proc_io {
 	PROC_IO_NULL = 0,	/* /dev/null, read-write (the default) */
 	PROC_IO_INHERIT,	/* the same descriptor as in the caller */
-	PROC_IO_PIPE,		/* a new pipe to the caller: struct proc fd[] */
+	/* a new pipe to the caller: struct proc fd[] */
+	PROC_IO_PIPE,
 	PROC_IO_FD,		/* the caller's descriptor io_fd[] */
-	PROC_IO_STDOUT		/* for stderr only: the child's stdout (2>&1) */
+	/* for stderr only: the child's stdout (2>&1) */
+	PROC_IO_STDOUT
 };
 
 /* One more descriptor for the child: our from becomes its to (>= 3). */
@@ -65,15 +67,23 @@ struct proc_fdmap {
  * descriptors, the caller's working directory and an empty environment.
  */
 struct proc_cmd {
-	const char		*path;	/* with a '/': no PATH search */
-	char *const		*argv;	/* argv[0] first, NULL-terminated */
-	char *const		*envp;	/* the whole environment; NULL: empty */
-	const char		*cwd;	/* working directory; NULL: unchanged */
-	enum proc_io		 io[3];	/* child's stdin, stdout, stderr */
-	int			 io_fd[3];	/* for PROC_IO_FD */
-	const struct proc_fdmap	*fdmap;	/* nfdmap entries; distinct to */
+	/* with a '/': no PATH search */
+	const char		*path;
+	/* argv[0] first, NULL-terminated */
+	char *const		*argv;
+	/* the whole environment; NULL: empty */
+	char *const		*envp;
+	/* working directory; NULL: unchanged */
+	const char		*cwd;
+	/* child's stdin, stdout, stderr */
+	enum proc_io		 io[3];
+	/* for PROC_IO_FD */
+	int			 io_fd[3];
+	/* nfdmap entries; distinct to */
+	const struct proc_fdmap	*fdmap;
 	size_t			 nfdmap;
-	int			 flags;	/* PROC_SETSID */
+	/* PROC_SETSID */
+	int			 flags;
 };
 
 /*

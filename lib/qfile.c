@@ -186,8 +186,8 @@ qfile_notify_parse(const char *s, size_t n, unsigned *notify)
 int
 qfile_notify_format(unsigned notify, struct str *out)
 {
-	const unsigned	all = QFILE_NOTIFY_SUCCESS | QFILE_NOTIFY_FAILURE |
-			    QFILE_NOTIFY_DELAY | QFILE_NOTIFY_NEVER;
+	const unsigned	all = QFILE_NOTIFY_SUCCESS |
+	    QFILE_NOTIFY_FAILURE | QFILE_NOTIFY_DELAY | QFILE_NOTIFY_NEVER;
 	size_t		i;
 	bool		first = true;
 

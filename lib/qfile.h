@@ -43,7 +43,8 @@
  */
 #define QID_LEN_MIN	15	/* 9 + 5 + at least one inode digit */
 #define QID_LEN_MAX	30	/* 9 + 5 + 16 */
-#define QID_SIZE	(QID_LEN_MAX + 1)	/* a buffer for an ID and NUL */
+/* a buffer for an ID and NUL */
+#define QID_SIZE	(QID_LEN_MAX + 1)
 /* The largest time an ID can hold: 9 hex digits of seconds (year 4147). */
 #define QID_SEC_MAX	0xfffffffffLL
 
@@ -118,16 +119,23 @@ bool	qfile_xtext_valid(const char *s, size_t n);
 /* ---- reading ---- */
 
 struct qfile_attr {
-	const char	*name;		/* [a-z0-9_]+; points into the qfile */
-	const char	*value;		/* may be ""; points into the qfile */
+	/* [a-z0-9_]+; points into the qfile */
+	const char	*name;
+	/* may be ""; points into the qfile */
+	const char	*value;
 };
 
 struct qfile_rcpt {
-	const char	*address;	/* never ""; points into the qfile */
-	const char	*orcpt;		/* xtext as stored; NULL for "-" */
-	unsigned	 notify;	/* QFILE_NOTIFY_* bits */
-	char		 status;	/* QFILE_PENDING, _DONE or _FAILED */
-	off_t		 status_offset;	/* file offset of the status byte */
+	/* never ""; points into the qfile */
+	const char	*address;
+	/* xtext as stored; NULL for "-" */
+	const char	*orcpt;
+	/* QFILE_NOTIFY_* bits */
+	unsigned	 notify;
+	/* QFILE_PENDING, _DONE or _FAILED */
+	char		 status;
+	/* file offset of the status byte */
+	off_t		 status_offset;
 };
 
 /*
@@ -135,20 +143,30 @@ struct qfile_rcpt {
  * NUL, CR and LF in values) and live in mem until qfile_close.
  */
 struct qfile {
-	int		 fd;		/* from qfile_open; -1 otherwise */
-	long long	 arrival_sec;	/* T record */
+	/* from qfile_open; -1 otherwise */
+	int		 fd;
+	/* T record */
+	long long	 arrival_sec;
 	long		 arrival_usec;
-	const char	*sender;	/* "" is the null sender */
-	struct qfile_attr *attrs;	/* in file order */
+	/* "" is the null sender */
+	const char	*sender;
+	/* in file order */
+	struct qfile_attr *attrs;
 	size_t		 nattr;
-	struct qfile_rcpt *rcpts;	/* in file order, at least one */
+	/* in file order, at least one */
+	struct qfile_rcpt *rcpts;
 	size_t		 nrcpt;
 	off_t		 file_size;
-	off_t		 content_offset; /* first content byte (= envelope) */
-	off_t		 content_len;	/* content bytes, without the trailer */
-	off_t		 header_len;	/* header section within the content */
-	struct str	 mem;		/* private: the envelope's strings */
-	struct str	 error;		/* "offset N: ..." after a failure */
+	/* first content byte (= envelope) */
+	off_t		 content_offset;
+	/* content bytes, without the trailer */
+	off_t		 content_len;
+	/* header section within the content */
+	off_t		 header_len;
+	/* private: the envelope's strings */
+	struct str	 mem;
+	/* "offset N: ..." after a failure */
+	struct str	 error;
 };
 #define QFILE_INIT	{ -1, 0, 0, NULL, NULL, 0, NULL, 0, 0, 0, 0, 0, \
 			    STR_INIT, STR_INIT }
@@ -236,7 +254,8 @@ struct qfile_writer {
 	struct buf	 out;
 	unsigned char	 mem[2 * QFILE_WRITE_BUF];	/* buf memory */
 	struct str	 queue_dir;
-	struct str	 head;		/* version line, T and S records */
+	/* version line, T and S records */
+	struct str	 head;
 	struct str	 attrs;		/* A records */
 	struct str	 rcpts;		/* R records */
 	size_t		 nattr, nrcpt;
@@ -246,7 +265,8 @@ struct qfile_writer {
 	unsigned long long content_len, header_len;
 	bool		 header_done, line_start;
 	int		 state;		/* private */
-	int		 error;		/* sticky errno of a failed write */
+	/* sticky errno of a failed write */
+	int		 error;
 };
 #define QFILE_WRITER_INIT	{ .file = DURABLE_INIT, .state = 0 }
 

@@ -52,14 +52,18 @@ enum parse_state {
 };
 
 struct parse {
-	const char	*buf;		/* the file's first len bytes */
+	/* the file's first len bytes */
+	const char	*buf;
 	size_t		 len;
-	unsigned long long size;	/* the whole file */
+	/* the whole file */
+	unsigned long long size;
 	struct qfile	*qf;
-	char		*mem;		/* pass 2: the copy to cut up */
+	/* pass 2: the copy to cut up */
+	char		*mem;
 	enum parse_state state;
 	size_t		 nattr, nrcpt;
-	size_t		 attr_name[QFILE_ATTR_MAX];	/* for duplicates */
+	/* for duplicates */
+	size_t		 attr_name[QFILE_ATTR_MAX];
 	size_t		 attr_len[QFILE_ATTR_MAX];
 	unsigned long long content_len, header_len;
 	size_t		 envelope_len;

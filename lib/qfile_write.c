@@ -345,7 +345,8 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 		    DURABLE_NOREPLACE) == 0) {
 			str_free(&dir);
 			str_free(&w->queue_dir);
-			w->state = WRITER_IDLE;	/* ready for the next file */
+			/* ready for the next file */
+			w->state = WRITER_IDLE;
 			return 0;
 		}
 		if (errno != EEXIST) {

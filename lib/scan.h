@@ -12,7 +12,8 @@
 #include <stddef.h>
 
 /* Decimal digits, value at most max. */
-int	scan_uint(const char *, unsigned long long max, unsigned long long *);
+int	scan_uint(const char *, unsigned long long max,
+	    unsigned long long *);
 /* The same over n bytes that need not be NUL-terminated. */
 int	scan_uint_mem(const char *, size_t n, unsigned long long max,
 	    unsigned long long *);

@@ -19,7 +19,8 @@ static int	tap_count;
 static int	tap_failed;
 static int	tap_planned = -1;
 static char	tap_dir[256];
-static pid_t	tap_dir_owner;	/* only this process removes tap_dir */
+/* only this process removes tap_dir */
+static pid_t	tap_dir_owner;
 
 jmp_buf	tap_fatal_jmp;
 char	tap_fatal_text[512];
@@ -86,7 +87,8 @@ diag_mem(const char *label, const void *p, size_t n)
 	}
 	printf("\"");
 	for (i = 0; i < n && i < 400; i++) {
-		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\') {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' &&
+		    s[i] != '\\') {
 			putchar(s[i]);
 		} else {
 			printf("\\x%02x", s[i]);

@@ -19,7 +19,8 @@ const char	*postlet_config_dir;
 struct postlet_command {
 	const char	*name;
 	int		(*run)(int, char *[]);
-	bool		 needs_conf;	/* load main.cf first (fatal on errors) */
+	/* load main.cf first (fatal on errors) */
+	bool		 needs_conf;
 };
 
 static const struct postlet_command postlet_commands[] = {
@@ -39,9 +40,11 @@ usage(void)
 	    "  conf name=value ...          set parameters in main.cf\n"
 	    "  conf -X name ...             remove parameters from main.cf\n"
 	    "  check                        check main.cf and master.cf\n"
-	    "  map [-q key] [type:]file     build or query a table (like postmap)\n"
+	    "  map [-q key] [type:]file     build or query a table "
+	    "(like postmap)\n"
 	    "  alias [-q key] [[type:]file ...]\n"
-	    "                               build or query aliases (like postalias)\n";
+	    "                               build or query aliases "
+	    "(like postalias)\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -80,7 +83,8 @@ main(int argc, char *argv[])
 			if (postlet_commands[i].needs_conf) {
 				conf_load(postlet_config_dir);
 			}
-			optind = 1;	/* the subcommand runs its own getopt */
+			/* the subcommand runs its own getopt */
+			optind = 1;
 			return postlet_commands[i].run(argc, argv);
 		}
 	}

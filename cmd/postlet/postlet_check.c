@@ -82,7 +82,8 @@ postlet_check(int argc, char *argv[])
 	}
 	for (i = 0; i < m.n; i++) {
 		for (j = 0; j < m.services[i].noverrides; j++) {
-			conf_add_reference(&c, m.services[i].overrides[j].value);
+			conf_add_reference(&c,
+			    m.services[i].overrides[j].value);
 		}
 	}
 	/* Reported in file order: main.cf, then master.cf. */

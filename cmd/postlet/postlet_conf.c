@@ -123,7 +123,8 @@ conf_show(const struct conf *c, int flags, int argc, char *argv[])
 		}
 		qsort(sorted, c->n, sizeof(*sorted), conf_cmp_entry);
 		for (i = 0; i < c->n; i++) {
-			conf_show_one(c, &defaults, sorted[i].name, flags, &out);
+			conf_show_one(c, &defaults, sorted[i].name, flags,
+			    &out);
 		}
 		free(sorted);
 	} else {
@@ -221,8 +222,10 @@ conf_edit_text(const struct str *text, const char *name, const char *value,
 			str_cat_mem(out, p, (size_t)(q - p));
 			break;
 		}
-		if (nl == NULL && out->len > 0 && out->s[out->len - 1] != '\n') {
-			str_cat_char(out, '\n');	/* the last line had none */
+		if (nl == NULL && out->len > 0 &&
+		    out->s[out->len - 1] != '\n') {
+			/* the last line had none */
+			str_cat_char(out, '\n');
 		}
 		p = q;
 	}
@@ -301,8 +304,8 @@ conf_edit(const char *dir, bool remove, int argc, char *argv[])
 				goto out;
 			}
 			str_set_mem(&name, argv[i], (size_t)(eq - argv[i]));
-			while (name.len > 0 &&
-			    conf_is_blank((unsigned char)name.s[name.len - 1])) {
+			while (name.len > 0 && conf_is_blank(
+			    (unsigned char)name.s[name.len - 1])) {
 				str_truncate(&name, name.len - 1);
 			}
 			eq++;

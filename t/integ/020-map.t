@@ -9,39 +9,19 @@
 # inline:, a corrupt table, and interoperability with tinycdb's cdb(1)
 # in both directions (skipped when cdb is not installed).
 
-: "${POSTLET_BUILD:=$(dirname "$0")/../../build}"
-POSTLET=$POSTLET_BUILD/bin/postlet
-if [ ! -x "$POSTLET" ]; then
-	echo "Bail out! $POSTLET not built"
-	exit 1
-fi
-unset MAIL_CONFIG
+. "$(dirname "$0")/../lib.sh"
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/postlet-020.XXXXXX") || exit 1
-trap 'rm -rf "$dir"' EXIT
-trap 'exit 1' HUP INT TERM
+POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
+unset MAIL_CONFIG
+dir=$TAP_TMP
 printf 'alias_maps = cdb:%s/aliases\n' "$dir" > "$dir/main.cf"
 
-n=0
-failed=0
-pass() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-fail() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
 # check DESCRIPTION COMMAND...: one test, passing when COMMAND succeeds.
 check() {
 	desc=$1
 	shift
-	if "$@"; then
-		pass "$desc"
-	else
-		fail "$desc"
-	fi
+	"$@"
+	tap_ok $? "$desc"
 }
 # same FILE TEXT: FILE holds exactly TEXT (printf format, no arguments).
 # shellcheck disable=SC2317  # called through check
@@ -62,11 +42,10 @@ run() {
 	rc=$?
 }
 skip_cdb() {
-	n=$((n + 1))
-	echo "ok $n # skip cdb tool not installed"
+	tap_skip 1 "cdb tool not installed"
 }
 
-echo "1..36"
+tap_plan 36
 
 # 1-4: build, found, not found, case folding.
 printf '# virtual table\nAlice@Example.ORG Value With Case\nbob@example.org a@example.org,\n   b@example.org\r\ncarol@example.org\tc1\ncarol@example.org c2\ncl\303\251 v\303\244lue\n' \
@@ -189,5 +168,4 @@ fi
 run map
 check "map without a file: EX_USAGE" [ "$rc" -eq 64 ]
 
-[ "$n" -eq 36 ] || echo "# ran $n tests, planned 36"
-exit $failed
+tap_done

@@ -38,25 +38,31 @@
 
 #define MEM(s)		(s), (sizeof(s) - 1)
 #define BIG		(1024 * 1024)
-#define SLOW_MS		10000	/* a timeout that only a bug reaches */
+/* a timeout that only a bug reaches */
+#define SLOW_MS		10000
 
 /* A read callback over memory: chunk bytes per call, then EOF or fail. */
 struct src {
 	const char	*data;
 	size_t		 len, pos;
 	size_t		 chunk;
-	int		 fail;		/* errno after the data; 0: EOF */
+	/* errno after the data; 0: EOF */
+	int		 fail;
 	int		 calls;
-	int		 zero;		/* calls asking for 0 bytes (a bug) */
+	/* calls asking for 0 bytes (a bug) */
+	int		 zero;
 };
 
 /* A write callback into a str: chunk bytes per call, fail after some. */
 struct sink {
 	struct str	 data;
 	size_t		 chunk;
-	size_t		 fail_after;	/* bytes accepted before failing */
-	int		 fail;		/* its errno */
-	bool		 ret0;		/* fail by returning 0 instead */
+	/* bytes accepted before failing */
+	size_t		 fail_after;
+	/* its errno */
+	int		 fail;
+	/* fail by returning 0 instead */
+	bool		 ret0;
 	bool		 failed;
 	int		 calls;
 	int		 zero;
@@ -839,7 +845,8 @@ test_writes(void)
 	static const struct {
 		const char	*name;
 		size_t		 bufsize;
-		size_t		 chunk;		/* the callback's */
+		/* the callback's */
+		size_t		 chunk;
 	} cases[] = {
 		{ "1 byte per write, 16-byte buffer", 16, 1 },
 		{ "3 bytes per write, 16-byte buffer", 16, 3 },
@@ -902,12 +909,14 @@ test_write_errors(void)
 {
 	static const struct {
 		const char	*name;
-		size_t		 put;		/* bytes put before flush */
+		/* bytes put before flush */
+		size_t		 put;
 		size_t		 fail_after;
 		int		 err;
 		bool		 ret0;
 		int		 want_err;
-		int		 calls;		/* callback calls in all */
+		/* callback calls in all */
+		int		 calls;
 	} cases[] = {
 		{ "ENOSPC inside buf_put", 20, 5, ENOSPC, false, ENOSPC, 2 },
 		{ "ENOSPC at flush", 3, 0, ENOSPC, false, ENOSPC, 1 },
@@ -1020,10 +1029,12 @@ test_write_timeouts(void)
 static void
 test_output_large(void)
 {
-	static const size_t	 pieces[] = { 1, 7, 31, 32, 33, 4096, 100000 };
+	static const size_t	 pieces[] = { 1, 7, 31, 32, 33, 4096,
+	    100000 };
 	static const struct {
 		const char	*name;
-		int		 kind;		/* 0 file, 1 pipe, 2 socket */
+		/* 0 file, 1 pipe, 2 socket */
+		int		 kind;
 		size_t		 bufsize;
 		bool		 one_put;
 		bool		 nonblock;

@@ -23,8 +23,10 @@ struct cfline_case {
 	const char	*in;
 	size_t		 len;
 	size_t		 max;
-	const char	*want;		/* "N|text\n" per logical line */
-	const char	*errs;		/* problems, exactly */
+	/* "N|text\n" per logical line */
+	const char	*want;
+	/* problems, exactly */
+	const char	*errs;
 	int		 nerr;
 };
 

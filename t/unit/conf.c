@@ -202,7 +202,8 @@ test_parse(void)
 		str_clear(&errs);
 		nerr = conf_parse(&c, nul, sizeof(nul) - 1, "main.cf", &errs);
 		dump(&c, &got);
-		is_str(str_c(&got), "a=1@1\nc=3@3\n", "parse NUL byte: entries");
+		is_str(str_c(&got), "a=1@1\nc=3@3\n",
+		    "parse NUL byte: entries");
 		is_str(str_c(&errs), "main.cf, line 2: NUL byte in line\n",
 		    "parse NUL byte: problem");
 		is_int(nerr, 1, "parse NUL byte: count");
@@ -894,7 +895,8 @@ test_list(void)
 	static const struct {
 		const char	*name;
 		const char	*in;
-		const char	*want;	/* words, each followed by '|' */
+		/* words, each followed by '|' */
+		const char	*want;
 	} cases[] = {
 		{ "empty", "", "" },
 		{ "only separators", " ,\t,\r\n, ", "" },

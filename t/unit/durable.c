@@ -205,7 +205,8 @@ test_abort(void)
 		}
 	}
 	ok(good, "50 creates at once: all succeed");
-	is_int(tap_count_entries(tmp), 50, "50 creates at once: 50 distinct files");
+	is_int(tap_count_entries(tmp), 50,
+	    "50 creates at once: 50 distinct files");
 	for (i = 0; i < 50; i++) {
 		durable_abort(&many[i]);
 	}
@@ -319,8 +320,8 @@ test_faults(void)
 			    "fault %s: clean_tmp removes the stale name",
 			    cases[i].label);
 		}
-		is_int(tap_count_entries(tmp), 0, "fault %s: tmp empty after abort",
-		    cases[i].label);
+		is_int(tap_count_entries(tmp), 0,
+		    "fault %s: tmp empty after abort", cases[i].label);
 	}
 
 	tmp = fresh("tmp");

@@ -35,7 +35,8 @@
 
 static char	logpath[512];
 static char	host[64];
-static char	longtext[10001];	/* f_long_*: longtext, long_len bytes */
+/* f_long_*: longtext, long_len bytes */
+static char	longtext[10001];
 static int	long_len;
 static int	long_errnum;
 static char	marker[600];		/* written by cleanup_mark */
@@ -477,7 +478,8 @@ test_file(void)
 		void		(*fn)(void);
 		const char	*text;
 		size_t		 len;
-		int		 errnum;	/* appended as ": strerror" */
+		/* appended as ": strerror" */
+		int		 errnum;
 	} cases[] = {
 		{ "info", f_info, MEM("hello world"), 0 },
 		{ "queue id line", f_qid,
@@ -838,10 +840,14 @@ test_fatal_real(void)
 	static const struct {
 		const char	*name;
 		void		(*fn)(void);
-		int		 status;	/* exit status, or -SIGNAL */
-		const char	*lines;		/* after "STAMP HOST " */
-		int		 errnum;	/* strerror in line 1 */
-		const char	*cleanup;	/* marker file contents */
+		/* exit status, or -SIGNAL */
+		int		 status;
+		/* after "STAMP HOST " */
+		const char	*lines;
+		/* strerror in line 1 */
+		int		 errnum;
+		/* marker file contents */
+		const char	*cleanup;
 	} cases[] = {
 		{ "fatal", child_fatal, EX_TEMPFAIL,
 		    "fatal: write q/1", ENOSPC, "cleanup\n" },

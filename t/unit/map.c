@@ -337,7 +337,8 @@ test_cdb_build_errors(void)
 	read_file(path_in("t2.cdb"), &after);
 	is_mem(after.s, after.len, before.s, before.len,
 	    "bad source: old table untouched");
-	is_int(tap_count_entries(dir), files, "bad source: no file left behind");
+	is_int(tap_count_entries(dir), files,
+	    "bad source: no file left behind");
 
 	/* Missing source. */
 	str_clear(&msgs);
@@ -375,7 +376,8 @@ test_cdb_build_errors(void)
 	is_int(map_cdb_build(path_in("t3"), MAPSRC_POSTMAP, &msgs), -1,
 	    "table name is a directory: refused");
 	is_int(errno, EISDIR, "table name is a directory: EISDIR");
-	is_int(tap_count_entries(dir), files, "table name is a directory: no tmp "
+	is_int(tap_count_entries(dir), files,
+	    "table name is a directory: no tmp "
 	    "file left");
 	snprintf(want, sizeof(want), "install %s: Is a directory\n",
 	    path_in("t3.cdb"));

@@ -438,7 +438,8 @@ test_chroot(uid_t uid, gid_t gid)
 	struct job	 j = { "chroot", 0, 0, NULL, 0, 0 };
 	struct str	 rep = STR_INIT;
 	struct stat	 sb;
-	char		 jail[TEST_PATH_MAX], path[TEST_PATH_MAX + 16], ids[64];
+	char		 jail[TEST_PATH_MAX], path[TEST_PATH_MAX + 16],
+	    ids[64];
 	int		 fd, st;
 
 	snprintf(jail, sizeof(jail), "%s/jail", tap_tmpdir());

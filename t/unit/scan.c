@@ -258,7 +258,8 @@ test_bool(void)
 {
 	static const struct {
 		const char	*in;
-		int		 want;	/* 1 true, 0 false, -1 EINVAL */
+		/* 1 true, 0 false, -1 EINVAL */
+		int		 want;
 	} cases[] = {
 		{ "yes", 1 }, { "YES", 1 }, { "Yes", 1 }, { "true", 1 },
 		{ "TRUE", 1 }, { "tRuE", 1 },

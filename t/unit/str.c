@@ -95,7 +95,8 @@ test_growth(void)
 	static const struct {
 		const char	*name;
 		size_t		 step;
-		int		 how;	/* 0 cat_mem, 1 cat_char, 2 cat */
+		/* 0 cat_mem, 1 cat_char, 2 cat */
+		int		 how;
 	} modes[] = {
 		{ "cat_mem whole", 0, 0 },
 		{ "cat_mem by 1", 1, 0 },
@@ -263,9 +264,12 @@ test_set_self(void)
 {
 	static const struct {
 		const char	*name;
-		size_t		 len;	/* of the starting string */
-		size_t		 off;	/* where the new value starts */
-		size_t		 n;	/* its length */
+		/* of the starting string */
+		size_t		 len;
+		/* where the new value starts */
+		size_t		 off;
+		/* its length */
+		size_t		 n;
 	} cases[] = {
 		{ "whole of itself", 11, 0, 11 },
 		{ "its tail", 11, 6, 5 },
