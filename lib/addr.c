@@ -90,6 +90,7 @@ static int	scan_fail(struct path_scan *, enum path_fail);
 static int	scan_domain(struct path_scan *, size_t, int);
 static int	scan_route(struct path_scan *);
 static int	scan_quoted(struct path_scan *, struct str *);
+static int	scan_utf8(struct path_scan *, struct str *);
 static int	scan_mailbox(struct path_scan *, struct str *);
 
 /* RFC 5322 §3.2.3 atext, ASCII only. */
@@ -407,7 +408,6 @@ scan_route(struct path_scan *ps)
 static int
 scan_quoted(struct path_scan *ps, struct str *addr)
 {
-	size_t	n;
 	int	c;
 
 	ps->pos++;	/* the opening '"' */
@@ -436,19 +436,31 @@ scan_quoted(struct path_scan *ps, struct str *addr)
 			str_cat_char(addr, c);
 			ps->pos++;
 		} else if (c >= 0x80) {
-			if (!(ps->flags & ADDR_PATH_UTF8)) {
-				return scan_fail(ps, FAIL_8BIT);
+			if (scan_utf8(ps, addr) == -1) {
+				return -1;
 			}
-			n = utf8_len(ps->s + ps->pos, ps->limit - ps->pos);
-			if (n == 0) {
-				return scan_fail(ps, FAIL_SYNTAX);
-			}
-			str_cat_mem(addr, ps->s + ps->pos, n);
-			ps->pos += n;
 		} else {
 			return scan_fail(ps, FAIL_SYNTAX);	/* control */
 		}
 	}
+}
+
+/* One UTF-8 character (only with ADDR_PATH_UTF8) onto addr. */
+static int
+scan_utf8(struct path_scan *ps, struct str *addr)
+{
+	size_t	n;
+
+	if (!(ps->flags & ADDR_PATH_UTF8)) {
+		return scan_fail(ps, FAIL_8BIT);
+	}
+	n = utf8_len(ps->s + ps->pos, ps->limit - ps->pos);
+	if (n == 0) {
+		return scan_fail(ps, FAIL_SYNTAX);
+	}
+	str_cat_mem(addr, ps->s + ps->pos, n);
+	ps->pos += n;
+	return 0;
 }
 
 /*
@@ -461,7 +473,7 @@ scan_quoted(struct path_scan *ps, struct str *addr)
 static int
 scan_mailbox(struct path_scan *ps, struct str *addr)
 {
-	size_t	start = ps->pos, n;
+	size_t	start = ps->pos;
 	size_t	quoted = 0, atoms = 0, dots = 0;
 	bool	bad_dots = false, after_dot = true;
 	int	c;
@@ -488,15 +500,9 @@ scan_mailbox(struct path_scan *ps, struct str *addr)
 			atoms++;
 			after_dot = false;
 		} else if (c >= 0x80) {
-			if (!(ps->flags & ADDR_PATH_UTF8)) {
-				return scan_fail(ps, FAIL_8BIT);
+			if (scan_utf8(ps, addr) == -1) {
+				return -1;
 			}
-			n = utf8_len(ps->s + ps->pos, ps->limit - ps->pos);
-			if (n == 0) {
-				return scan_fail(ps, FAIL_SYNTAX);
-			}
-			str_cat_mem(addr, ps->s + ps->pos, n);
-			ps->pos += n;
 			atoms++;
 			after_dot = false;
 		} else {
