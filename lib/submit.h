@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * submit.h: the submission protocol, how a message is handed to cleanup
+ * (by smtpd, qmqpd, pickup and bounce) and to postdrop (by sendmail).
+ *
+ * The submitter writes records on the receiver's standard input, one per
+ * line, "TAG SP VALUE LF" (VALUE: any bytes but NUL, CR and LF, a record
+ * at most QFILE_RECORD_MAX bytes), in this order:
+ *
+ *	F flags		optional, first: words separated by commas
+ *			(extract: take recipients from To/Cc/Bcc, as -t)
+ *	S sender	exactly one; empty for the null sender
+ *	A name=value	attributes, any number (interleaved with R)
+ *	R notify orcpt address
+ *			recipients, any number: notify and orcpt as in
+ *			queue(5) ("-" for none); the address is the rest
+ *	D length LF	content: followed by exactly length bytes (at most
+ *			SUBMIT_CHUNK_MAX), any number of them; the content is
+ *			the message with lines ending in LF
+ *	E		the end (a bare "E" line)
+ *
+ * The receiver answers with one line on its standard output once the
+ * message is durable, or as soon as it must refuse it:
+ *
+ *	OK queue-id
+ *	TEMP code text		e.g. "TEMP 4.3.0 queue file write error"
+ *	PERM code text		e.g. "PERM 5.3.4 message too big"
+ *
+ * A submitter that does not get "OK" must consider the message not
+ * accepted; a receiver that dies without answering has accepted nothing.
+ * The reader below checks the order and every length, so a hostile or
+ * broken peer gets an error, never a half message.
+ */
+#ifndef POSTLET_SUBMIT_H
+#define POSTLET_SUBMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "dsn.h"
+#include "str.h"
+
+/* The largest D record's data. */
+#define SUBMIT_CHUNK_MAX	(64 * 1024)
+
+/* Writing.  Errors are the buf's (sticky, reported by buf_flush), except
+ * for a value that cannot be a record: -1 with EINVAL, nothing written. */
+int	submit_put(struct buf *, char tag, const char *value);
+/* "R notify orcpt address" (notify, orcpt: "-" when NULL or empty). */
+int	submit_put_rcpt(struct buf *, const char *notify, const char *orcpt,
+	    const char *address);
+/* Content, split into D records of at most SUBMIT_CHUNK_MAX bytes. */
+void	submit_put_content(struct buf *, const void *, size_t);
+/* The E record; the caller then flushes and reads the reply. */
+void	submit_put_end(struct buf *);
+
+/* Reading, with the order checked. */
+enum submit_phase {
+	SUBMIT_START,		/* nothing read yet: F or S may come */
+	SUBMIT_FLAGS_SEEN,	/* F read: S must come */
+	SUBMIT_ENVELOPE,	/* S read: A, R, D or E */
+	SUBMIT_CONTENT,		/* D read: D or E */
+	SUBMIT_DONE,		/* E read */
+};
+struct submit_reader {
+	enum submit_phase	phase;
+	unsigned long long	content_bytes;	/* D bytes so far */
+};
+#define SUBMIT_READER_INIT	{ SUBMIT_START, 0 }
+
+struct submit_record {
+	char		tag;		/* 'F', 'S', 'A', 'R', 'D' or 'E' */
+	struct str	value;		/* the value; for D, the data */
+};
+#define SUBMIT_RECORD_INIT	{ 0, STR_INIT }
+
+/*
+ * The next record into rec.  Returns 1, 0 at end of input (which is an
+ * error unless the phase is SUBMIT_DONE), or -1: errno EBADMSG with the
+ * reason in why (a bad, misplaced or too long record), or the I/O error
+ * (ETIMEDOUT...).
+ */
+int	submit_get(struct buf *, struct submit_reader *,
+	    struct submit_record *rec, struct str *why);
+void	submit_record_free(struct submit_record *);
+
+/* "R" values: split into notify, orcpt and address ("-" becomes "").
+ * Returns 0, or -1 (EBADMSG) when the value has not three fields. */
+int	submit_split_rcpt(const char *value, struct str *notify,
+	    struct str *orcpt, struct str *address);
+
+/* Replies. */
+int	submit_put_reply(struct buf *, enum dsn_status, const char *code,
+	    const char *text);
+/*
+ * Read a reply: the status, the queue ID (OK) or "code text" (TEMP,
+ * PERM) into text.  Returns 0, or -1: a reply that is missing or not well
+ * formed is reported as DSN_TEMP with a 4.3.0 text, so that a submitter
+ * never takes a broken answer for an acceptance.
+ */
+int	submit_get_reply(struct buf *, enum dsn_status *, struct str *text);
+
+#endif
