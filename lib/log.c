@@ -26,6 +26,7 @@ static int		log_fd = 2;
 static char		log_prog[64] = "postlet";
 static char		log_tag[80] = "postlet";
 static char		log_host[64];
+static bool		log_stderr_too;
 static void		(*log_cleanup)(void);
 static void		(*log_fatal_hook)(int, const char *);
 
@@ -33,6 +34,12 @@ const char *
 log_progname(void)
 {
 	return log_prog;
+}
+
+void
+log_also_stderr(bool on)
+{
+	log_stderr_too = on;
 }
 
 int
@@ -129,6 +136,21 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 	}
 	log_escape(text, sizeof(text), raw, (size_t)n);
 
+	if (log_stderr_too && log_dest != LOG_TO_STDERR &&
+	    !(log_dest == LOG_TO_FILE && log_fd == 2)) {
+		len = snprintf(line, sizeof(line), "%s: %s%s\n", log_prog,
+		    severity, text);
+		if (len > 0) {
+			if ((size_t)len >= sizeof(line)) {
+				len = sizeof(line) - 1;
+				line[len - 1] = '\n';
+			}
+			while (write(2, line, (size_t)len) == -1 &&
+			    errno == EINTR) {
+				continue;
+			}
+		}
+	}
 	switch (log_dest) {
 	case LOG_TO_SYSLOG:
 		syslog(prio, "%s%s", severity, text);

@@ -18,6 +18,7 @@
 #define POSTLET_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* -v on a command line adds one; log_debug prints when it is > 0. */
@@ -29,6 +30,11 @@ extern int	log_verbose;
  */
 int	log_open(const char *prog, const char *maillog_file);
 const char *log_progname(void);
+/*
+ * For commands run by a person: when on, every line logged to syslog or
+ * maillog_file is also written to standard error as "PROG: text".
+ */
+void	log_also_stderr(bool);
 
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -27,7 +27,13 @@ static const struct postlet_command postlet_commands[] = {
 	{ "alias", postlet_alias, true },
 	{ "check", postlet_check, false },
 	{ "conf", postlet_conf, false },
+	{ "delete", postlet_queue, true },
+	{ "hold", postlet_queue, true },
 	{ "map", postlet_map, true },
+	{ "queue", postlet_queue, true },
+	{ "release", postlet_queue, true },
+	{ "requeue", postlet_queue, true },
+	{ "show", postlet_queue, true },
 };
 
 static void __attribute__((noreturn))
@@ -44,7 +50,13 @@ usage(void)
 	    "(like postmap)\n"
 	    "  alias [-q key] [[type:]file ...]\n"
 	    "                               build or query aliases "
-	    "(like postalias)\n";
+	    "(like postalias)\n"
+	    "  queue [-j]                   list the queue (like mailq)\n"
+	    "  show ID                      show a queued message "
+	    "(like postcat -q)\n"
+	    "  delete|hold|requeue ID|ALL [QUEUE], release ID|ALL\n"
+	    "                               act on queued messages "
+	    "(like postsuper)\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -82,6 +94,14 @@ main(int argc, char *argv[])
 		if (strcmp(argv[0], postlet_commands[i].name) == 0) {
 			if (postlet_commands[i].needs_conf) {
 				conf_load(postlet_config_dir);
+				/* What changes the queue is logged like the
+				 * rest of the mail system, and shown. */
+				if (log_open("postlet",
+				    conf_value("maillog_file")) == -1) {
+					log_warn("open %s",
+					    conf_value("maillog_file"));
+				}
+				log_also_stderr(true);
 			}
 			/* the subcommand runs its own getopt */
 			optind = 1;

@@ -17,6 +17,12 @@ int	postlet_map(int argc, char *argv[]);
 /* postlet_map.c: build and query alias tables, like postalias(1). */
 int	postlet_alias(int argc, char *argv[]);
 
+/*
+ * postlet_queue.c: queue, show, delete, hold, release and requeue, like
+ * Postfix's postqueue, postcat and postsuper (argv[0] says which).
+ */
+int	postlet_queue(int argc, char *argv[]);
+
 /* The configuration directory chosen by -c, MAIL_CONFIG or the default. */
 extern const char	*postlet_config_dir;
 
