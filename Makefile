@@ -100,13 +100,47 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-# cmd/NAME/*.c -> build/bin/NAME
+# cmd/NAME/*.c -> build/bin/NAME, one static binary per program.
 define prog_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $(DEP_LIBS) $$(LDFLAGS)
 endef
+
+ifeq ($(MULTICALL),1)
+# One multi-call binary for every program but the SOLO_PROGS: each
+# program's main.o gets its main() renamed NAME_main (objcopy), a
+# generated dispatcher picks one by argv[0], and build/bin/NAME are hard
+# links to it.  The programs' code is the same as in separate binaries.
+MULTI_PROGS = $(filter-out $(SOLO_PROGS),$(PROGS))
+MULTI       = $(BUILD)/bin/postlet-multicall
+MULTI_OBJS  = $(foreach p,$(MULTI_PROGS),$(BUILD)/multi/$(p)-main.o \
+              $(filter-out %/main.o,$(patsubst %.c,$(BUILD)/%.o,\
+              $(sort $(wildcard cmd/$(p)/*.c)))))
+
+define multi_main_rule
+$(BUILD)/multi/$(1)-main.o: $(BUILD)/cmd/$(1)/main.o
+	@mkdir -p $$(@D)
+	$(OBJCOPY) --redefine-sym main=$(subst -,_,$(1))_main $$< $$@
+endef
+$(foreach p,$(MULTI_PROGS),$(eval $(call multi_main_rule,$(p))))
+
+$(BUILD)/multi/dispatch.c: mk/multicall.sh $(FLAGS_FILE) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	sh mk/multicall.sh $(MULTI_PROGS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/multi/dispatch.o: $(BUILD)/multi/dispatch.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(MULTI): $(MULTI_OBJS) $(BUILD)/multi/dispatch.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(DEP_LIBS) $(LDFLAGS)
+
+$(MULTI_PROGS:%=$(BUILD)/bin/%): $(MULTI)
+	ln -f $(MULTI) $@
+$(foreach p,$(SOLO_PROGS),$(eval $(call prog_rule,$(p))))
+else
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+endif
 
 $(BUILD)/t/unit/%.t: $(BUILD)/t/unit/%.o $(TAP_OBJ) $(LIB)
 	@mkdir -p $(@D)
@@ -123,17 +157,34 @@ check: all units testtools
 	    POSTLET_CC='$(CC)' POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
 	    $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
 
+# Programs go to LIBEXECDIR/postlet, sendmail and postlet to SBINDIR too;
+# the names of the multi-call binary are hard links (a copy where the two
+# directories are on different file systems).
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/postlet \
 	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(MANDIR)/man8
+	@set -e; lib=$(DESTDIR)$(LIBEXECDIR)/postlet; \
+	if [ -n "$(MULTI)" ]; then \
+	    install -m 755 $(MULTI) $$lib/postlet-multicall.new; \
+	    mv -f $$lib/postlet-multicall.new $$lib/postlet-multicall; \
+	fi; \
 	for p in $(PROGS); do \
-	    case " $(SBIN_PROGS) " in \
-	    *" $$p "*) install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(SBINDIR)/$$p;; \
-	    *) install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(LIBEXECDIR)/postlet/$$p;; \
+	    case " $(MULTI_PROGS) " in \
+	    *" $$p "*) ln -f $$lib/postlet-multicall $$lib/$$p;; \
+	    *) install -m 755 $(BUILD)/bin/$$p $$lib/$$p;; \
 	    esac; \
-	done
+	done; \
+	for p in $(SBIN_PROGS); do \
+	    ln -f $$lib/$$p $(DESTDIR)$(SBINDIR)/$$p 2>/dev/null || \
+	    install -m 755 $$lib/$$p $(DESTDIR)$(SBINDIR)/$$p; \
+	done; \
+	if [ -e $$lib/sendmail ]; then \
+	    for a in mailq newaliases; do \
+	        ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/$$a; \
+	    done; \
+	fi
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
@@ -142,12 +193,9 @@ install: all
 	    install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/$$b; \
 	done
 
+# Sizes of the distinct files (hard links count once), and the budget.
 size: all
-	@total=0; for b in $(BINS); do \
-	    n=$$(wc -c < $$b); total=$$((total + n)); \
-	    printf '%8d  %s\n' $$n $${b##*/}; \
-	done; printf '%8d  total\n' $$total; \
-	[ $$total -le 1048576 ] || { echo 'size: over the 1 MiB budget'; exit 1; }
+	@sh mk/size.sh $(BUILD)/bin
 
 # The same checks run in `make check` as t/integ/001-lint.t.
 lint: deps

@@ -39,5 +39,14 @@ SANITIZE   =
 SAN_CC     = gcc
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -g -O1
 
+# MULTICALL=1: one static binary for all programs but SOLO_PROGS, run
+# under each program's name (hard links), as busybox does: the code they
+# share is on disk once.  postdrop stays alone: it is setgid, and a
+# setgid hard link would make every name setgid.  MULTICALL=0: one binary
+# per program.
+MULTICALL  = 1
+SOLO_PROGS = postdrop
+OBJCOPY    = objcopy
+
 # Test tools.
 PROVE      = prove

@@ -72,4 +72,11 @@
 #define QFILE_ATTR_MAX		100
 #define QFILE_ENVELOPE_MAX	(4 * 1024 * 1024)
 
+/* Message headers: a field name is at most one line (RFC 5322 §2.1.1:
+ * 998 characters); the header section that cleanup holds in memory until
+ * it ends (it must see every header before it writes the envelope; real
+ * header sections are a few KiB, and header_size_limit bounds each
+ * field). */
+#define HEADER_NAME_MAX		998
+#define HEADER_SECTION_MAX	(4 * 1024 * 1024)
 #endif

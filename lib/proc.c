@@ -5,7 +5,8 @@
  *
  * The child of proc_spawn runs only async-signal-safe calls (sigaction,
  * sigprocmask, setsid, fcntl, dup2, close, chdir, execve, write through
- * fd_write, _exit, and the raw close_range system call): everything that
+ * fd_write, _exit, the raw close_range system call, and for PROC_SETID
+ * the identity calls of priv_drop_ids): everything that
  * allocates or locks (the /dev/null open, pipe creation, the descriptor
  * scan) is done by the parent before fork.  All signals are blocked
  * across fork, so no handler of ours runs in the child before it has
@@ -51,6 +52,7 @@
 #include "fd.h"
 #include "bounds.h"
 #include "log.h"
+#include "priv.h"
 #include "proc.h"
 #include "scan.h"
 #include "sig.h"
@@ -68,11 +70,13 @@ enum proc_step {
 	PROC_STEP_DUP2,
 	PROC_STEP_CHDIR,
 	PROC_STEP_EXECVE,
+	PROC_STEP_SETID,
 	PROC_STEP_COUNT
 };
 
 static const char *const proc_step_names[PROC_STEP_COUNT] = {
-	"setsid", "fcntl F_DUPFD_CLOEXEC", "dup2", "chdir", "execve"
+	"setsid", "fcntl F_DUPFD_CLOEXEC", "dup2", "chdir", "execve",
+	"priv_drop"
 };
 
 /* Up to 3 standard descriptors plus the fd map. */
@@ -366,6 +370,17 @@ proc_child(const struct proc_cmd *cmd, struct proc_plan *pl)
 	proc_close_all_but(pl->dst, pl->n, report, pl->bound);
 	if (cmd->cwd != NULL && chdir(cmd->cwd) == -1) {
 		proc_child_fail(report, PROC_STEP_CHDIR);
+	}
+	/*
+	 * priv_drop_ids makes only system calls (setgroups, setresgid,
+	 * setresuid and their getters) unless it fails, when it formats
+	 * its message with vsnprintf; we are single-threaded, so that
+	 * cannot meet a lock held at fork.  Last, so that chdir above
+	 * still had our rights.
+	 */
+	if ((cmd->flags & PROC_SETID) &&
+	    priv_drop_ids(cmd->uid, cmd->gid, NULL) == -1) {
+		proc_child_fail(report, PROC_STEP_SETID);
 	}
 	execve(cmd->path, cmd->argv, cmd->envp);
 	proc_child_fail(report, PROC_STEP_EXECVE);

@@ -60,6 +60,13 @@ struct proc_fdmap {
 /* proc_cmd flags: the child starts a new session (setsid(2)), so that a
  * time limit can kill(2) the whole process group with -pid. */
 #define PROC_SETSID	0x01
+/*
+ * The child takes the identity uid/gid (priv_drop_ids(3), no chroot) just
+ * before execve(2), after its descriptors are in place: master starts
+ * its daemons as mail_owner this way.  A no-op when we are not root, as
+ * priv_drop_ids is; a failure is reported as the step "priv_drop".
+ */
+#define PROC_SETID	0x02
 
 /*
  * What to run.  Every pointer is borrowed for the duration of proc_spawn.
@@ -82,8 +89,11 @@ struct proc_cmd {
 	/* nfdmap entries; distinct to */
 	const struct proc_fdmap	*fdmap;
 	size_t			 nfdmap;
-	/* PROC_SETSID */
+	/* PROC_SETSID, PROC_SETID */
 	int			 flags;
+	/* for PROC_SETID */
+	uid_t			 uid;
+	gid_t			 gid;
 };
 
 /*

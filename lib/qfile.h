@@ -153,7 +153,8 @@ struct qfile {
 	/* in file order */
 	struct qfile_attr *attrs;
 	size_t		 nattr;
-	/* in file order, at least one */
+	/* in file order; at least one, except in a maildrop file read
+	 * with QFILE_READ_MAILDROP that has "A flags=extract" */
 	struct qfile_rcpt *rcpts;
 	size_t		 nrcpt;
 	off_t		 file_size;
@@ -191,6 +192,19 @@ int	qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
 	    struct qfile *qf);
 
 /*
+ * Reader flags.  QFILE_READ_MAILDROP: the file is a maildrop file written
+ * by postdrop (see qfile_begin_maildrop), which may have no R record at
+ * all when it has an attribute "flags" whose comma-separated words
+ * include "extract" (sendmail -t: cleanup takes the recipients from the
+ * header).  Everything else is checked exactly as without the flag.
+ */
+#define QFILE_READ_MAILDROP	0x1
+
+/* qfile_parse_envelope with reader flags (QFILE_READ_*). */
+int	qfile_parse_envelope_flags(const char *buf, size_t len,
+	    off_t file_size, int flags, struct qfile *qf);
+
+/*
  * Open the queue file at path (oflags: O_RDONLY, or O_RDWR for
  * qfile_set_status; O_CLOEXEC and O_NOFOLLOW are added, and O_NONBLOCK
  * so that a FIFO cannot block the open: regular files ignore it) and
@@ -203,6 +217,17 @@ int	qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
  * qfile_close in both cases.
  */
 int	qfile_open(const char *path, int oflags, struct qfile *qf);
+
+/* qfile_open with reader flags (QFILE_READ_*). */
+int	qfile_open_flags(const char *path, int oflags, int flags,
+	    struct qfile *qf);
+
+/*
+ * True when the value of a "flags" attribute (or an F record of the
+ * submission protocol) holds the word word: words are separated by
+ * commas.
+ */
+bool	qfile_flags_have(const char *flags, const char *word);
 
 /* The value of attribute name, or NULL.  Borrowed from qf. */
 const char *qfile_attr(const struct qfile *qf, const char *name);
@@ -267,6 +292,10 @@ struct qfile_writer {
 	int		 state;		/* private */
 	/* sticky errno of a failed write */
 	int		 error;
+	/* begun with qfile_begin_maildrop */
+	bool		 maildrop;
+	/* an attribute flags=...extract... was added */
+	bool		 extract;
 };
 #define QFILE_WRITER_INIT	{ .file = DURABLE_INIT, .state = 0 }
 
@@ -280,6 +309,23 @@ struct qfile_writer {
  */
 int	qfile_begin(struct qfile_writer *w, const char *queue_dir,
 	    const struct timespec *arrival, const char *sender);
+
+/*
+ * The same for a maildrop file (postdrop, which runs setgid and may not
+ * write tmp/): the file is created in queue_dir/maildrop itself, mode
+ * 0444 (pickup, running as another user, must read it), under a name
+ * that starts with "postdrop.tmp." and so is never taken for a queue ID,
+ * and it is linked under its queue ID in the same directory by
+ * qfile_commit(w, QFILE_MAILDROP, id).  Such a file may have no
+ * recipient when an attribute "flags" holding the word "extract" was
+ * added (see QFILE_READ_MAILDROP).  A file left by a crash keeps its
+ * postdrop.tmp. name; pickup removes such names once they are old.
+ */
+int	qfile_begin_maildrop(struct qfile_writer *w, const char *queue_dir,
+	    const struct timespec *arrival, const char *sender);
+
+/* The file name prefix of qfile_begin_maildrop's temporary files. */
+#define QFILE_MAILDROP_TMP	"postdrop.tmp."
 
 /*
  * Add attribute name=value.  name is [a-z0-9_]+, value holds no CR or
@@ -301,7 +347,8 @@ int	qfile_add_rcpt(struct qfile_writer *w, const char *address,
 	    unsigned notify, const char *orcpt);
 
 /*
- * Write the envelope (at least one recipient is needed: EINVAL) and a
+ * Write the envelope (at least one recipient is needed: EINVAL, except
+ * for a maildrop file with flags=extract) and a
  * placeholder E record.  Returns 0, or -1 with errno (sticky: the writer
  * is then dead and the caller must qfile_abort).
  */
@@ -326,6 +373,18 @@ int	qfile_content(struct qfile_writer *w, const void *p, size_t n);
  */
 int	qfile_commit(struct qfile_writer *w, const char *subdir,
 	    char id[QID_SIZE]);
+
+/*
+ * The queue ID the file being written will get (after qfile_begin, before
+ * qfile_commit), for text that must name it before the commit, such as
+ * cleanup's Received header: the arrival time and the inode of the tmp
+ * file, which qfile_commit uses too.  The ID can differ only when the
+ * commit meets an existing file of that name (EEXIST), which needs another
+ * file with the same inode: impossible while the queue is on one file
+ * system.  Returns 0, or -1 with errno (fstat(2)'s error, or EOVERFLOW).
+ * Calling it outside a file is a caller bug (panic).
+ */
+int	qfile_id(const struct qfile_writer *w, char id[QID_SIZE]);
 
 /*
  * Forget the file being written (removing it from tmp/) and free w;

@@ -67,6 +67,10 @@ struct parse {
 	size_t		 attr_len[QFILE_ATTR_MAX];
 	unsigned long long content_len, header_len;
 	size_t		 envelope_len;
+	/* QFILE_READ_* */
+	int		 flags;
+	/* an attribute flags=...extract... was seen */
+	bool		 extract;
 };
 
 static int	bad(struct parse *, size_t, const char *, ...)
@@ -80,6 +84,31 @@ static int	parse_end(struct parse *, size_t, size_t);
 static int	parse_order(struct parse *, size_t, char);
 static void	parse_reset(struct qfile *);
 static void	tag_name(char *, size_t, unsigned char);
+static bool	flags_have_mem(const char *, size_t, const char *);
+
+/* Does the comma-separated list of n bytes hold word? */
+static bool
+flags_have_mem(const char *s, size_t n, const char *word)
+{
+	size_t	wlen = strlen(word), i, start;
+
+	for (start = 0, i = 0; i <= n; i++) {
+		if (i == n || s[i] == ',') {
+			if (i - start == wlen &&
+			    memcmp(s + start, word, wlen) == 0) {
+				return true;
+			}
+			start = i + 1;
+		}
+	}
+	return false;
+}
+
+bool
+qfile_flags_have(const char *flags, const char *word)
+{
+	return flags_have_mem(flags, strlen(flags), word);
+}
 
 /* Record the first error as "offset N: text"; always -1 with EBADMSG. */
 static int
@@ -144,6 +173,13 @@ int
 qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
     struct qfile *qf)
 {
+	return qfile_parse_envelope_flags(buf, len, file_size, 0, qf);
+}
+
+int
+qfile_parse_envelope_flags(const char *buf, size_t len, off_t file_size,
+    int flags, struct qfile *qf)
+{
 	struct parse	*p;
 	int		 rc;
 
@@ -160,6 +196,7 @@ qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
 	p->len = len;
 	p->size = (unsigned long long)file_size;
 	p->qf = qf;
+	p->flags = flags;
 	if ((rc = parse_records(p)) != 1) {
 		goto out;
 	}
@@ -167,12 +204,14 @@ qfile_parse_envelope(const char *buf, size_t len, off_t file_size,
 	str_set_mem(&qf->mem, buf, p->envelope_len);
 	qf->attrs = xreallocarray(NULL, p->nattr > 0 ? p->nattr : 1,
 	    sizeof(*qf->attrs));
-	qf->rcpts = xreallocarray(NULL, p->nrcpt, sizeof(*qf->rcpts));
+	qf->rcpts = xreallocarray(NULL, p->nrcpt > 0 ? p->nrcpt : 1,
+	    sizeof(*qf->rcpts));
 	memset(p, 0, sizeof(*p));
 	p->buf = qf->mem.s;
 	p->len = qf->mem.len;
 	p->size = (unsigned long long)file_size;
 	p->qf = qf;
+	p->flags = flags;
 	p->mem = qf->mem.s;
 	if ((rc = parse_records(p)) != 1) {
 		/* The same bytes passed a moment ago. */
@@ -337,7 +376,9 @@ parse_order(struct parse *p, size_t pos, char tag)
 	if (tag == 'A' && p->state == PARSE_R) {
 		return bad(p, pos, "A record after an R record");
 	}
-	if (tag == 'E' && p->state != PARSE_R) {
+	/* A maildrop file of sendmail -t may name no recipient at all. */
+	if (tag == 'E' && p->state != PARSE_R &&
+	    !((p->flags & QFILE_READ_MAILDROP) && p->extract)) {
 		return bad(p, pos, "E record before any R record");
 	}
 	return 0;
@@ -396,6 +437,10 @@ parse_attr(struct parse *p, size_t pos, size_t n)
 	}
 	p->attr_name[p->nattr] = pos + 2;
 	p->attr_len[p->nattr] = i;
+	if (i == 5 && memcmp(v, "flags", 5) == 0 &&
+	    flags_have_mem(v + 6, vlen - 6, "extract")) {
+		p->extract = true;
+	}
 	if (p->mem != NULL) {
 		p->mem[pos + 2 + i] = '\0';
 		p->mem[pos + n] = '\0';
@@ -510,6 +555,12 @@ parse_end(struct parse *p, size_t pos, size_t n)
 int
 qfile_open(const char *path, int oflags, struct qfile *qf)
 {
+	return qfile_open_flags(path, oflags, 0, qf);
+}
+
+int
+qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
+{
 	struct stat	st;
 	struct str	raw = STR_INIT;
 	char		tail[QFILE_TRAILER_LEN];
@@ -574,8 +625,8 @@ qfile_open(const char *path, int oflags, struct qfile *qf)
 			}
 			raw.len += (size_t)n;
 		}
-		rc = qfile_parse_envelope(raw.s != NULL ? raw.s : "", raw.len,
-		    st.st_size, qf);
+		rc = qfile_parse_envelope_flags(raw.s != NULL ? raw.s : "",
+		    raw.len, st.st_size, flags, qf);
 		if (rc != 0) {
 			break;
 		}

@@ -51,6 +51,8 @@ static bool	value_ok(const char *);
 static int	envelope_room(const struct qfile_writer *, size_t);
 static void	writer_state(const struct qfile_writer *, int, const char *);
 static int	writer_fail(struct qfile_writer *, int);
+static int	writer_begin(struct qfile_writer *, const char *,
+		    const struct timespec *, const char *, bool);
 
 /* No CR or LF: a value ends at the end of its line. */
 static bool
@@ -102,9 +104,28 @@ int
 qfile_begin(struct qfile_writer *w, const char *queue_dir,
     const struct timespec *arrival, const char *sender)
 {
+	return writer_begin(w, queue_dir, arrival, sender, false);
+}
+
+int
+qfile_begin_maildrop(struct qfile_writer *w, const char *queue_dir,
+    const struct timespec *arrival, const char *sender)
+{
+	return writer_begin(w, queue_dir, arrival, sender, true);
+}
+
+/*
+ * Both beginnings.  A maildrop file is created next to its final name:
+ * postdrop runs with the group that may write maildrop/ only, and a link
+ * within one directory is as durable as one from tmp/.
+ */
+static int
+writer_begin(struct qfile_writer *w, const char *queue_dir,
+    const struct timespec *arrival, const char *sender, bool maildrop)
+{
 	struct timespec	now;
 	struct str	tmpdir = STR_INIT;
-	int		saved;
+	int		saved, r;
 
 	writer_state(w, WRITER_IDLE, "qfile_begin");
 	if (arrival == NULL) {
@@ -133,12 +154,21 @@ qfile_begin(struct qfile_writer *w, const char *queue_dir,
 	w->header_done = false;
 	w->line_start = true;
 	w->error = 0;
+	w->maildrop = maildrop;
+	w->extract = false;
 	str_clear(&w->head);
 	str_clear(&w->attrs);
 	str_clear(&w->rcpts);
 	str_set(&w->queue_dir, queue_dir);
-	str_catf(&tmpdir, "%s/%s", queue_dir, QFILE_TMP);
-	if (durable_create(&w->file, tmpdir.s, 0600) == -1) {
+	if (maildrop) {
+		str_catf(&tmpdir, "%s/%s", queue_dir, QFILE_MAILDROP);
+		/* "postdrop" + ".tmp.": see QFILE_MAILDROP_TMP */
+		r = durable_create_named(&w->file, tmpdir.s, "postdrop", 0444);
+	} else {
+		str_catf(&tmpdir, "%s/%s", queue_dir, QFILE_TMP);
+		r = durable_create(&w->file, tmpdir.s, 0600);
+	}
+	if (r == -1) {
 		saved = errno;
 		str_free(&tmpdir);
 		errno = saved;
@@ -186,6 +216,9 @@ qfile_add_attr(struct qfile_writer *w, const char *name, const char *value)
 	}
 	str_catf(&w->attrs, "A %s=%s\n", name, value);
 	w->nattr++;
+	if (strcmp(name, "flags") == 0 && qfile_flags_have(value, "extract")) {
+		w->extract = true;
+	}
 	return 0;
 }
 
@@ -231,7 +264,7 @@ int
 qfile_end_envelope(struct qfile_writer *w)
 {
 	writer_state(w, WRITER_ENVELOPE, "qfile_end_envelope");
-	if (w->nrcpt == 0) {
+	if (w->nrcpt == 0 && !(w->maildrop && w->extract)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -370,6 +403,20 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 	saved = errno;
 	str_free(&dir);
 	return writer_fail(w, saved);
+}
+
+int
+qfile_id(const struct qfile_writer *w, char id[QID_SIZE])
+{
+	struct stat	st;
+
+	if (w->state != WRITER_ENVELOPE && w->state != WRITER_CONTENT) {
+		panic("qfile_id: no queue file is being written");
+	}
+	if (fstat(w->file.fd, &st) == -1) {
+		return -1;
+	}
+	return qid_format(id, w->sec, w->usec, (unsigned long long)st.st_ino);
 }
 
 void

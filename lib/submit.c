@@ -125,6 +125,10 @@ submit_get(struct buf *b, struct submit_reader *rd, struct submit_record *rec,
 	}
 	len--;
 	rec->tag = p[0];
+	/* E is the only record without a value: "E x" and "E " are bad. */
+	if (rec->tag == 'E' && len != 1) {
+		return submit_bad(why, "malformed record", 'E');
+	}
 	if (len == 1 && rec->tag == 'E') {
 		str_clear(&rec->value);
 	} else if (len < 2 || p[1] != ' ') {

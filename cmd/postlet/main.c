@@ -32,8 +32,13 @@ static const struct postlet_command postlet_commands[] = {
 	{ "map", postlet_map, true },
 	{ "queue", postlet_queue, true },
 	{ "release", postlet_queue, true },
+	{ "reload", postlet_master, true },
 	{ "requeue", postlet_queue, true },
 	{ "show", postlet_queue, true },
+	{ "start", postlet_master, true },
+	{ "start-fg", postlet_master, true },
+	{ "status", postlet_master, true },
+	{ "stop", postlet_master, true },
 };
 
 static void __attribute__((noreturn))
@@ -56,7 +61,10 @@ usage(void)
 	    "(like postcat -q)\n"
 	    "  delete|hold|requeue ID|ALL [QUEUE], release ID|ALL\n"
 	    "                               act on queued messages "
-	    "(like postsuper)\n";
+	    "(like postsuper)\n"
+	    "  start|start-fg|stop|status|reload\n"
+	    "                               run and control master "
+	    "(like postfix)\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);

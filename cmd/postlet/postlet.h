@@ -12,6 +12,11 @@
 int	postlet_conf(int argc, char *argv[]);
 /* postlet_check.c: report every problem in main.cf and master.cf. */
 int	postlet_check(int argc, char *argv[]);
+/*
+ * The same check for other commands (postlet start): logs every problem
+ * with file and line and returns the number of errors (0: good).
+ */
+int	postlet_check_config(void);
 /* postlet_map.c: build and query lookup tables, like postmap(1). */
 int	postlet_map(int argc, char *argv[]);
 /* postlet_map.c: build and query alias tables, like postalias(1). */
@@ -22,6 +27,12 @@ int	postlet_alias(int argc, char *argv[]);
  * Postfix's postqueue, postcat and postsuper (argv[0] says which).
  */
 int	postlet_queue(int argc, char *argv[]);
+
+/*
+ * postlet_master.c: start, start-fg, stop, status and reload, like
+ * Postfix's postfix(1) commands of the same names (argv[0] says which).
+ */
+int	postlet_master(int argc, char *argv[]);
 
 /* The configuration directory chosen by -c, MAIL_CONFIG or the default. */
 extern const char	*postlet_config_dir;

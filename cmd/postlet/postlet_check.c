@@ -55,23 +55,15 @@ check_overrides(const struct conf *c, const struct mastercf *m,
 }
 
 int
-postlet_check(int argc, char *argv[])
+postlet_check_config(void)
 {
 	struct conf	 c = CONF_INIT;
 	struct mastercf	 m = MASTERCF_INIT;
 	struct str	 errs = STR_INIT, path = STR_INIT, text = STR_INIT;
 	struct str	 merrs = STR_INIT;
 	size_t		 i, j;
-	int		 ch, nerr;
+	int		 nerr;
 
-	while ((ch = getopt(argc, argv, "")) != -1) {
-		log_error("usage: postlet check");
-		return EX_USAGE;
-	}
-	if (argc != optind) {
-		log_error("usage: postlet check");
-		return EX_USAGE;
-	}
 	/* master.cf first: its -o values may use parameters that only
 	 * main.cf defines, which are then not "unknown". */
 	str_catf(&path, "%s/master.cf", postlet_config_dir);
@@ -97,6 +89,23 @@ postlet_check(int argc, char *argv[])
 	str_free(&text);
 	conf_free(&c);
 	mastercf_free(&m);
+	return nerr;
+}
+
+int
+postlet_check(int argc, char *argv[])
+{
+	int	ch, nerr;
+
+	while ((ch = getopt(argc, argv, "")) != -1) {
+		log_error("usage: postlet check");
+		return EX_USAGE;
+	}
+	if (argc != optind) {
+		log_error("usage: postlet check");
+		return EX_USAGE;
+	}
+	nerr = postlet_check_config();
 	if (nerr > 0) {
 		log_error("%d error%s found", nerr, nerr == 1 ? "" : "s");
 		return EX_CONFIG;

@@ -17,23 +17,19 @@ if [ "${POSTLET_SANITIZE:-}" = 1 ]; then
 	tap_skip 2 "sanitizer builds are dynamic and large"
 elif ! command -v file >/dev/null 2>&1; then
 	tap_skip 1 "file(1) not installed"
-	total=0
-	for p in $progs; do
-		total=$((total + $(wc -c < "$POSTLET_BUILD/bin/$p")))
-	done
-	[ "$total" -le 1048576 ]
-	tap_ok $? "all binaries together ($total bytes) fit in 1 MiB"
+	sh "$POSTLET_SRC/mk/size.sh" "$POSTLET_BUILD/bin" > "$TAP_TMP/size"
+	tap_ok $? "all binaries together fit in 1 MiB: $(tail -n 1 \
+	    "$TAP_TMP/size")" || tap_diag "$(cat "$TAP_TMP/size")"
 else
 	bad=""
-	total=0
 	for p in $progs; do
-		file "$POSTLET_BUILD/bin/$p" | grep -q 'statically linked' ||
+		file -L "$POSTLET_BUILD/bin/$p" | grep -q 'statically linked' ||
 		    bad="$bad $p"
-		total=$((total + $(wc -c < "$POSTLET_BUILD/bin/$p")))
 	done
 	tap_is "$bad" "" "every program is statically linked"
-	[ "$total" -le 1048576 ]
-	tap_ok $? "all binaries together ($total bytes) fit in 1 MiB"
+	sh "$POSTLET_SRC/mk/size.sh" "$POSTLET_BUILD/bin" > "$TAP_TMP/size"
+	tap_ok $? "all binaries together fit in 1 MiB: $(tail -n 1 \
+	    "$TAP_TMP/size")" || tap_diag "$(cat "$TAP_TMP/size")"
 fi
 
 # 3: install into a staging tree.

@@ -61,6 +61,7 @@ static void	test_child_state(void);
 static void	test_wait(void);
 static void	test_init(void);
 static void	test_panics(void);
+static void	test_setid(void);
 
 /* A set-up step of a test failed: stop the whole test. */
 static void
@@ -119,6 +120,9 @@ child_main(const char *mode)
 		    blocked);
 	} else if (strcmp(mode, "sid") == 0) {
 		printf("%s\n", getsid(0) == getpid() ? "leader" : "member");
+	} else if (strcmp(mode, "ids") == 0) {
+		printf("%lu %lu %d\n", (unsigned long)getuid(),
+		    (unsigned long)getgid(), getgroups(0, NULL));
 	} else if (strcmp(mode, "cwd") == 0) {
 		printf("%s\n", getcwd(cwd, sizeof(cwd)) ? cwd : "?");
 	} else {
@@ -844,6 +848,48 @@ test_panics(void)
 	argv_free(av);
 }
 
+/*
+ * PROC_SETID: the child runs as the given ids (as root: nobody's 65534,
+ * with that one group), or unchanged when we are not root.
+ */
+static void
+test_setid(void)
+{
+	struct proc_cmd	 c;
+	struct str	 out = STR_INIT, want = STR_INIT;
+	char		**av;
+	int		 st = -1, rc;
+
+	av = mkargv("proc.t", "ids", NULL);
+	cmd_init(&c, self, av);
+	c.io[1] = PROC_IO_PIPE;
+	c.flags = PROC_SETID;
+	if (geteuid() == 0) {
+		c.uid = 65534;
+		c.gid = 65534;
+		str_set(&want, "65534 65534 1\n");
+	} else {
+		c.uid = getuid();
+		c.gid = getgid();
+		str_catf(&want, "%lu %lu ", (unsigned long)getuid(),
+		    (unsigned long)getgid());
+	}
+	rc = run(&c, NULL, 0, &out, NULL, &st);
+	if (rc == -1 && errno == EACCES) {
+		skip(2, "uid 65534 cannot run this test binary");
+	} else {
+		is_int(rc, 0, "setid: runs");
+		if (!ok(strncmp(str_c(&out), str_c(&want), want.len) == 0,
+		    "setid: the child has the ids")) {
+			diag("got \"%s\", want \"%s\"", str_c(&out),
+			    str_c(&want));
+		}
+	}
+	argv_free(av);
+	str_free(&out);
+	str_free(&want);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -871,5 +917,6 @@ main(int argc, char *argv[])
 	test_wait();
 	test_init();
 	test_panics();
+	test_setid();
 	return done_testing();
 }

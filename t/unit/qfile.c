@@ -979,7 +979,7 @@ test_write_refusals(void)
 	struct qfile		qf = QFILE_INIT;
 	struct str		big = STR_INIT, name = STR_INIT;
 	const char		*q = fresh_queue();
-	char			id[QID_SIZE], path[800];
+	char			id[QID_SIZE], early[QID_SIZE], path[800];
 	size_t			i;
 	int			good;
 
@@ -1116,13 +1116,18 @@ test_write_refusals(void)
 	is_int(qfile_add_rcpt(&w, big.s, 0, NULL), -1, "rcpt one byte over");
 	is_int(errno, EMSGSIZE, "rcpt one byte over: EMSGSIZE");
 
+	is_int(qfile_id(&w, early), 0, "qfile_id in the envelope");
 	is_int(qfile_end_envelope(&w), 0, "end_envelope after refusals");
 	is_int(qfile_content(&w, "x\n", 2), 0, "content");
+	is_int(qfile_id(&w, id), 0, "qfile_id in the content");
+	is_str(id, early, "qfile_id: the same ID twice");
 	errno = 0;
 	is_int(qfile_commit(&w, "tmp", id), -1, "commit into tmp: refused");
 	is_int(errno, EINVAL, "commit into tmp: EINVAL");
 	is_int(qfile_commit(&w, "../x", id), -1, "commit into ../x: refused");
 	is_int(qfile_commit(&w, QFILE_HOLD, id), 0, "commit into hold");
+	is_str(id, early, "qfile_id: the ID the commit gave");
+	ok(TAP_FATAL(qfile_id(&w, early)), "qfile_id after commit: panic");
 	qfile_abort(&w);
 	path_of(path, sizeof(path), q, "hold", id);
 	is_int(qfile_open(path, O_RDONLY, &qf), 0,
@@ -1545,6 +1550,82 @@ test_move_corrupt(void)
 	str_free(&f);
 }
 
+/* Maildrop files: written next to their name, and -t files without R. */
+static void
+test_maildrop(void)
+{
+	struct qfile_writer	w = QFILE_WRITER_INIT;
+	struct qfile		qf = QFILE_INIT;
+	struct timespec		at = { 1700000000, 0 };
+	struct stat		st;
+	const char		*q = fresh_queue();
+	char			id[QID_SIZE], path[800];
+	const char		*f_extract = "postlet-queue 1\nT 1.000000\n"
+	    "S u\nA flags=x,extract\n"
+	    "E 00000000000000000000 00000000000000000000\nEND\n";
+	const char		*f_plain = "postlet-queue 1\nT 1.000000\n"
+	    "S u\nA flags=extractx\n"
+	    "E 00000000000000000000 00000000000000000000\nEND\n";
+
+	ok(qfile_flags_have("extract", "extract"), "flags: one word");
+	ok(qfile_flags_have("a,extract", "extract"), "flags: second word");
+	ok(!qfile_flags_have("extracts,b", "extract"), "flags: whole words");
+	ok(!qfile_flags_have("", "extract"), "flags: empty");
+
+	is_int(qfile_parse_envelope_flags(f_extract, strlen(f_extract),
+	    (off_t)strlen(f_extract), QFILE_READ_MAILDROP, &qf), 1,
+	    "maildrop: no R with flags=extract (%s)", str_c(&qf.error));
+	is_int((long long)qf.nrcpt, 0, "maildrop: zero recipients");
+	is_str(qfile_attr(&qf, "flags"), "x,extract", "maildrop: flags");
+	is_int(qfile_parse_envelope(f_extract, strlen(f_extract),
+	    (off_t)strlen(f_extract), &qf), -1,
+	    "maildrop: no R refused without QFILE_READ_MAILDROP");
+	is_str(str_c(&qf.error), "offset 49: E record before any R record",
+	    "maildrop: the usual message");
+	is_int(qfile_parse_envelope_flags(f_plain, strlen(f_plain),
+	    (off_t)strlen(f_plain), QFILE_READ_MAILDROP, &qf), -1,
+	    "maildrop: no R refused without the word extract");
+	qfile_close(&qf);
+
+	/* The writer: the file is made in maildrop/, never in tmp/. */
+	is_int(qfile_begin_maildrop(&w, q, &at, "user"), 0,
+	    "maildrop writer: begins");
+	is_int(entries(q, "maildrop"), 1, "maildrop writer: tmp file there");
+	is_int(entries(q, "tmp"), 0, "maildrop writer: nothing in tmp/");
+	is_int(qfile_end_envelope(&w), -1,
+	    "maildrop writer: no recipient without extract");
+	qfile_abort(&w);
+	is_int(entries(q, "maildrop"), 0, "maildrop writer: abort removes");
+	is_int(qfile_begin_maildrop(&w, q, &at, "user"), 0,
+	    "maildrop writer: begins again");
+	is_int(qfile_add_attr(&w, "flags", "extract"), 0,
+	    "maildrop writer: flags");
+	is_int(qfile_end_envelope(&w), 0,
+	    "maildrop writer: no recipient with extract");
+	is_int(qfile_content(&w, "To: a\n\nhi\n", 10), 0,
+	    "maildrop writer: content");
+	is_int(qfile_commit(&w, QFILE_MAILDROP, id), 0,
+	    "maildrop writer: commits");
+	qfile_abort(&w);
+	is_int(entries(q, "maildrop"), 1, "maildrop writer: one name left");
+	path_of(path, sizeof(path), q, "maildrop", id);
+	is_int(stat(path, &st), 0, "maildrop writer: named by its ID");
+	is_int(st.st_mode & 07777, 0444, "maildrop writer: mode 0444");
+	is_int(qfile_open_flags(path, O_RDONLY, QFILE_READ_MAILDROP, &qf), 0,
+	    "maildrop: reads back (%s)", str_c(&qf.error));
+	is_int((long long)qf.content_len, 10, "maildrop: content length");
+	qfile_close(&qf);
+	is_int(qfile_open(path, O_RDONLY, &qf), -1,
+	    "maildrop: not a queue file for other readers");
+	qfile_close(&qf);
+
+	/* A normal writer still needs a recipient, flags or not. */
+	is_int(qfile_begin(&w, q, &at, "user"), 0, "writer: begins");
+	is_int(qfile_add_attr(&w, "flags", "extract"), 0, "writer: flags");
+	is_int(qfile_end_envelope(&w), -1, "writer: extract is no excuse");
+	qfile_abort(&w);
+}
+
 int
 main(void)
 {
@@ -1566,5 +1647,6 @@ main(void)
 	test_open();
 	test_status();
 	test_move_corrupt();
+	test_maildrop();
 	return done_testing();
 }

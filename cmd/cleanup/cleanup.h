@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cleanup.h: the cleanup program's private interface.  One message comes
+ * in on standard input in the submission protocol (submit.h); one queue
+ * file goes out into incoming/, and one reply line to standard output.
+ *
+ * The work is split by responsibility, as Postfix splits its cleanup:
+ *	cleanup_session.c	the protocol loop, the reply, the commit
+ *	cleanup_envelope.c	F, S, A and R records; the final envelope
+ *	cleanup_message.c	the content: header section, fix-ups, body
+ *	cleanup_rewrite.c	canonical maps, masquerading, virtual aliases
+ *
+ * Errors: the first problem with the message is kept in c->status,
+ * c->code and c->text (cleanup_fail); the rest of the input is still
+ * read and checked (so that a submitter is not cut off in the middle of
+ * a write), nothing more is written, and the reply reports that problem.
+ * Nothing of a refused message is left in tmp/ or incoming/.
+ */
+#ifndef CLEANUP_H
+#define CLEANUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dsn.h"
+#include "map.h"
+#include "qfile.h"
+#include "str.h"
+
+/* How long one read of the submitter's input may wait. */
+#define CLEANUP_READ_TIMEOUT_MS	(3600 * 1000)
+
+/* One envelope recipient. */
+struct cleanup_rcpt {
+	char		*address;	/* internal form, owned */
+	char		*orcpt;		/* xtext, owned; NULL for none */
+	unsigned	 notify;	/* QFILE_NOTIFY_* bits */
+};
+
+struct cleanup_rcpts {
+	struct cleanup_rcpt	*v;
+	size_t			 n, cap;
+};
+#define CLEANUP_RCPTS_INIT	{ NULL, 0, 0 }
+
+/* One header field as received: name, value, folding and final "\n". */
+struct cleanup_fields {
+	struct str	*v;
+	size_t		 n, cap;
+	size_t		 bytes;		/* all fields together */
+};
+#define CLEANUP_FIELDS_INIT	{ NULL, 0, 0, 0 }
+
+/* Where the content is. */
+enum cleanup_phase {
+	CLEANUP_HEADERS,	/* reading the header section */
+	CLEANUP_BODY,		/* header section written; the rest streams */
+};
+
+struct cleanup {
+	/* -c, or NULL */
+	const char		*config_dir;
+
+	/* Configuration (borrowed from conf.h's strings). */
+	const char		*queue_directory;
+	const char		*myhostname;
+	const char		*mail_name;
+	unsigned long long	 message_size_limit;	/* 0: none */
+	unsigned long long	 header_size_limit;
+	long long		 hopcount_limit;
+	long long		 recursion_limit;
+	long long		 expansion_limit;
+	bool			 always_add_missing_headers;
+	bool			 allow_min_user;
+	bool			 masq_sender, masq_recipient;
+	/* tables, opened at start */
+	struct map_list		*canonical_maps;
+	struct map_list		*sender_canonical_maps;
+	struct map_list		*recipient_canonical_maps;
+	struct map_list		*virtual_alias_maps;
+
+	/* The envelope as received. */
+	bool			 extract;	/* F extract (sendmail -t) */
+	bool			 local;		/* A submit_uid= was given */
+	struct str		 sender;
+	struct str		 attrs;		/* "name=value\n" each */
+	struct str		 submit_uid;
+	struct str		 full_name;
+	struct cleanup_rcpts	 rcpts;
+
+	/* The content. */
+	enum cleanup_phase	 phase;
+	struct cleanup_fields	 fields;
+	/* the start of a line not yet classified */
+	struct str		 line;
+	/* the line being read continues field fields.v[n - 1] */
+	bool			 in_field;
+	/* the current field was cut at header_size_limit */
+	bool			 truncated;
+	unsigned long long	 content_size;	/* bytes written */
+	struct str		 message_id;	/* for the log */
+
+	/* The queue file. */
+	struct qfile_writer	 writer;
+	bool			 writing;
+	char			 id[QID_SIZE];
+
+	/* The outcome: the first problem. */
+	enum dsn_status		 status;
+	struct str		 code;
+	struct str		 text;
+};
+
+/* Set up c from the loaded configuration; fatal on a table error. */
+void	cleanup_init(struct cleanup *c, const char *config_dir);
+void	cleanup_free(struct cleanup *c);
+
+/*
+ * Read one message from fd in and answer on fd out.  Returns the exit
+ * status: 0 whenever a reply could be written (OK, TEMP or PERM),
+ * EX_IOERR when not.
+ */
+int	cleanup_run(struct cleanup *c, int in, int out);
+
+/*
+ * Record a problem (only the first one counts) with an RFC 3463 code and
+ * a text; logs it as a warning.  Returns -1, for "return cleanup_fail()".
+ */
+int	cleanup_fail(struct cleanup *c, enum dsn_status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* True once a problem was recorded. */
+bool	cleanup_failed(const struct cleanup *c);
+
+/* cleanup_envelope.c */
+/* One F, S, A or R record. */
+void	cleanup_envelope_record(struct cleanup *c, char tag,
+	    const struct str *value);
+/* Add a recipient as received (copied); extracted ones have no DSN. */
+void	cleanup_rcpt_add(struct cleanup_rcpts *l, const char *address,
+	    unsigned notify, const char *orcpt);
+void	cleanup_rcpts_free(struct cleanup_rcpts *l);
+/*
+ * Rewrite sender and recipients, expand aliases, drop duplicates, and
+ * start the queue file with its whole envelope.  0, or -1 after
+ * cleanup_fail.
+ */
+int	cleanup_envelope_finish(struct cleanup *c);
+
+/* cleanup_message.c */
+/* Content bytes, as they arrive in D records. */
+void	cleanup_content(struct cleanup *c, const char *p, size_t n);
+/* The end of the content (E record): finish what is pending. */
+void	cleanup_content_end(struct cleanup *c);
+/* Write content bytes to the queue file, checking message_size_limit. */
+void	cleanup_write(struct cleanup *c, const char *p, size_t n);
+
+/* cleanup_rewrite.c */
+/* Open the tables; 0, or -1 with a message in err. */
+int	cleanup_rewrite_init(struct cleanup *c, struct str *err);
+void	cleanup_rewrite_free(struct cleanup *c);
+/*
+ * The envelope sender or one recipient (internal form) through
+ * rewrite_canonical, the canonical tables (sender_ or recipient_, then
+ * canonical_maps) and masquerading, into out.  0, or -1 after
+ * cleanup_fail (a table error: TEMP).
+ */
+int	cleanup_rewrite_sender(struct cleanup *c, const char *addr,
+	    struct str *out);
+int	cleanup_rewrite_recipient(struct cleanup *c, const char *addr,
+	    struct str *out);
+/*
+ * Expand addr through virtual_alias_maps and append the final addresses
+ * to out (with notify and orcpt).  0, or -1 after cleanup_fail.
+ */
+int	cleanup_virtual(struct cleanup *c, const char *addr, unsigned notify,
+	    const char *orcpt, struct cleanup_rcpts *out);
+
+#endif

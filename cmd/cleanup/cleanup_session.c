@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cleanup_session.c: one submission, from the first record to the reply.
+ *
+ * The order that makes the reply trustworthy: the queue file is committed
+ * (fsync'ed, linked into incoming/, directory fsync'ed: qfile_commit)
+ * before "OK" is written, and anything else, including a reply that
+ * cannot be written, leaves nothing behind: the tmp file is removed by
+ * qfile_abort, and a submitter that sees no "OK" keeps the message.  qmgr
+ * is woken only after the reply; a lost wake-up only delays delivery,
+ * since qmgr also scans incoming/ on a timer.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "qfile.h"
+#include "submit.h"
+#include "wake.h"
+#include "cleanup.h"
+
+static void	cleanup_reply(struct cleanup *, int, bool *);
+
+void
+cleanup_init(struct cleanup *c, const char *config_dir)
+{
+	struct str	word = STR_INIT, err = STR_INIT;
+	const char	*classes;
+	size_t		pos = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->config_dir = config_dir;
+	c->queue_directory = conf_value("queue_directory");
+	c->myhostname = conf_value("myhostname");
+	c->mail_name = conf_value("mail_name");
+	c->message_size_limit = conf_size("message_size_limit");
+	c->header_size_limit = conf_size("header_size_limit");
+	c->hopcount_limit = conf_int("hopcount_limit");
+	c->recursion_limit = conf_int("virtual_alias_recursion_limit");
+	c->expansion_limit = conf_int("virtual_alias_expansion_limit");
+	c->always_add_missing_headers =
+	    conf_bool("always_add_missing_headers");
+	c->allow_min_user = conf_bool("allow_min_user");
+	classes = conf_value("masquerade_classes");
+	while (conf_list_next(classes, &pos, &word) == 1) {
+		if (str_eq(&word, "envelope_sender")) {
+			c->masq_sender = true;
+		} else if (str_eq(&word, "envelope_recipient")) {
+			c->masq_recipient = true;
+		} else if (!str_eq(&word, "header_sender") &&
+		    !str_eq(&word, "header_recipient")) {
+			log_warnx("masquerade_classes: unknown class \"%s\" "
+			    "ignored", word.s);
+		}
+	}
+	str_free(&word);
+	c->writer = (struct qfile_writer)QFILE_WRITER_INIT;
+	c->phase = CLEANUP_HEADERS;
+	c->status = DSN_OK;
+	/*
+	 * A table that cannot be opened defers the message (the submitter
+	 * keeps it) rather than ending cleanup without a reply.
+	 */
+	if (cleanup_rewrite_init(c, &err) == -1) {
+		(void)cleanup_fail(c, DSN_TEMP, "4.3.0", "%s", err.s);
+	}
+	str_free(&err);
+}
+
+void
+cleanup_free(struct cleanup *c)
+{
+	size_t	i;
+
+	if (c->writing) {
+		qfile_abort(&c->writer);
+		c->writing = false;
+	}
+	cleanup_rewrite_free(c);
+	str_free(&c->sender);
+	str_free(&c->attrs);
+	str_free(&c->submit_uid);
+	str_free(&c->full_name);
+	cleanup_rcpts_free(&c->rcpts);
+	for (i = 0; i < c->fields.n; i++) {
+		str_free(&c->fields.v[i]);
+	}
+	free(c->fields.v);
+	c->fields.v = NULL;
+	c->fields.n = c->fields.cap = c->fields.bytes = 0;
+	str_free(&c->line);
+	str_free(&c->message_id);
+	str_free(&c->code);
+	str_free(&c->text);
+}
+
+int
+cleanup_fail(struct cleanup *c, enum dsn_status status, const char *code,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (c->status != DSN_OK) {
+		return -1;
+	}
+	c->status = status;
+	str_set(&c->code, code);
+	str_clear(&c->text);
+	va_start(ap, fmt);
+	str_vcatf(&c->text, fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s: %s %s", c->writing ? c->id : "NOQUEUE",
+	    status == DSN_TEMP ? "defer" : "reject", code, c->text.s);
+	return -1;
+}
+
+bool
+cleanup_failed(const struct cleanup *c)
+{
+	return c->status != DSN_OK;
+}
+
+/* Write the reply; *sent tells whether it reached the pipe. */
+static void
+cleanup_reply(struct cleanup *c, int out, bool *sent)
+{
+	unsigned char	mem[2 * 1024];
+	struct buf	b;
+	int		rc;
+
+	buf_init_fd(&b, out, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
+	if (c->status == DSN_OK) {
+		rc = submit_put_reply(&b, DSN_OK, NULL, c->id);
+	} else {
+		rc = submit_put_reply(&b, c->status, c->code.s, c->text.s);
+	}
+	*sent = rc == 0;
+	if (rc == -1) {
+		log_warn("%s: write reply", c->status == DSN_OK ? c->id :
+		    "NOQUEUE");
+	}
+}
+
+int
+cleanup_run(struct cleanup *c, int in, int out)
+{
+	unsigned char		 mem[2 * 16 * 1024];
+	struct buf		 b;
+	struct submit_reader	 rd = SUBMIT_READER_INIT;
+	struct submit_record	 rec = SUBMIT_RECORD_INIT;
+	struct str		 why = STR_INIT;
+	bool			 done = false, sent;
+	int			 r;
+
+	buf_init_fd(&b, in, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
+	while (!done) {
+		if ((r = submit_get(&b, &rd, &rec, &why)) != 1) {
+			/* No resynchronising after a broken record. */
+			if (r == -1 && errno == EBADMSG) {
+				c->status = DSN_OK;	/* this one wins */
+				(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+				    "protocol error: %s", why.s);
+			} else {
+				c->status = DSN_OK;
+				(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+				    "read error: %s", r == 0 ?
+				    "unexpected end of input" :
+				    strerror(errno));
+			}
+			break;
+		}
+		switch (rec.tag) {
+		case 'D':
+			cleanup_content(c, rec.value.s, rec.value.len);
+			break;
+		case 'E':
+			cleanup_content_end(c);
+			done = true;
+			break;
+		default:
+			cleanup_envelope_record(c, rec.tag, &rec.value);
+			break;
+		}
+	}
+	submit_record_free(&rec);
+	str_free(&why);
+
+	if (!cleanup_failed(c) && !c->writing) {
+		/* cleanup_content_end always starts the file: our bug. */
+		panic("cleanup_run: no queue file at the end");
+	}
+	if (!cleanup_failed(c)) {
+		if (qfile_commit(&c->writer, QFILE_INCOMING, c->id) == -1) {
+			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+			    "queue file write error: %s", strerror(errno));
+		} else {
+			c->writing = false;
+			log_info("%s: message-id=%s", c->id,
+			    str_c(&c->message_id));
+		}
+	}
+	if (c->writing) {
+		qfile_abort(&c->writer);
+		c->writing = false;
+	}
+	cleanup_reply(c, out, &sent);
+	if (c->status == DSN_OK && wake_up(c->queue_directory, "qmgr") ==
+	    -1) {
+		log_warn("%s: wake up qmgr", c->id);
+	}
+	return sent ? 0 : EX_IOERR;
+}

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * local_deliver.c: local's job loop.  For each job: open the queue file,
+ * collect the Delivered-To headers already in the message (for loop
+ * detection), and for each recipient find the user (the local part,
+ * folded to lowercase, without its recipient_delimiter extension), then
+ * hand over to local_mailbox.  Every recipient of a job gets one result
+ * line, whatever happens; a failure we cannot classify is a deferral
+ * (4.3.0), never a bounce.
+ */
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>		/* snprintf */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "alloc.h"
+#include "bounds.h"
+#include "local.h"
+#include "log.h"
+#include "priv.h"
+#include "qfile.h"
+#include "safeopen.h"
+#include "str.h"
+
+/* The Delivered-To values of one message, lowercased. */
+struct local_seen {
+	struct str	*v;
+	size_t		 n, cap;
+};
+#define LOCAL_SEEN_INIT	{ NULL, 0, 0 }
+
+static int	job_path(const struct local *, const struct agent_job *,
+		    struct str *);
+static void	seen_collect(const struct qfile *, struct local_seen *);
+static void	seen_free(struct local_seen *);
+static bool	seen_has(const struct local_seen *, const char *);
+static void	lowercase(struct str *);
+static void	recipient(const struct local *, const struct qfile *,
+		    const struct local_seen *, const char *,
+		    struct local_status *);
+static void	report(const struct agent_job *, const struct qfile *,
+		    size_t, const struct local_status *, struct buf *);
+
+void
+local_status_set(struct local_status *st, enum dsn_status status,
+    const char *code, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	st->status = status;
+	n = snprintf(st->code, sizeof(st->code), "%s", code);
+	if (n < 0 || (size_t)n >= sizeof(st->code)) {
+		panic("local_status_set: code %s too long", code);
+	}
+	str_clear(&st->text);
+	va_start(ap, fmt);
+	str_vcatf(&st->text, fmt, ap);
+	va_end(ap);
+}
+
+void
+local_status_free(struct local_status *st)
+{
+	str_free(&st->text);
+}
+
+static void
+lowercase(struct str *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->len; i++) {
+		s->s[i] = (char)tolower((unsigned char)s->s[i]);
+	}
+}
+
+/*
+ * The queue file's path from the job: "SUBDIR/ID", SUBDIR one of the
+ * queue directories and ID the job's queue ID, nothing else (the job
+ * comes from qmgr, but a path from a pipe is still checked).  0 or -1.
+ */
+static int
+job_path(const struct local *l, const struct agent_job *job,
+    struct str *path)
+{
+	const char	*qf = str_c(&job->queue_file), *slash;
+	char		 sub[32];
+	size_t		 n;
+
+	if ((slash = strchr(qf, '/')) == NULL ||
+	    (n = (size_t)(slash - qf)) >= sizeof(sub)) {
+		return -1;
+	}
+	memcpy(sub, qf, n);
+	sub[n] = '\0';
+	if (!qfile_subdir_valid(sub) || !qid_valid(slash + 1) ||
+	    strcmp(slash + 1, str_c(&job->queue_id)) != 0) {
+		return -1;
+	}
+	str_set(path, l->queue_directory);
+	str_cat(path, "/");
+	str_cat(path, qf);
+	return 0;
+}
+
+/*
+ * Collect the values of Delivered-To headers (unfolded, trimmed,
+ * lowercased) from the header section, at most HEADER_SECTION_MAX bytes
+ * of it.  A read error leaves the list as far as it got: loop detection
+ * is a safety net, and a missed loop still ends at hopcount_limit.
+ */
+static void
+seen_collect(const struct qfile *qf, struct local_seen *seen)
+{
+	static const char	 name[] = "delivered-to:";
+	const size_t		 nlen = sizeof(name) - 1;
+	struct str		 h = STR_INIT, v = STR_INIT;
+	size_t			 len, i, j, k;
+	ssize_t			 r;
+
+	len = qf->header_len > HEADER_SECTION_MAX ? HEADER_SECTION_MAX :
+	    (size_t)qf->header_len;
+	str_reserve(&h, len);
+	while (h.len < len) {
+		r = pread(qf->fd, h.s + h.len, len - h.len,
+		    qf->content_offset + (off_t)h.len);
+		if (r <= 0) {
+			if (r == -1 && errno == EINTR) {
+				continue;
+			}
+			break;
+		}
+		h.len += (size_t)r;
+		h.s[h.len] = '\0';
+	}
+	for (i = 0; i < h.len; i = j) {
+		/* one field: up to a newline not followed by a blank */
+		for (j = i; j < h.len; j++) {
+			if (h.s[j] == '\n' && (j + 1 >= h.len ||
+			    (h.s[j + 1] != ' ' && h.s[j + 1] != '\t'))) {
+				j++;
+				break;
+			}
+		}
+		if (j - i < nlen || strncasecmp(h.s + i, name, nlen) != 0) {
+			continue;
+		}
+		str_clear(&v);
+		for (k = i + nlen; k < j; k++) {
+			if (h.s[k] != '\r' && h.s[k] != '\n') {
+				str_cat_char(&v, h.s[k]);
+			}
+		}
+		while (v.len > 0 && (v.s[v.len - 1] == ' ' ||
+		    v.s[v.len - 1] == '\t')) {
+			str_truncate(&v, v.len - 1);
+		}
+		for (k = 0; k < v.len && (v.s[k] == ' ' || v.s[k] == '\t');
+		    k++) {
+			continue;
+		}
+		if (seen->n == seen->cap) {
+			seen->cap = seen->cap == 0 ? 4 : seen->cap * 2;
+			seen->v = xreallocarray(seen->v, seen->cap,
+			    sizeof(*seen->v));
+		}
+		seen->v[seen->n].s = NULL;
+		seen->v[seen->n].len = seen->v[seen->n].cap = 0;
+		str_set_mem(&seen->v[seen->n], v.s + k, v.len - k);
+		lowercase(&seen->v[seen->n]);
+		seen->n++;
+	}
+	str_free(&h);
+	str_free(&v);
+}
+
+static void
+seen_free(struct local_seen *seen)
+{
+	size_t	i;
+
+	for (i = 0; i < seen->n; i++) {
+		str_free(&seen->v[i]);
+	}
+	free(seen->v);
+	seen->v = NULL;
+	seen->n = seen->cap = 0;
+}
+
+static bool
+seen_has(const struct local_seen *seen, const char *addr)
+{
+	size_t	i;
+
+	for (i = 0; i < seen->n; i++) {
+		if (strcmp(str_c(&seen->v[i]), addr) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Deliver to one recipient address; the outcome goes to st. */
+static void
+recipient(const struct local *l, const struct qfile *qf,
+    const struct local_seen *seen, const char *address,
+    struct local_status *st)
+{
+	struct local_rcpt	 r = LOCAL_RCPT_INIT;
+	struct addr_parts	 parts = ADDR_PARTS_INIT;
+	struct str		 local = STR_INIT, head = STR_INIT;
+	struct str		 quoted = STR_INIT;
+	const char		*domain;
+
+	r.address = address;
+	str_set(&r.delivered, address);
+	lowercase(&r.delivered);
+	domain = addr_domain(r.delivered.s);
+	str_set_mem(&local, r.delivered.s, domain == NULL ?
+	    r.delivered.len : (size_t)(domain - 1 - r.delivered.s));
+	(void)addr_split_ext(r.delivered.s, l->recipient_delimiter, &parts);
+	str_set(&r.user, str_c(&parts.user));
+	if (!safeopen_name_ok(r.user.s) ||
+	    priv_lookup(r.user.s, &r.uid, &r.gid, &r.home) == -1) {
+		if (safeopen_name_ok(r.user.s) && errno != ENOENT) {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "user lookup: %s", priv_error());
+		} else {
+			local_status_set(st, DSN_PERM, "5.1.1",
+			    "unknown user: \"%s\"", str_c(&local));
+		}
+		goto out;
+	}
+	addr_quote(r.delivered.s, r.delivered.len, &quoted);
+	if (seen_has(seen, quoted.s) || seen_has(seen, r.delivered.s)) {
+		local_status_set(st, DSN_PERM, "5.4.6",
+		    "mail forwarding loop for %s", address);
+		goto out;
+	}
+	/* The lines Postfix's local adds, in its order. */
+	str_catf(&head, "Return-Path: <");
+	addr_quote(qf->sender, strlen(qf->sender), &quoted);
+	str_cat(&head, str_c(&quoted));
+	str_cat(&head, ">\n");
+	addr_quote(r.delivered.s, r.delivered.len, &quoted);
+	str_catf(&head, "Delivered-To: %s\n", quoted.s);
+	local_mailbox(l, qf, &r, &head, st);
+out:
+	addr_parts_free(&parts);
+	str_free(&local);
+	str_free(&head);
+	str_free(&quoted);
+	str_free(&r.delivered);
+	str_free(&r.user);
+	str_free(&r.home);
+}
+
+/* One result line, and the log line in Postfix's shape. */
+static void
+report(const struct agent_job *job, const struct qfile *qf, size_t i,
+    const struct local_status *st, struct buf *out)
+{
+	static const char *const word[] = { "sent", "deferred", "bounced" };
+	struct timeval	tv;
+	double		delay = 0;
+
+	if (qf != NULL && gettimeofday(&tv, NULL) == 0) {
+		delay = (double)(tv.tv_sec - qf->arrival_sec) +
+		    (double)(tv.tv_usec - qf->arrival_usec) / 1e6;
+		if (delay < 0) {
+			delay = 0;
+		}
+	}
+	log_info("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
+	    "status=%s (%s)", str_c(&job->queue_id), job->rcpts[i].address,
+	    delay, st->code, word[st->status], str_c(&st->text));
+	agent_put_result(out, job->rcpts[i].index, st->status, st->code,
+	    str_c(&st->text));
+}
+
+int
+local_run(const struct local *l, struct buf *in, struct buf *out)
+{
+	struct agent_job	 job = AGENT_JOB_INIT;
+	struct qfile		 qf = QFILE_INIT;
+	struct local_seen	 seen = LOCAL_SEEN_INIT;
+	struct local_status	 st = LOCAL_STATUS_INIT;
+	struct str		 why = STR_INIT, path = STR_INIT;
+	size_t			 i;
+	int			 r, status = 0, opened;
+
+	while ((r = agent_get_job(in, &job, &why)) == 1) {
+		opened = 0;
+		if (job_path(l, &job, &path) == -1) {
+			local_status_set(&st, DSN_TEMP, "4.3.0",
+			    "bad queue file name in job: %s",
+			    str_c(&job.queue_file));
+		} else if (qfile_open(path.s, O_RDONLY, &qf) == -1) {
+			local_status_set(&st, DSN_TEMP, "4.3.0",
+			    "queue file %s: %s", str_c(&job.queue_file),
+			    str_c(&qf.error));
+			qfile_close(&qf);
+		} else {
+			opened = 1;
+			seen_collect(&qf, &seen);
+		}
+		for (i = 0; i < job.nrcpt; i++) {
+			if (opened && job.rcpts[i].index >= qf.nrcpt) {
+				local_status_set(&st, DSN_TEMP, "4.3.0",
+				    "recipient %zu is not in the queue file",
+				    job.rcpts[i].index);
+			} else if (opened) {
+				local_status_set(&st, DSN_TEMP, "4.3.0",
+				    "delivery not attempted");
+				recipient(l, &qf, &seen,
+				    job.rcpts[i].address, &st);
+			}
+			report(&job, opened ? &qf : NULL, i, &st, out);
+		}
+		seen_free(&seen);
+		qfile_close(&qf);
+		if (agent_put_done(out) == -1) {
+			log_warn("write to qmgr");
+			status = EX_IOERR;
+			break;
+		}
+	}
+	if (r == -1) {
+		log_error("job from qmgr: %s%s%s", why.len > 0 ? why.s : "",
+		    why.len > 0 ? ": " : "", strerror(errno));
+		status = EX_DATAERR;
+	}
+	agent_job_free(&job);
+	local_status_free(&st);
+	str_free(&why);
+	str_free(&path);
+	return status;
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * local_mailbox.c: delivery to a user's mbox file or Maildir.
+ *
+ * The mailbox is chosen as Postfix does: home_mailbox relative to the
+ * user's home directory when it is set, else mail_spool_directory/USER;
+ * a name ending in '/' is a Maildir, any other an mbox file.
+ *
+ * Who does what.  The writing always happens in a child process, which,
+ * when local runs as root, first becomes the recipient (uid and primary
+ * gid only, priv_drop_ids) and only then opens anything of the user's.
+ * One thing needs root: the spool directory (/var/mail, usually root:mail
+ * 2775) is not writable by its users, so when local runs as root the
+ * parent, still root, takes the dot lock there, creates a missing mbox
+ * (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, then fchown to the user; or the
+ * directory of a spool Maildir, mode 0700) and removes the lock after the
+ * child is done, as Postfix does with its spool privileges.  The child
+ * opens the mailbox as the user with O_NOFOLLOW and checks on the
+ * descriptor that it is a regular file with one link owned by the user.
+ *
+ * Not root (non-root mode), everything runs as local's own user, in the
+ * child as well: mailboxes must then be owned by that user (a spool in a
+ * directory of the instance), and a home_mailbox is only used for the
+ * user local runs as.
+ *
+ * Failures: EFBIG (mailbox_size_limit) is permanent, 5.2.2, as in
+ * Postfix; everything else defers (quota 4.2.2, full disk 4.3.0, others
+ * 4.2.0), including a mailbox that is a symbolic link or has the wrong
+ * owner: an administrator can fix those, and mail is kept meanwhile.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "local.h"
+#include "log.h"
+#include "maildir.h"
+#include "mbox.h"
+#include "priv.h"
+#include "proc.h"
+#include "safeopen.h"
+#include "str.h"
+
+/* The result a delivery child sends back: "S CODE TEXT". */
+#define LOCAL_RESULT_MAX	4096
+
+/* Where one recipient's mailbox is. */
+struct local_box {
+	bool		 maildir;
+	/* in mail_spool_directory (else under the home directory) */
+	bool		 spool;
+	/* the spool directory, opened by the parent; else -1 */
+	int		 spoolfd;
+	/* path below the spool or home directory */
+	struct str	 rel;
+	/* the whole path, for messages */
+	struct str	 path;
+	/* the uid and gid that write, and must own, the mailbox */
+	uid_t		 uid;
+	gid_t		 gid;
+	/* the parent took the dot lock, or made the mailbox */
+	bool		 parent_locked;
+	bool		 parent_prepared;
+};
+
+static void	errno_status(struct local_status *, int, const char *,
+		    const struct local_rcpt *, const char *, const char *);
+static int	box_choose(const struct local *, const struct local_rcpt *,
+		    struct local_box *, struct local_status *);
+static int	box_prepare(const struct local *, const struct local_rcpt *,
+		    struct local_box *, struct local_status *);
+static void	child_mbox(const struct local *, const struct qfile *,
+		    const struct local_rcpt *, const struct str *,
+		    const struct local_box *, struct local_status *);
+static void	child_maildir(const struct qfile *,
+		    const struct local_rcpt *, const struct str *,
+		    const struct local_box *, struct local_status *);
+static void	child_run(const struct local *, const struct qfile *,
+		    const struct local_rcpt *, const struct str *,
+		    const struct local_box *, int) __attribute__((noreturn));
+static void	parse_result(const char *, size_t, int,
+		    struct local_status *);
+
+/*
+ * The status for a failure with errno err: "PREFIX REASON" where reason
+ * is why when given, else "WHAT: strerror".
+ */
+static void
+errno_status(struct local_status *st, int err, const char *prefix,
+    const struct local_rcpt *r, const char *what, const char *why)
+{
+	const char	*code = "4.2.0";
+	enum dsn_status	 status = DSN_TEMP;
+	struct str	 reason = STR_INIT;
+
+	if (why != NULL && *why != '\0') {
+		str_set(&reason, why);
+	} else {
+		str_catf(&reason, "%s: %s", what, strerror(err));
+	}
+	if (err == EFBIG) {
+		status = DSN_PERM;
+		code = "5.2.2";
+	} else if (err == EDQUOT) {
+		code = "4.2.2";
+	} else if (err == ENOSPC) {
+		code = "4.3.0";
+	}
+	local_status_set(st, status, code, "%s for user %s. %s", prefix,
+	    str_c(&r->user), reason.s);
+	str_free(&reason);
+}
+
+/* Decide where the mailbox is and as whom it is written: 0 or -1. */
+static int
+box_choose(const struct local *l, const struct local_rcpt *r,
+    struct local_box *b, struct local_status *st)
+{
+	const char	*base;
+	size_t		 n;
+
+	b->uid = l->root ? r->uid : geteuid();
+	b->gid = l->root ? r->gid : getegid();
+	if (*l->home_mailbox != '\0') {
+		if (*l->home_mailbox == '/') {
+			local_status_set(st, DSN_TEMP, "4.3.5",
+			    "home_mailbox %s: not a relative path",
+			    l->home_mailbox);
+			return -1;
+		}
+		if (!l->root && r->uid != geteuid()) {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "cannot deliver to the home directory of user "
+			    "%s: local runs as uid %lu, not as root",
+			    str_c(&r->user), (unsigned long)geteuid());
+			return -1;
+		}
+		base = str_c(&r->home);
+		str_set(&b->rel, l->home_mailbox);
+	} else {
+		base = l->mail_spool_directory;
+		b->spool = true;
+		str_set(&b->rel, str_c(&r->user));
+		n = strlen(base);
+		if (n > 0 && base[n - 1] == '/') {
+			str_cat(&b->rel, "/");
+		}
+	}
+	b->maildir = b->rel.len > 0 && b->rel.s[b->rel.len - 1] == '/';
+	str_set(&b->path, base);
+	if (b->path.len > 0 && b->path.s[b->path.len - 1] != '/') {
+		str_cat(&b->path, "/");
+	}
+	str_cat(&b->path, b->rel.s);
+	return 0;
+}
+
+/*
+ * The parent's part: open and check the spool directory; as root, take
+ * the dot lock and create a missing mailbox for the user.  0 or -1.
+ */
+static int
+box_prepare(const struct local *l, const struct local_rcpt *r,
+    struct local_box *b, struct local_status *st)
+{
+	struct str	 why = STR_INIT;
+	struct stat	 sb;
+	const char	*user = str_c(&r->user);
+	int		 fd, rc = -1;
+
+	if (!b->spool) {
+		return 0;
+	}
+	b->spoolfd = open(l->mail_spool_directory, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	if (b->spoolfd == -1 || fstat(b->spoolfd, &sb) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail_spool_directory %s: %s", l->mail_spool_directory,
+		    strerror(errno));
+		return -1;
+	}
+	/* Anyone could replace a mailbox in there: refuse it. */
+	if ((sb.st_mode & S_IWOTH) && !(sb.st_mode & S_ISVTX)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail_spool_directory %s: world-writable without the "
+		    "sticky bit", l->mail_spool_directory);
+		return -1;
+	}
+	if (!l->root) {
+		return 0;
+	}
+	if (b->maildir) {
+		if (mkdirat(b->spoolfd, user, 0700) == -1) {
+			if (errno == EEXIST) {
+				return 0;
+			}
+			errno_status(st, errno, "cannot update maildir",
+			    r, "mkdir", NULL);
+			return -1;
+		}
+		fd = safeopen_dir(b->spoolfd, user, 0, 0, SAFEOPEN_ANY_OWNER,
+		    &why);
+		if (fd == -1 || fchown(fd, r->uid, r->gid) == -1) {
+			errno_status(st, errno, "cannot update maildir", r,
+			    "chown", why.s);
+			goto out;
+		}
+		(void)close(fd);
+		rc = 0;
+		goto out;
+	}
+	if (mbox_dotlock(b->spoolfd, user, (time_t)l->stale_lock_time,
+	    l->lock_attempts, l->lock_delay_ms) == 0) {
+		b->parent_locked = true;
+	} else if (errno == EACCES || errno == EPERM || errno == EROFS) {
+		/* As Postfix: no dot lock where none can be made. */
+		log_warn("%s%s: cannot create lock file", b->path.s,
+		    MBOX_LOCK_SUFFIX);
+	} else {
+		str_catf(&why, "unable to create lock file %s%s: %s",
+		    b->path.s, MBOX_LOCK_SUFFIX, strerror(errno));
+		errno_status(st, errno, "cannot update mailbox", r, NULL,
+		    why.s);
+		goto out;
+	}
+	b->parent_prepared = true;
+	fd = safeopen_file(b->spoolfd, user, O_WRONLY | O_CREAT | O_EXCL,
+	    0600, SAFEOPEN_ANY_OWNER, NULL, &why);
+	if (fd == -1 && errno != EEXIST) {
+		errno_status(st, errno, "cannot update mailbox", r, NULL,
+		    why.s);
+		goto out;
+	}
+	if (fd != -1) {
+		if (fchown(fd, r->uid, r->gid) == -1) {
+			errno_status(st, errno, "cannot update mailbox", r,
+			    "chown", NULL);
+			(void)close(fd);
+			(void)unlinkat(b->spoolfd, user, 0);
+			goto out;
+		}
+		(void)close(fd);
+	}
+	rc = 0;
+out:
+	str_free(&why);
+	return rc;
+}
+
+/* The child's mbox delivery, as the user. */
+static void
+child_mbox(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    const struct local_box *b, struct local_status *st)
+{
+	static const char	 prefix[] = "cannot update mailbox";
+	struct str		 why = STR_INIT, dir = STR_INIT;
+	struct str		 all = STR_INIT, full = STR_INIT;
+	const char		*leaf, *slash;
+	int			 basefd = -1, dirfd = -1, fd = -1;
+	bool			 locked = false;
+
+	str_catf(&full, "%s %s", prefix, b->path.s);
+	if (b->spool) {
+		basefd = b->spoolfd;
+	} else if ((basefd = open(str_c(&r->home), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		errno_status(st, errno, full.s, r, "home directory", NULL);
+		goto out;
+	}
+	if ((slash = strrchr(b->rel.s, '/')) != NULL) {
+		str_set_mem(&dir, b->rel.s, (size_t)(slash - b->rel.s));
+		leaf = slash + 1;
+	} else {
+		leaf = b->rel.s;
+	}
+	if ((dirfd = safeopen_dir(basefd, str_c(&dir), 0, 0,
+	    SAFEOPEN_ANY_OWNER, &why)) == -1) {
+		errno_status(st, errno, full.s, r, NULL, why.s);
+		goto out;
+	}
+	if (!b->parent_prepared) {
+		if (mbox_dotlock(dirfd, leaf, (time_t)l->stale_lock_time,
+		    l->lock_attempts, l->lock_delay_ms) == 0) {
+			locked = true;
+		} else if (errno == EACCES || errno == EPERM ||
+		    errno == EROFS) {
+			log_warn("%s%s: cannot create lock file", b->path.s,
+			    MBOX_LOCK_SUFFIX);
+		} else {
+			str_catf(&why, "unable to create lock file %s%s: %s",
+			    b->path.s, MBOX_LOCK_SUFFIX, strerror(errno));
+			errno_status(st, errno, full.s, r, NULL, why.s);
+			goto out;
+		}
+	}
+	fd = safeopen_file(dirfd, leaf, O_WRONLY | O_APPEND |
+	    (b->parent_prepared ? 0 : O_CREAT), 0600, b->uid, NULL, &why);
+	if (fd == -1) {
+		errno_status(st, errno, full.s, r, NULL, why.s);
+		goto out;
+	}
+	if (mbox_lock(fd, l->lock_attempts, l->lock_delay_ms) == -1) {
+		errno_status(st, errno, full.s, r,
+		    "unable to lock for exclusive access", NULL);
+		goto out;
+	}
+	mbox_from_line(&all, qf->sender, time(NULL));
+	str_cat_mem(&all, head->s, head->len);
+	if (mbox_append(fd, all.s, all.len, qf->fd, qf->content_offset,
+	    qf->content_len) == -1) {
+		errno_status(st, errno, full.s, r, "error writing message",
+		    NULL);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		errno_status(st, errno, full.s, r, "close", NULL);
+		goto out;
+	}
+	fd = -1;
+	local_status_set(st, DSN_OK, "2.0.0", "delivered to mailbox");
+out:
+	if (fd != -1) {
+		(void)close(fd);
+	}
+	if (locked && mbox_dotunlock(dirfd, leaf) == -1) {
+		log_warn("remove %s%s", b->path.s, MBOX_LOCK_SUFFIX);
+	}
+	if (dirfd != -1) {
+		(void)close(dirfd);
+	}
+	if (!b->spool && basefd != -1) {
+		(void)close(basefd);
+	}
+	str_free(&why);
+	str_free(&dir);
+	str_free(&all);
+	str_free(&full);
+}
+
+/* The child's Maildir delivery, as the user. */
+static void
+child_maildir(const struct qfile *qf, const struct local_rcpt *r,
+    const struct str *head, const struct local_box *b,
+    struct local_status *st)
+{
+	struct str	 why = STR_INIT, full = STR_INIT;
+	int		 basefd = -1, mdfd = -1;
+
+	str_catf(&full, "cannot update maildir %s", b->path.s);
+	if (b->spool) {
+		basefd = b->spoolfd;
+	} else if ((basefd = open(str_c(&r->home), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		errno_status(st, errno, full.s, r, "home directory", NULL);
+		goto out;
+	}
+	if ((mdfd = maildir_open(basefd, b->rel.s, true, b->uid,
+	    &why)) == -1 ||
+	    maildir_deliver(mdfd, head->s, head->len, qf->fd,
+	    qf->content_offset, qf->content_len, NULL, &why) == -1) {
+		errno_status(st, errno, full.s, r, NULL, why.s);
+		goto out;
+	}
+	local_status_set(st, DSN_OK, "2.0.0", "delivered to maildir");
+out:
+	if (mdfd != -1) {
+		(void)close(mdfd);
+	}
+	if (!b->spool && basefd != -1) {
+		(void)close(basefd);
+	}
+	str_free(&why);
+	str_free(&full);
+}
+
+/*
+ * The delivery child: limit the file size, become the user, deliver,
+ * and send "S CODE TEXT" to the parent on fd.
+ */
+static void
+child_run(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    const struct local_box *b, int fd)
+{
+	static const char	 letter[] = { 'D', 'T', 'P' };
+	struct local_status	 st = LOCAL_STATUS_INIT;
+	struct rlimit		 rl;
+	struct str		 out = STR_INIT;
+
+	local_status_set(&st, DSN_TEMP, "4.3.0", "delivery not attempted");
+	if (l->mailbox_size_limit > 0) {
+		rl.rlim_cur = rl.rlim_max =
+		    (rlim_t)l->mailbox_size_limit;
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+			local_status_set(&st, DSN_TEMP, "4.3.0",
+			    "setrlimit: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (l->root && priv_drop_ids(r->uid, r->gid, NULL) == -1) {
+		local_status_set(&st, DSN_TEMP, "4.3.0",
+		    "cannot become user %s: %s", str_c(&r->user),
+		    priv_error());
+		goto out;
+	}
+	if (b->maildir) {
+		child_maildir(qf, r, head, b, &st);
+	} else {
+		child_mbox(l, qf, r, head, b, &st);
+	}
+out:
+	str_catf(&out, "%c %s %s", letter[st.status], st.code,
+	    str_c(&st.text));
+	(void)fd_write_all(fd, out.s, out.len);
+	_exit(0);
+}
+
+/* Parse the child's "S CODE TEXT" (len bytes) into st. */
+static void
+parse_result(const char *p, size_t len, int wstatus,
+    struct local_status *st)
+{
+	char		 code[16], text[PROC_STATUS_MAX];
+	const char	*sp;
+	enum dsn_status	 status;
+	size_t		 n;
+
+	if (len < 4 || p[1] != ' ' || strchr("DTP", p[0]) == NULL ||
+	    (sp = memchr(p + 2, ' ', len - 2)) == NULL ||
+	    (n = (size_t)(sp - p - 2)) >= sizeof(code)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail delivery process: %s",
+		    proc_status_text(wstatus, text, sizeof(text)));
+		return;
+	}
+	status = p[0] == 'D' ? DSN_OK : p[0] == 'T' ? DSN_TEMP : DSN_PERM;
+	memcpy(code, p + 2, n);
+	code[n] = '\0';
+	if (!dsn_code_valid(code, status)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail delivery process: bad status %s", code);
+		return;
+	}
+	local_status_set(st, status, code, "%.*s",
+	    (int)(len - (size_t)(sp + 1 - p)), sp + 1);
+}
+
+void
+local_mailbox(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    struct local_status *st)
+{
+	struct local_box	 b;
+	char			 res[LOCAL_RESULT_MAX];
+	size_t			 got = 0;
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 pfd[2] = { -1, -1 }, wstatus = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.spoolfd = -1;
+	if (box_choose(l, r, &b, st) == -1 ||
+	    box_prepare(l, r, &b, st) == -1) {
+		goto out;
+	}
+	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot start delivery process: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		(void)close(pfd[0]);
+		child_run(l, qf, r, head, &b, pfd[1]);
+	}
+	(void)close(pfd[1]);
+	pfd[1] = -1;
+	while (got < sizeof(res) &&
+	    (n = fd_read(pfd[0], res + got, sizeof(res) - got)) > 0) {
+		got += (size_t)n;
+	}
+	if (proc_wait(pid, &wstatus, -1) == -1) {
+		wstatus = -1;
+	}
+	parse_result(res, got, wstatus, st);
+out:
+	if (b.parent_locked && mbox_dotunlock(b.spoolfd,
+	    str_c(&r->user)) == -1) {
+		log_warn("remove %s%s", b.path.s, MBOX_LOCK_SUFFIX);
+	}
+	if (pfd[0] != -1) {
+		(void)close(pfd[0]);
+	}
+	if (pfd[1] != -1) {
+		(void)close(pfd[1]);
+	}
+	if (b.spoolfd != -1) {
+		(void)close(b.spoolfd);
+	}
+	str_free(&b.rel);
+	str_free(&b.path);
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * master_loop.c: master's event loop.  It sleeps in poll(2) on the
+ * signal self-pipe (lib/sig) with a timeout that is the next timed event
+ * (a wake-up, the end of a throttle, a SIGKILL deadline), and does all
+ * work outside signal handlers:
+ *
+ *	SIGCHLD		reap children, restart them (throttled if needed)
+ *	SIGHUP		reload main.cf and master.cf
+ *	SIGTERM, SIGINT	stop: SIGTERM to every child, SIGKILL to those
+ *			still there after MASTER_STOP_MS, then return
+ *
+ * Also master_detach, which makes master a daemon.
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "log.h"
+#include "sig.h"
+#include "master.h"
+
+static int	loop_stop(struct master *, int);
+static void	loop_wait(int);
+
+void
+master_detach(void)
+{
+	pid_t	pid;
+	int	fd, i;
+
+	if ((pid = fork()) == -1) {
+		fatal(EX_OSERR, "fork");
+	}
+	if (pid > 0) {
+		/* The daemon owns the pid file and its lock now. */
+		_exit(0);
+	}
+	if (setsid() == -1) {
+		fatal(EX_OSERR, "setsid");
+	}
+	if (chdir("/") == -1) {
+		fatal(EX_OSERR, "chdir /");
+	}
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		fatal(EX_OSERR, "open /dev/null");
+	}
+	for (i = 0; i < 3; i++) {
+		/* dup2 gives descriptors without close-on-exec */
+		if (fd != i && dup2(fd, i) == -1) {
+			fatal(EX_OSERR, "dup2 /dev/null");
+		}
+	}
+	if (fd > 2) {
+		(void)close(fd);
+	}
+	log_also_stderr(false);
+}
+
+/* Sleep in poll on the signal pipe for at most timeout ms (-1: none). */
+static void
+loop_wait(int timeout)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = sig_fd();
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, timeout) == -1 && errno != EINTR) {
+		log_warn("poll");
+		/* never spin: a broken poll still waits a little */
+		(void)poll(NULL, 0, 100);
+	}
+}
+
+int
+master_run(struct master *m)
+{
+	int	signo;
+
+	master_service_start_all(m);
+	for (;;) {
+		loop_wait(master_service_timeout(m));
+		while ((signo = sig_next()) != 0) {
+			switch (signo) {
+			case SIGCHLD:
+				master_service_reap(m);
+				break;
+			case SIGHUP:
+				if (master_config(m, true) == 0) {
+					log_info("reload -- version %s, "
+					    "configuration %s",
+					    POSTLET_VERSION, m->config_dir);
+				}
+				break;
+			case SIGTERM:
+			case SIGINT:
+				return loop_stop(m, signo);
+			default:
+				break;
+			}
+		}
+		master_service_tick(m);
+		master_service_start_all(m);
+	}
+}
+
+/* Stop every daemon (bounded), then the exit status for a clean stop. */
+static int
+loop_stop(struct master *m, int signo)
+{
+	long long	deadline;
+
+	log_info("terminating on signal %d", signo);
+	master_service_stop_all(m);
+	/* tick sends SIGKILL after MASTER_STOP_MS; this is the last resort
+	 * for a child that not even SIGKILL ends (a hung NFS read). */
+	deadline = clock_deadline(MASTER_STOP_MS + 5000);
+	while (master_service_running(m) > 0 && clock_left(deadline) > 0) {
+		int	t = master_service_timeout(m);
+
+		if (t == -1 || t > clock_left(deadline)) {
+			t = clock_left(deadline);
+		}
+		loop_wait(t);
+		while ((signo = sig_next()) != 0) {
+			if (signo == SIGCHLD) {
+				master_service_reap(m);
+			}
+		}
+		master_service_tick(m);
+	}
+	if (master_service_running(m) > 0) {
+		log_warnx("%zu process%s did not stop; leaving them",
+		    master_service_running(m),
+		    master_service_running(m) == 1 ? "" : "es");
+	}
+	master_service_free(m);
+	master_pid_remove(m);
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: pickup(8), the daemon that moves local submissions from
+ * maildrop/ to cleanup.
+ *
+ * It waits on the FIFO public/pickup (opened read-write, so that it never
+ * sees end of file when the last writer goes) and on a timer, and scans
+ * maildrop/ after each wake-up byte and each timeout; a lost wake-up only
+ * delays.  With -o it scans once and exits, for daemonless use and tests.
+ * SIGTERM ends it between two files, SIGHUP rereads main.cf.  As root it
+ * creates the FIFO if needed, then becomes mail_owner before it reads any
+ * maildrop file.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fd.h"
+#include "log.h"
+#include "pickup.h"
+#include "priv.h"
+#include "proc.h"
+#include "scan.h"
+#include "sig.h"
+#include "str.h"
+
+/* Drained from the FIFO at a time. */
+#define PICKUP_FIFO_READ	64
+
+static void	usage(void) __attribute__((noreturn));
+static void	setup(struct pickup *, const char *);
+static int	open_fifo(const char *, bool, uid_t, gid_t);
+
+static void
+usage(void)
+{
+	static const char	text[] =
+	    "usage: pickup [-ov] [-c config_dir] [-t wakeup_seconds]\n";
+
+	(void)fd_write_all(2, text, sizeof(text) - 1);
+	exit(EX_USAGE);
+}
+
+/* (Re)read main.cf and take what pickup needs from it. */
+static void
+setup(struct pickup *pu, const char *dir)
+{
+	const char	*owner;
+	gid_t		 gid;
+
+	conf_load(dir);
+	if (log_open("pickup", conf_value("maillog_file")) == -1) {
+		log_warn("cannot open maillog_file %s",
+		    conf_value("maillog_file"));
+	}
+	pu->config_dir = dir;
+	pu->queue_dir = conf_value("queue_directory");
+	pu->daemon_dir = conf_value("daemon_directory");
+	owner = conf_value("mail_owner");
+	/* Non-root mode: the owner of everything is the user we run as. */
+	if (!priv_is_root() || priv_lookup(owner, &pu->owner_uid, &gid,
+	    NULL) == -1) {
+		pu->owner_uid = geteuid();
+	}
+}
+
+/*
+ * Open queue_dir/public/pickup for reading, creating it (mode 0622, as
+ * root owned by uid:gid) when it is missing and create is true.  Returns
+ * the descriptor, or -1 (logged): pickup then runs on its timer alone.
+ */
+static int
+open_fifo(const char *queue_dir, bool create, uid_t uid, gid_t gid)
+{
+	struct str	path = STR_INIT;
+	struct stat	st;
+	int		fd = -1;
+
+	str_catf(&path, "%s/public/pickup", queue_dir);
+	if (create && mkfifo(path.s, 0622) == 0) {
+		/* mkfifo applies the umask */
+		if (chmod(path.s, 0622) == -1 || (priv_is_root() &&
+		    chown(path.s, uid, gid) == -1)) {
+			log_warn("set up %s", path.s);
+		}
+	} else if (create && errno != EEXIST) {
+		log_warn("mkfifo %s", path.s);
+	}
+	/* O_RDWR: a FIFO with no writer left would read EOF forever. */
+	fd = open(path.s, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1) {
+		log_warn("open %s (scanning on the timer only)", path.s);
+	} else if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+		log_warnx("%s is not a FIFO (scanning on the timer only)",
+		    path.s);
+		(void)close(fd);
+		fd = -1;
+	}
+	str_free(&path);
+	return fd;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct pickup		 pu;
+	struct pollfd		 pfd[2];
+	unsigned long long	 wakeup = 60;
+	const char		*opt_c = NULL, *dir, *owner;
+	char			 drain[PICKUP_FIFO_READ];
+	uid_t			 uid;
+	gid_t			 gid;
+	bool			 once = false;
+	int			 ch, fifo = -1, signo, r;
+
+	if (proc_init(3) == -1) {
+		_exit(EX_OSERR);
+	}
+	log_open("pickup", NULL);
+	while ((ch = getopt(argc, argv, "c:ot:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			opt_c = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 't':
+			if (scan_uint(optarg, 86400, &wakeup) == -1 ||
+			    wakeup == 0) {
+				log_error("-t: 1 to 86400 seconds");
+				usage();
+			}
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind) {
+		usage();
+	}
+	dir = conf_dir(opt_c);
+	memset(&pu, 0, sizeof(pu));
+	setup(&pu, dir);
+
+	owner = conf_value("mail_owner");
+	if (!once) {
+		uid = geteuid();
+		gid = getegid();
+		if (priv_is_root() && priv_lookup(owner, &uid, &gid,
+		    NULL) == -1) {
+			fatalx(EX_CONFIG, "mail_owner %s: %s", owner,
+			    priv_error());
+		}
+		fifo = open_fifo(pu.queue_dir, true, uid, gid);
+	}
+	if (priv_drop(owner, NULL) == -1) {
+		fatalx(EX_CONFIG, "%s", priv_error());
+	}
+	if (sig_catch(SIGTERM) == -1 || sig_catch(SIGHUP) == -1) {
+		fatal(EX_OSERR, "signals");
+	}
+	if (once) {
+		return pickup_scan(&pu) == -1 ? EX_TEMPFAIL : 0;
+	}
+	log_debug("waiting on the FIFO and every %llu s", wakeup);
+	for (;;) {
+		(void)pickup_scan(&pu);
+		pfd[0].fd = sig_fd();
+		pfd[0].events = POLLIN;
+		pfd[1].fd = fifo;
+		pfd[1].events = POLLIN;
+		r = poll(pfd, fifo != -1 ? 2 : 1, (int)wakeup * 1000);
+		if (r == -1 && errno != EINTR) {
+			fatal(EX_OSERR, "poll");
+		}
+		while ((signo = sig_next()) != 0) {
+			if (signo == SIGTERM) {
+				log_info("terminating on SIGTERM");
+				return 0;
+			}
+			if (signo == SIGHUP) {
+				log_info("rereading the configuration");
+				setup(&pu, dir);
+			}
+		}
+		/* Any number of wake-up bytes mean one scan. */
+		if (fifo != -1 && r > 0 && (pfd[1].revents & POLLIN)) {
+			while (fd_read(fifo, drain, sizeof(drain)) > 0) {
+				continue;
+			}
+		}
+		if (sig_caught(SIGTERM)) {
+			log_info("terminating on SIGTERM");
+			return 0;
+		}
+	}
+}

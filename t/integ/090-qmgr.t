@@ -1,0 +1,338 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# 090-qmgr.t: the queue manager with stand-in delivery agents (shell
+# scripts that speak the agent protocol and answer per recipient from a
+# file the test writes) and the real error and discard agents: one-shot
+# passes (-x) that deliver, defer with the backoff time as mtime, bounce
+# and expire; recipient status bytes checked in place; defer/ and
+# bounce/ logs; an agent that dies; a corrupt file; a crash leftover in
+# active/; and the daemon woken through public/qmgr.
+. "$(dirname "$0")/../lib.sh"
+
+tap_plan 48
+
+Q=$(postlet_bin qmgr) || tap_bail "$Q"
+if ! command -v python3 >/dev/null 2>&1; then
+	tap_skip 48 "python3 not installed"
+	tap_done
+fi
+QD=$TAP_TMP/queue
+LX=$TAP_TMP/libexec
+LOG=$TAP_TMP/log
+export QD
+for d in incoming active deferred hold corrupt defer bounce public tmp; do
+	mkdir -p "$QD/$d"
+done
+mkdir -p "$LX"
+cp "$POSTLET_BUILD/bin/error" "$POSTLET_BUILD/bin/discard" "$LX/"
+cat > "$TAP_TMP/main.cf" <<EOF
+queue_directory = $QD
+daemon_directory = $LX
+maillog_file = $LOG
+mail_owner = $(id -un)
+default_transport = fake
+transport_maps = texthash:$TAP_TMP/transport
+EOF
+cat > "$TAP_TMP/transport" <<'EOF'
+err.example	error:5.1.1 user unknown
+later.example	error:4.7.1 try again later
+dis.example	discard:
+EOF
+# master.cf: "fake" runs the script fake-agent; no service: the default.
+cat > "$TAP_TMP/master.cf" <<'EOF'
+fake      unix  -       -       n       -       -       fake-agent
+EOF
+
+# The stand-in agent: per recipient the first word of its line in
+# answers: D, T, P, or DIE (exit 3 before answering).
+cat > "$LX/fake-agent" <<EOF
+#!/bin/sh
+PATH=/usr/bin:/bin
+export PATH
+while IFS= read -r line; do
+	case \$line in
+	"R "*)
+		set -- \$line
+		a=\$(sed -n "s/^\$3 //p" "$TAP_TMP/answers" | head -n 1)
+		case \$a in
+		D) echo "\$2 D 2.0.0 delivered to \$3" ;;
+		T) echo "\$2 T 4.2.0 mailbox busy" ;;
+		P) echo "\$2 P 5.1.1 no such user" ;;
+		DIE) exit 3 ;;
+		SLOW) exec sleep 30 ;;
+		*) echo "\$2 T 4.0.0 no answer for \$3" ;;
+		esac
+		;;
+	G) echo . ;;
+	esac
+done
+exit 0
+EOF
+chmod 755 "$LX/fake-agent"
+answer() { printf '%s %s\n' "$1" "$2" >> "$TAP_TMP/answers"; }
+: > "$TAP_TMP/answers"
+
+# mkq QUEUE ID SECONDS SENDER RCPT...: a queue file by the book.
+cat > "$TAP_TMP/mkq.py" <<'PY'
+import os, sys
+q, qid, sec, sender = sys.argv[1:5]
+env = b"postlet-queue 1\n" + b"T %s.000000\n" % sec.encode()
+env += b"S " + sender.encode() + b"\n" + b"A protocol=local\n"
+for r in sys.argv[5:]:
+    env += b"R P - - " + r.encode() + b"\n"
+body = b"Subject: test\n\nhello\n"
+env += b"E %020d %020d\n" % (len(body), 15)
+with open(os.path.join(os.environ["QD"], q, qid), "wb") as f:
+    f.write(env + body + b"END\n")
+PY
+mkq() { python3 "$TAP_TMP/mkq.py" "$@"; }
+# statuses QUEUE ID: the status bytes of the R records, in order.
+statuses()
+{
+	sed -n 's/^R \(.\) .*/\1/p' "$QD/$1/$2" | tr -d '\n'
+}
+qmgr() { "$Q" -c "$TAP_TMP" "$@"; }
+now=$(date +%s)
+# logged PATTERN: a line of the log matches (basic regular expression).
+logged() { grep -q "$1" "$LOG"; }
+D='delay=[0-9.]*'
+# A queue ID for second $1 (the inode part is arbitrary here).
+qid() { printf '%09X%05X%X\n' "$1" "$2" "$3"; }
+
+# 1. Three recipients: delivered, deferred, bounced.
+M1=$(qid "$now" 1 1)
+answer a@example.org D
+answer b@example.org T
+answer c@example.org P
+mkq incoming "$M1" "$now" s@example.org a@example.org b@example.org \
+    c@example.org
+tap_run qmgr -x
+tap_is "$tap_status" 0 "-x: exit 0"
+[ -f "$QD/deferred/$M1" ] && [ ! -e "$QD/incoming/$M1" ] &&
+    [ ! -e "$QD/active/$M1" ]
+tap_ok $? "a message with a deferred recipient is in deferred/"
+tap_is "$(statuses deferred "$M1")" DPF \
+    "status bytes changed in place: delivered, pending, failed"
+wait=$(( $(stat -c %Y "$QD/deferred/$M1") - $(date +%s) ))
+[ "$wait" -ge 290 ] && [ "$wait" -le 300 ]
+tap_ok $? "next attempt: minimal_backoff_time from now (mtime +$wait s)"
+printf 'b@example.org\t4.2.0 mailbox busy\n' > "$TAP_TMP/want"
+tap_file_is "$QD/defer/$M1" "$TAP_TMP/want" "defer log line"
+printf 'c@example.org\t5.1.1 no such user\n' > "$TAP_TMP/want"
+tap_file_is "$QD/bounce/$M1" "$TAP_TMP/want" "bounce log line"
+logged "qmgr\[[0-9]*\]: $M1: from=<s@example.org>, size=21, nrcpt=3 \
+(queue active)$"
+tap_ok $? "log: from=, size=, nrcpt= (queue active)"
+logged "$M1: to=<a@example.org>, relay=fake, $D, dsn=2.0.0, \
+status=sent (delivered to a@example.org)$"
+tap_ok $? "log: status=sent"
+logged "$M1: to=<b@example.org>, relay=fake, $D, dsn=4.2.0, \
+status=deferred (mailbox busy)$"
+tap_ok $? "log: status=deferred"
+logged "$M1: to=<c@example.org>, relay=fake, $D, dsn=5.1.1, \
+status=bounced (no such user)$"
+tap_ok $? "log: status=bounced"
+
+# 2. Not due: untouched.
+tap_run qmgr -x
+[ -f "$QD/deferred/$M1" ] &&
+    [ "$(grep -c "$M1: from=" "$LOG")" = 1 ]
+tap_ok $? "a deferred message is not tried before its time"
+
+# 3. Due: retried; now delivered; the bounce program gets the failure.
+cat > "$LX/bounce" <<EOF
+#!/bin/sh
+echo "\$@" >> "$TAP_TMP/bounced"
+exit 0
+EOF
+chmod 755 "$LX/bounce"
+touch -d '@'"$((now - 60))" "$QD/deferred/$M1"
+sed -i 's/^b@example.org T$/b@example.org D/' "$TAP_TMP/answers"
+tap_run qmgr -x
+[ ! -e "$QD/deferred/$M1" ] && [ ! -e "$QD/active/$M1" ] &&
+    [ ! -e "$QD/defer/$M1" ] && [ ! -e "$QD/bounce/$M1" ]
+tap_ok $? "due: retried, then removed with its logs"
+tap_is "$(grep -c "$M1: to=<b@example.org>.*status=sent" "$LOG")" 1 \
+    "the retry delivers only the pending recipient"
+tap_is "$(grep -c "$M1: to=<a@example.org>" "$LOG")" 1 \
+    "a delivered recipient is not delivered again"
+tap_is "$(cat "$TAP_TMP/bounced" 2>/dev/null)" "-c $TAP_TMP $M1" \
+    "the bounce program is run for the failed recipient"
+grep -q "$M1: removed$" "$LOG"
+tap_ok $? "log: removed"
+
+# 4. A bounce program that fails: the message waits in deferred/.
+M2=$(qid "$now" 2 2)
+answer p2@example.org P
+mkq incoming "$M2" "$now" s@example.org p2@example.org
+printf '#!/bin/sh\nexit 75\n' > "$LX/bounce"
+tap_run qmgr -x
+[ -f "$QD/deferred/$M2" ] && [ -f "$QD/bounce/$M2" ] &&
+    [ "$(statuses deferred "$M2")" = F ]
+tap_ok $? "bounce program fails: the message stays, with its bounce log"
+grep -q "warning: $M2: bounce program failed: exit status 75" "$LOG"
+tap_ok $? "log: bounce program failed"
+rm -f "$LX/bounce"
+touch -d '@'"$((now - 60))" "$QD/deferred/$M2"
+tap_run qmgr -x
+[ ! -e "$QD/deferred/$M2" ] && [ ! -e "$QD/bounce/$M2" ]
+tap_ok $? "no bounce program: removed"
+grep -q "warning: $M2: bounce program not installed: no notice sent" "$LOG"
+tap_ok $? "log: bounce program not installed"
+
+# 5. An agent that dies in the middle of a job.
+M3=$(qid "$now" 3 3)
+answer d1@example.org D
+answer die@example.org DIE
+answer d3@example.org D
+mkq incoming "$M3" "$now" s@example.org d1@example.org die@example.org \
+    d3@example.org
+tap_run qmgr -x
+tap_is "$(statuses deferred "$M3")" DPP \
+    "agent died: reported recipient done, the others pending"
+[ ! -e "$QD/bounce/$M3" ]
+tap_ok $? "agent died: nothing bounced"
+printf '%s\t4.3.0 delivery agent fake failed (exit status 3)\n' \
+    die@example.org d3@example.org > "$TAP_TMP/want"
+tap_file_is "$QD/defer/$M3" "$TAP_TMP/want" \
+    "agent died: unreported recipients deferred with 4.3.0"
+rm -f "$QD/deferred/$M3" "$QD/defer/$M3"
+
+# 6. Expiry: maximal_queue_lifetime, and bounce_queue_lifetime for the
+# null sender, given with -o.
+old=$((now - 7200))
+M4=$(qid "$old" 4 4)
+M5=$(qid "$old" 5 5)
+answer slow@example.org T
+mkq incoming "$M4" "$old" s@example.org slow@example.org
+mkq incoming "$M5" "$old" "" slow@example.org
+tap_run qmgr -x -o maximal_queue_lifetime=1d -o bounce_queue_lifetime=1h
+tap_is "$tap_status" 0 "-o overrides accepted"
+[ -f "$QD/deferred/$M4" ] && [ "$(statuses deferred "$M4")" = P ]
+tap_ok $? "younger than maximal_queue_lifetime: deferred"
+wait=$(( $(stat -c %Y "$QD/deferred/$M4") - $(date +%s) ))
+[ "$wait" -ge 3990 ] && [ "$wait" -le 4000 ]
+tap_ok $? "backoff: clamped to maximal_backoff_time (+$wait s)"
+[ ! -e "$QD/deferred/$M5" ] && [ ! -e "$QD/active/$M5" ]
+tap_ok $? "null sender older than bounce_queue_lifetime: expired, removed"
+logged "$M5: to=<slow@example.org>, relay=none, $D, dsn=5.4.7, \
+status=bounced (message expired after [0-9]* seconds in the queue \
+(4.2.0 mailbox busy))$"
+tap_ok $? "log: the expired recipient, with the last reason"
+grep -q "$M5: from=<>, status=expired, returned to sender$" "$LOG"
+tap_ok $? "log: status=expired, returned to sender"
+# Keep a copy of the bounce log as it was: the bounce program is absent,
+# so the message (and its logs) went away; check through a rerun.
+mkq incoming "$M5" "$old" "" slow@example.org
+printf '#!/bin/sh\ncp "%s/queue/bounce/$3" "%s/bounce-log"\n' \
+    "$TAP_TMP" "$TAP_TMP" > "$LX/bounce"
+chmod 755 "$LX/bounce"
+tap_run qmgr -x -o bounce_queue_lifetime=1h
+grep -q "^slow@example.org	5.4.7 message expired after [0-9]* seconds \
+in the queue (4.2.0 mailbox busy)$" "$TAP_TMP/bounce-log"
+tap_ok $? "expiry: bounce log line 5.4.7 with the last reason"
+rm -f "$LX/bounce" "$QD/deferred/$M4" "$QD/defer/$M4"
+
+# 7. error and discard through transport_maps.
+M6=$(qid "$now" 6 6)
+mkq incoming "$M6" "$now" s@example.org u@err.example v@dis.example \
+    w@later.example
+tap_run qmgr -x
+tap_is "$(statuses deferred "$M6")" FDP "error, discard, error 4.x.x"
+logged "$M6: to=<u@err.example>, relay=error, $D, dsn=5.1.1, \
+status=bounced (user unknown)$"
+tap_ok $? "error: bounced with the next hop's code and text"
+logged "$M6: to=<v@dis.example>, relay=discard, $D, dsn=2.0.0, \
+status=sent (dis.example)$"
+tap_ok $? "discard: sent, the next hop as the reason"
+logged "$M6: to=<w@later.example>, relay=error, $D, dsn=4.7.1, \
+status=deferred (try again later)$"
+tap_ok $? "error with a 4.x.x next hop: deferred"
+printf 'u@err.example\t5.1.1 user unknown\n' > "$TAP_TMP/want"
+tap_file_is "$QD/bounce/$M6" "$TAP_TMP/want" "error: bounce log line"
+rm -f "$QD/deferred/$M6" "$QD/defer/$M6" "$QD/bounce/$M6"
+
+# 8. A corrupt file in incoming/.
+M7=$(qid "$now" 7 7)
+printf 'postlet-queue 1\nT garbage\n' > "$QD/incoming/$M7"
+tap_run qmgr -x
+[ -f "$QD/corrupt/$M7" ] && [ ! -e "$QD/incoming/$M7" ] &&
+    [ ! -e "$QD/active/$M7" ]
+tap_ok $? "corrupt file: moved to corrupt/"
+grep -q "warning: .*$M7.*offset" "$LOG"
+tap_ok $? "corrupt file: logged with the reason"
+
+# 9. A crash left a message in active/ with one recipient done.
+M8=$(qid "$now" 8 8)
+answer e1@example.org D
+answer e2@example.org D
+mkq active "$M8" "$now" s@example.org e1@example.org e2@example.org
+sed -i 's/^R P - - e1@/R D - - e1@/' "$QD/active/$M8"
+tap_run qmgr -x
+[ ! -e "$QD/active/$M8" ]
+tap_ok $? "crash leftover in active/: delivered and removed"
+tap_is "$(grep -c "$M8: to=<e1@example.org>" "$LOG")" 0 \
+    "crash leftover: only the pending recipient is delivered"
+tap_is "$(grep -c "$M8: to=<e2@example.org>.*status=sent" "$LOG")" 1 \
+    "crash leftover: the pending recipient is delivered"
+
+# 10. A recipient whose transport has no agent.
+M9=$(qid "$now" 9 9)
+printf 'nope.example\tnoagent:\n' >> "$TAP_TMP/transport"
+mkq incoming "$M9" "$now" s@example.org x@nope.example
+tap_run qmgr -x
+tap_is "$(statuses deferred "$M9")" P "no agent program: deferred"
+logged "$M9: to=<x@nope.example>, relay=noagent, $D, dsn=4.3.0, \
+status=deferred (mail transport unavailable: execve $LX/noagent: \
+No such file or directory)$"
+tap_ok $? "no agent program: logged as mail transport unavailable"
+rm -f "$QD/deferred/$M9" "$QD/defer/$M9"
+
+# 11. The daemon: woken by a byte in public/qmgr, stopped by SIGTERM.
+"$Q" -c "$TAP_TMP" > "$TAP_TMP/daemon.out" 2>&1 &
+daemon=$!
+trap 'kill "$daemon" 2>/dev/null; tap_cleanup' EXIT
+i=0
+while [ ! -p "$QD/public/qmgr" ] && [ "$i" -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -p "$QD/public/qmgr" ]
+tap_ok $? "daemon: public/qmgr created"
+sleep 0.3
+M10=$(qid "$now" 10 10)
+answer f@example.org D
+mkq incoming "$M10" "$now" s@example.org f@example.org
+printf W > "$QD/public/qmgr"
+i=0
+while [ -e "$QD/incoming/$M10" ] || [ -e "$QD/active/$M10" ]; do
+	[ "$i" -ge 20 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -q "$M10: removed$" "$LOG"
+tap_ok $? "daemon: a wake-up delivers within two seconds"
+# SIGTERM while an agent is slow: qmgr kills it and stops at once.
+M11=$(qid "$now" 11 11)
+answer slow2@example.org SLOW
+mkq incoming "$M11" "$now" s@example.org slow2@example.org
+printf W > "$QD/public/qmgr"
+i=0
+while [ ! -e "$QD/active/$M11" ] && [ "$i" -lt 20 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.3
+t0=$(date +%s)
+kill -TERM "$daemon"
+wait "$daemon"
+tap_is "$?" 0 "daemon: SIGTERM ends it with exit 0"
+[ $(( $(date +%s) - t0 )) -le 3 ]
+tap_ok $? "daemon: SIGTERM does not wait for a slow agent"
+[ -f "$QD/active/$M11" ] && [ "$(statuses active "$M11")" = P ] &&
+    ! logged "$M11: to=<slow2"
+tap_ok $? "SIGTERM: the message stays in active/, pending, nothing logged"
+tap_is "$(cat "$TAP_TMP/daemon.out")" "" "daemon: nothing on stderr"
+
+tap_done

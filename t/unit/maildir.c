@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * maildir.c: tests of lib/maildir: creation of tmp/, new/ and cur/,
+ * delivery into new/ with unique names and exact bytes, nothing left
+ * behind by a failed delivery, and no symbolic links followed.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maildir.h"
+#include "safeopen.h"
+#include "str.h"
+#include "tap.h"
+
+/* The bytes of the files in dir, concatenated ("" when none). */
+static void
+only_file(const char *dir, struct str *out)
+{
+	char		 path[1300], buf[256];
+	DIR		*d;
+	struct dirent	*e;
+	ssize_t		 n;
+	int		 fd;
+
+	str_clear(out);
+	if ((d = opendir(dir)) == NULL) {
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((fd = open(path, O_RDONLY)) != -1) {
+			n = read(fd, buf, sizeof(buf));
+			str_cat_mem(out, buf, n > 0 ? (size_t)n : 0);
+			(void)close(fd);
+		}
+	}
+	(void)closedir(d);
+}
+
+int
+main(void)
+{
+	const char	*base = tap_tmpdir();
+	struct str	 why = STR_INIT, name = STR_INIT, name2 = STR_INIT;
+	struct str	 got = STR_INIT;
+	char		 p[1024];
+	int		 bfd, md, sfd;
+
+	plan(12);
+	bfd = open(base, O_RDONLY | O_DIRECTORY);
+	ok(maildir_open(bfd, "Maildir/", false, SAFEOPEN_ANY_OWNER,
+	    &why) == -1 && errno == ENOENT, "open: missing, not created");
+	md = maildir_open(bfd, "Maildir/", true, getuid(), &why);
+	ok(md != -1, "open: created");
+	snprintf(p, sizeof(p), "%s/Maildir/cur", base);
+	ok(access(p, F_OK) == 0, "open: cur/ too");
+	snprintf(p, sizeof(p), "%s/src", base);
+	sfd = open(p, O_RDWR | O_CREAT, 0600);
+	(void)write(sfd, "..Subject: x\n\nFrom body\n", 24);
+	ok(maildir_deliver(md, "H: 1\n", 5, sfd, 2, 22, &name, &why) == 0,
+	    "deliver: 0");
+	snprintf(p, sizeof(p), "%s/Maildir/new", base);
+	only_file(p, &got);
+	is_str(str_c(&got), "H: 1\nSubject: x\n\nFrom body\n",
+	    "deliver: head and content, unquoted");
+	ok(strstr(name.s, ".V") != NULL && strchr(name.s, '/') == NULL &&
+	    strchr(name.s, ':') == NULL, "deliver: name %s", name.s);
+	ok(maildir_deliver(md, "", 0, sfd, 2, 22, &name2, &why) == 0 &&
+	    strcmp(name.s, name2.s) != 0, "deliver: a second, other name");
+	snprintf(p, sizeof(p), "%s/Maildir/tmp", base);
+	is_int(tap_count_entries(p), 0, "deliver: tmp/ is empty");
+	errno = 0;
+	ok(maildir_deliver(md, "", 0, sfd, 2, 500, NULL, &why) == -1 &&
+	    errno == EIO, "deliver: a short source fails with EIO");
+	snprintf(p, sizeof(p), "%s/Maildir/new", base);
+	is_int(tap_count_entries(p), 2, "failed: nothing new in new/");
+	snprintf(p, sizeof(p), "%s/Maildir/tmp", base);
+	is_int(tap_count_entries(p), 0, "failed: nothing left in tmp/");
+	snprintf(p, sizeof(p), "%s/link", base);
+	(void)symlink("Maildir", p);
+	ok(maildir_open(bfd, "link/", true, SAFEOPEN_ANY_OWNER, &why) == -1 &&
+	    errno == ELOOP, "open: a symbolic link is refused");
+	str_free(&why);
+	str_free(&name);
+	str_free(&name2);
+	str_free(&got);
+	return done_testing();
+}
