@@ -4,7 +4,7 @@
  * (the table in docs/master.8 and docs/queue.5):
  *
  *	queue_directory	root		0755
- *	maildrop	mail_owner:setgid_group	1730
+ *	maildrop	mail_owner:setgid_group	1770
  *	public		mail_owner:setgid_group	0710
  *	pid		root		0755
  *	tmp incoming active deferred hold corrupt defer bounce
@@ -52,7 +52,7 @@ struct queue_entry {
 
 /* In creation order: public before its FIFOs. */
 static const struct queue_entry queue_dirs[] = {
-	{ QFILE_MAILDROP, OWN_MAIL_GROUP, 01730 },
+	{ QFILE_MAILDROP, OWN_MAIL_GROUP, 01770 },
 	{ QFILE_TMP, OWN_MAIL, 0700 },
 	{ QFILE_INCOMING, OWN_MAIL, 0700 },
 	{ QFILE_ACTIVE, OWN_MAIL, 0700 },

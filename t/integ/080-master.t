@@ -132,7 +132,7 @@ for d in maildrop tmp incoming active deferred hold corrupt defer bounce \
     public pid; do
 	modes="$modes $d=$(stat -c %a "$Q/$d")"
 done
-tap_is "$modes" " maildrop=1730 tmp=700 incoming=700 active=700 \
+tap_is "$modes" " maildrop=1770 tmp=700 incoming=700 active=700 \
 deferred=700 hold=700 corrupt=700 defer=700 bounce=700 public=710 pid=755" \
     "start: every queue directory with its mode (incoming's fixed)"
 test -p "$Q/public/qmgr" && test -p "$Q/public/pickup"
