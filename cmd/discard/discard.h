@@ -6,11 +6,10 @@
 #ifndef POSTLET_DISCARD_H
 #define POSTLET_DISCARD_H
 
-/*
- * Answer the jobs read from descriptor in on descriptor out until the
- * end of input.  Returns the exit status: 0, EX_PROTOCOL (a malformed
- * job) or EX_IOERR.
- */
-int	discard_run(int in, int out);
+#include "agent.h"
+#include "buf.h"
+
+/* Report every recipient of job delivered (an agent_job_fn). */
+void	discard_job(const struct agent_job *job, struct buf *out, void *ctx);
 
 #endif

@@ -5,15 +5,14 @@
 #ifndef POSTLET_ERROR_H
 #define POSTLET_ERROR_H
 
+#include "agent.h"
+#include "buf.h"
 #include "dsn.h"
 #include "str.h"
 
-/*
- * Answer the jobs read from descriptor in on descriptor out until the
- * end of input.  Returns the exit status: 0, EX_PROTOCOL (a malformed
- * job) or EX_IOERR.
- */
-int	error_run(int in, int out);
+/* Fail every recipient of job with its next hop's reason (an
+ * agent_job_fn). */
+void	error_job(const struct agent_job *job, struct buf *out, void *ctx);
 
 /*
  * The outcome that an error next hop asks for: "4.x.x text" defers,

@@ -7,10 +7,7 @@
  * destination without returning it.  The queue file is not read: the
  * job says all that is needed.
  */
-#include <errno.h>
-#include <stdbool.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "agent.h"
 #include "error.h"
@@ -42,46 +39,21 @@ error_reason(const char *nexthop, char code[16], struct str *text)
 	return DSN_PERM;
 }
 
-int
-error_run(int in, int out)
+void
+error_job(const struct agent_job *job, struct buf *out, void *ctx)
 {
-	struct agent_job	 job = AGENT_JOB_INIT;
-	struct buf		 bin, bout;
-	struct str		 why = STR_INIT, text = STR_INIT;
-	unsigned char		 min[8192], mout[8192];
-	enum dsn_status		 status;
-	char			 code[16];
-	size_t			 i;
-	int			 r, rc = 0;
+	struct str	 text = STR_INIT;
+	enum dsn_status	 status;
+	char		 code[16];
+	size_t		 i;
 
-	buf_init_fd(&bin, in, min, sizeof(min), -1);
-	buf_init_fd(&bout, out, mout, sizeof(mout), -1);
-	while ((r = agent_get_job(&bin, &job, &why)) == 1) {
-		status = error_reason(str_c(&job.nexthop), code, &text);
-		for (i = 0; i < job.nrcpt; i++) {
-			log_debug("%s: to=<%s>: %s %s", str_c(&job.queue_id),
-			    job.rcpts[i].address, code, text.s);
-			agent_put_result(&bout, job.rcpts[i].index, status,
-			    code, text.s);
-		}
-		if (agent_put_done(&bout) == -1) {
-			log_warn("write results");
-			rc = EX_IOERR;
-			goto out;
-		}
+	(void)ctx;
+	status = error_reason(str_c(&job->nexthop), code, &text);
+	for (i = 0; i < job->nrcpt; i++) {
+		log_debug("%s: to=<%s>: %s %s", str_c(&job->queue_id),
+		    job->rcpts[i].address, code, text.s);
+		agent_put_result(out, job->rcpts[i].index, status, code,
+		    text.s);
 	}
-	if (r == -1) {
-		if (errno == EBADMSG) {
-			log_warnx("bad job: %s", str_c(&why));
-			rc = EX_PROTOCOL;
-		} else {
-			log_warn("read job");
-			rc = EX_IOERR;
-		}
-	}
-out:
-	agent_job_free(&job);
-	str_free(&why);
 	str_free(&text);
-	return rc;
 }
