@@ -299,8 +299,12 @@ tap_ok $? "master: the error names file and line"
 if [ -x "$POSTLET_BUILD/bin/pickup" ] && [ -x "$POSTLET_BUILD/bin/qmgr" ]
 then
 	D2=$T/etc2
-	B=$POSTLET_BUILD/bin
-	mkdir -p "$D2"
+	# The daemons run as mail_owner, which may not be able to reach
+	# the build tree (a checkout under /root): run copies from $T.
+	B=$T/bin2
+	mkdir -p "$D2" "$B"
+	cp -p "$POSTLET_BUILD/bin/"* "$B/"
+	chmod 755 "$B"
 	sed -e "s|^queue_directory = .*|queue_directory = $T/q2|" \
 	    -e "s|^daemon_directory = .*|daemon_directory = $B|" \
 	    -e "s|^maillog_file = .*|maillog_file = $T/log2|" \
