@@ -70,7 +70,8 @@ UNIT_BINS = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%.t)
 TAP_OBJ   = $(BUILD)/t/tap.o
 MANS      = $(wildcard docs/*.[1-8])
 
-.PHONY: all check units install size lint clean distclean deps tools testtools
+.PHONY: all check units install size lint clean distclean deps tools testtools \
+        run
 .SUFFIXES:
 # Keep objects that only a test binary needs.
 .SECONDARY:
@@ -156,6 +157,11 @@ check: all units testtools
 	POSTLET_BUILD=$(CURDIR)/$(BUILD) POSTLET_SANITIZE=$(SANITIZE) \
 	    POSTLET_CC='$(CC)' POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
 	    $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
+
+# A self-contained instance under ./run/ as the current user, in the
+# foreground with its log on stdout (mk/run.sh); Ctrl-C stops it.
+run: all
+	sh mk/run.sh $(BUILD)
 
 # Programs go to LIBEXECDIR/postlet, sendmail and postlet to SBINDIR too;
 # the names of the multi-call binary are hard links (a copy where the two

@@ -74,6 +74,7 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "proc_init");
 	}
+	log_stdout_reserved();	/* the results go there */
 	log_open(prog, NULL);
 	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	if (overrides == NULL) {

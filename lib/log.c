@@ -27,6 +27,7 @@ static char		log_prog[64] = "postlet";
 static char		log_tag[80] = "postlet";
 static char		log_host[64];
 static bool		log_stderr_too;
+static bool		log_stdout_busy;
 static void		(*log_cleanup)(void);
 static void		(*log_fatal_hook)(int, const char *);
 
@@ -34,6 +35,12 @@ const char *
 log_progname(void)
 {
 	return log_prog;
+}
+
+void
+log_stdout_reserved(void)
+{
+	log_stdout_busy = true;
 }
 
 void
@@ -76,7 +83,7 @@ log_open(const char *prog, const char *maillog_file)
 	if (strcmp(maillog_file, "/dev/stderr") == 0) {
 		fd = 2;
 	} else if (strcmp(maillog_file, "/dev/stdout") == 0) {
-		fd = 1;
+		fd = log_stdout_busy ? 2 : 1;
 	} else if ((fd = open(maillog_file, O_WRONLY | O_APPEND | O_CREAT |
 	    O_CLOEXEC | O_NOCTTY, 0600)) == -1) {
 		log_dest = LOG_TO_STDERR;

@@ -31,6 +31,14 @@ extern int	log_verbose;
 int	log_open(const char *prog, const char *maillog_file);
 const char *log_progname(void);
 /*
+ * For programs whose standard output carries a protocol (cleanup,
+ * postdrop, the delivery agents): from then on, maillog_file
+ * "/dev/stdout" means standard error, so that no log line can reach the
+ * peer.  Their standard error is their parent's, so the lines still end
+ * up where the administrator asked (e.g. a container's output).
+ */
+void	log_stdout_reserved(void);
+/*
  * For commands run by a person: when on, every line logged to syslog or
  * maillog_file is also written to standard error as "PROG: text".
  */

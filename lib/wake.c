@@ -12,6 +12,12 @@
 int
 wake_up(const char *queue_dir, const char *name)
 {
+	return wake_up_with(queue_dir, name, WAKE_REQ_WAKEUP);
+}
+
+int
+wake_up_with(const char *queue_dir, const char *name, char request)
+{
 	struct str	path = STR_INIT;
 	struct stat	st;
 	ssize_t		n;
@@ -37,7 +43,7 @@ wake_up(const char *queue_dir, const char *name)
 		errno = EINVAL;
 		return -1;
 	}
-	n = fd_write(fd, "W", 1);
+	n = fd_write(fd, &request, 1);
 	saved = errno;
 	(void)close(fd);
 	if (n == 1) {

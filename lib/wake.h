@@ -18,4 +18,16 @@
  */
 int	wake_up(const char *queue_dir, const char *name);
 
+/*
+ * Request bytes, Postfix's: a plain wake-up (what wake_up sends: scan
+ * for new work), and "scan all", which `postlet flush` sends qmgr so that
+ * it looks at deferred/ now as well.  A reader that does not know a byte
+ * takes it as a plain wake-up.
+ */
+#define WAKE_REQ_WAKEUP		'W'
+#define WAKE_REQ_SCAN_ALL	'A'
+
+/* As wake_up, but the byte written is request. */
+int	wake_up_with(const char *queue_dir, const char *name, char request);
+
 #endif

@@ -37,6 +37,7 @@ main(int argc, char *argv[])
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "proc_init");
 	}
+	log_stdout_reserved();	/* the protocol goes there */
 	log_open("cleanup", NULL);
 	while ((ch = getopt(argc, argv, "c:v")) != -1) {
 		switch (ch) {

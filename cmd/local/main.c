@@ -44,6 +44,7 @@ main(int argc, char *argv[])
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "process set-up");
 	}
+	log_stdout_reserved();	/* the protocol goes there */
 	log_open("local", NULL);
 	while ((ch = getopt(argc, argv, "c:v")) != -1) {
 		switch (ch) {

@@ -110,7 +110,13 @@ service_build(struct master *m, const struct mastercf_service *cs,
 		s->argv[s->argc++] = xstrdup(cs->argv[i]);
 	}
 	s->argv[s->argc] = NULL;
-	s->setid = m->root && cs->unpriv != MASTERCF_NO;
+	/*
+	 * qmgr always starts as root when we are: it forks its privileged
+	 * spawner (lib/spawn.h), which starts the unpriv = n agents, and
+	 * then drops to mail_owner itself.
+	 */
+	s->setid = m->root && cs->unpriv != MASTERCF_NO &&
+	    strcmp(cs->command, "qmgr") != 0;
 	s->uid = m->owner_uid;
 	s->gid = m->owner_gid;
 	s->wakeup = cs->wakeup;

@@ -6,10 +6,12 @@
  * It waits on the FIFO public/pickup (opened read-write, so that it never
  * sees end of file when the last writer goes) and on a timer, and scans
  * maildrop/ after each wake-up byte and each timeout; a lost wake-up only
- * delays.  With -o it scans once and exits, for daemonless use and tests.
- * SIGTERM ends it between two files, SIGHUP rereads main.cf.  As root it
- * creates the FIFO if needed, then becomes mail_owner before it reads any
- * maildrop file.
+ * delays.  With -x it scans once and exits, for daemonless use, `postlet
+ * flush' and tests.  "-o name=value" overrides a main.cf parameter, as
+ * master passes a master.cf service's overrides to every daemon; they are
+ * applied again after each reload.  SIGTERM ends it between two files,
+ * SIGHUP rereads main.cf.  As root it creates the FIFO if needed, then
+ * becomes mail_owner before it reads any maildrop file.
  */
 #include <sys/stat.h>
 
@@ -22,7 +24,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "conf.h"
+#include "confopt.h"
 #include "fd.h"
 #include "log.h"
 #include "pickup.h"
@@ -36,27 +40,41 @@
 #define PICKUP_FIFO_READ	64
 
 static void	usage(void) __attribute__((noreturn));
-static void	setup(struct pickup *, const char *);
+static void	setup(struct pickup *, const char *, char **, size_t);
 static int	open_fifo(const char *, bool, uid_t, gid_t);
 
 static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: pickup [-ov] [-c config_dir] [-t wakeup_seconds]\n";
+	    "usage: pickup [-vx] [-c config_dir] [-o name=value ...] "
+	    "[-t wakeup_seconds]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
 }
 
-/* (Re)read main.cf and take what pickup needs from it. */
+/*
+ * (Re)read main.cf, apply the noverrides "-o name=value" settings, and
+ * take what pickup needs from the result.  A bad override is fatal
+ * (EX_USAGE), as it is for every daemon.
+ */
 static void
-setup(struct pickup *pu, const char *dir)
+setup(struct pickup *pu, const char *dir, char **overrides,
+    size_t noverrides)
 {
+	struct str	 why = STR_INIT;
 	const char	*owner;
+	size_t		 i;
 	gid_t		 gid;
 
 	conf_load(dir);
+	for (i = 0; i < noverrides; i++) {
+		if (confopt_apply(overrides[i], &why) == -1) {
+			fatalx(EX_USAGE, "%s", why.s);
+		}
+	}
+	str_free(&why);
 	if (log_open("pickup", conf_value("maillog_file")) == -1) {
 		log_warn("cannot open maillog_file %s",
 		    conf_value("maillog_file"));
@@ -115,7 +133,9 @@ main(int argc, char *argv[])
 	struct pollfd		 pfd[2];
 	unsigned long long	 wakeup = 60;
 	const char		*opt_c = NULL, *dir, *owner;
+	char			**overrides;
 	char			 drain[PICKUP_FIFO_READ];
+	size_t			 noverrides = 0;
 	uid_t			 uid;
 	gid_t			 gid;
 	bool			 once = false;
@@ -125,12 +145,18 @@ main(int argc, char *argv[])
 		_exit(EX_OSERR);
 	}
 	log_open("pickup", NULL);
-	while ((ch = getopt(argc, argv, "c:ot:v")) != -1) {
+	/* at most one override per argument */
+	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
+	    sizeof(char *));
+	while ((ch = getopt(argc, argv, "c:o:t:vx")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt_c = optarg;
 			break;
 		case 'o':
+			overrides[noverrides++] = optarg;
+			break;
+		case 'x':
 			once = true;
 			break;
 		case 't':
@@ -152,7 +178,7 @@ main(int argc, char *argv[])
 	}
 	dir = conf_dir(opt_c);
 	memset(&pu, 0, sizeof(pu));
-	setup(&pu, dir);
+	setup(&pu, dir, overrides, noverrides);
 
 	owner = conf_value("mail_owner");
 	if (!once) {
@@ -192,7 +218,7 @@ main(int argc, char *argv[])
 			}
 			if (signo == SIGHUP) {
 				log_info("rereading the configuration");
-				setup(&pu, dir);
+				setup(&pu, dir, overrides, noverrides);
 			}
 		}
 		/* Any number of wake-up bytes mean one scan. */

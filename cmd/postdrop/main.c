@@ -94,18 +94,13 @@ trusted_config(const char *want)
 	return want;
 }
 
-/*
- * Log where main.cf says, except to standard output, which carries the
- * reply: /dev/stdout becomes /dev/stderr.
- */
+/* Log where main.cf says; standard output carries the reply. */
 static void
 open_log(void)
 {
 	const char	*file = conf_value("maillog_file");
 
-	if (strcmp(file, "/dev/stdout") == 0) {
-		file = "/dev/stderr";
-	}
+	log_stdout_reserved();
 	if (log_open("postdrop", file) == -1) {
 		log_warn("cannot open maillog_file %s", file);
 	}

@@ -28,6 +28,7 @@ static const struct postlet_command postlet_commands[] = {
 	{ "check", postlet_check, false },
 	{ "conf", postlet_conf, false },
 	{ "delete", postlet_queue, true },
+	{ "flush", postlet_flush, true },
 	{ "hold", postlet_queue, true },
 	{ "map", postlet_map, true },
 	{ "queue", postlet_queue, true },
@@ -62,6 +63,8 @@ usage(void)
 	    "  delete|hold|requeue ID|ALL [QUEUE], release ID|ALL\n"
 	    "                               act on queued messages "
 	    "(like postsuper)\n"
+	    "  flush [-i]                   deliver what is queued now "
+	    "(like postqueue -f)\n"
 	    "  start|start-fg|stop|status|reload\n"
 	    "                               run and control master "
 	    "(like postfix)\n";

@@ -8,6 +8,8 @@
 #ifndef POSTLET_CMD_H
 #define POSTLET_CMD_H
 
+#include <sys/types.h>
+
 /* postlet_conf.c: show and edit main.cf, like postconf(1). */
 int	postlet_conf(int argc, char *argv[]);
 /* postlet_check.c: report every problem in main.cf and master.cf. */
@@ -33,6 +35,18 @@ int	postlet_queue(int argc, char *argv[]);
  * Postfix's postfix(1) commands of the same names (argv[0] says which).
  */
 int	postlet_master(int argc, char *argv[]);
+/*
+ * Whether master runs on queue_directory (main.cf must be loaded): 1 with
+ * *pid (0 while master has not written it yet), 0 when not, -1 with the
+ * reason logged when we cannot tell.  The test is master.pid's lock.
+ */
+int	postlet_master_running(pid_t *pid);
+
+/*
+ * postlet_flush.c: flush, like postqueue -f: make deferred mail due
+ * now, then wake qmgr, or without master run pickup and qmgr once.
+ */
+int	postlet_flush(int argc, char *argv[]);
 
 /* The configuration directory chosen by -c, MAIL_CONFIG or the default. */
 extern const char	*postlet_config_dir;

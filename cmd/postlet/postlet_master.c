@@ -17,10 +17,8 @@
  * whatever process may now have its pid.  Every wait is bounded.
  */
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sysexits.h>
@@ -31,18 +29,15 @@
 #include "conf.h"
 #include "fd.h"
 #include "log.h"
+#include "pidfile.h"
 #include "postlet.h"
 #include "proc.h"
-#include "scan.h"
 #include "str.h"
 
 /* How long start waits for master.pid, and stop for master's end. */
 #define START_WAIT_MS	10000
 #define STOP_WAIT_MS	30000
-/* The pid file holds a number and a newline. */
-#define PID_TEXT_MAX	32
 
-static int	master_running(pid_t *);
 static void	master_sleep(int);
 static void	master_config_abs(struct str *);
 static void	master_argv(struct str *, bool, char **);
@@ -50,50 +45,18 @@ static int	master_start(bool);
 static int	master_stop(void);
 static int	master_signal(int, const char *, pid_t *);
 
-/*
- * Whether master runs: 1 with *pid (0 while master has not written it
- * yet), 0 when not, -1 with the reason logged when we cannot tell.
- */
-static int
-master_running(pid_t *pid)
+int
+postlet_master_running(pid_t *pid)
 {
-	struct str		path = STR_INIT;
-	char			text[PID_TEXT_MAX + 1];
-	unsigned long long	v;
-	ssize_t			n;
-	int			fd, rc;
+	struct str	path = STR_INIT;
+	int		rc;
 
-	*pid = 0;
 	str_catf(&path, "%s/pid/master.pid", conf_value("queue_directory"));
-	if ((fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		rc = errno == ENOENT ? 0 : -1;
-		if (rc == -1) {
-			log_warn("open %s", path.s);
-		}
-		str_free(&path);
-		return rc;
+	if ((rc = pidfile_locked(path.s, pid)) == -1) {
+		log_warn("%s", path.s);
 	}
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		/* Nobody holds it: a stale file. */
-		(void)close(fd);
-		str_free(&path);
-		return 0;
-	}
-	if (errno != EWOULDBLOCK) {
-		log_warn("lock %s", path.s);
-		(void)close(fd);
-		str_free(&path);
-		return -1;
-	}
-	n = fd_read(fd, text, PID_TEXT_MAX);
-	(void)close(fd);
 	str_free(&path);
-	if (n > 0 && text[n - 1] == '\n' &&
-	    scan_uint_mem(text, (size_t)n - 1, 0x7fffffff, &v) == 0 &&
-	    v > 0) {
-		*pid = (pid_t)v;
-	}
-	return 1;
+	return rc;
 }
 
 static void
@@ -151,7 +114,7 @@ master_start(bool foreground)
 	pid_t		 pid;
 	int		 st, nerr, rc;
 
-	if ((rc = master_running(&pid)) == 1) {
+	if ((rc = postlet_master_running(&pid)) == 1) {
 		log_error("the %s mail system is already running", name);
 		return 1;
 	}
@@ -217,7 +180,7 @@ master_start(bool foreground)
 	str_free(&path);
 	str_free(&dir);
 	deadline = clock_deadline(START_WAIT_MS);
-	while ((rc = master_running(&pid)) != 1 || pid == 0) {
+	while ((rc = postlet_master_running(&pid)) != 1 || pid == 0) {
 		if (rc == -1 || clock_left(deadline) == 0) {
 			log_error("the %s mail system did not start: see the "
 			    "log", name);
@@ -240,7 +203,7 @@ master_signal(int signo, const char *what, pid_t *pidp)
 	int		 rc;
 
 	*pidp = 0;
-	if ((rc = master_running(&pid)) == -1) {
+	if ((rc = postlet_master_running(&pid)) == -1) {
 		return EX_TEMPFAIL;
 	}
 	if (rc == 0 || pid == 0) {
@@ -267,7 +230,7 @@ master_stop(void)
 		return rc;
 	}
 	deadline = clock_deadline(STOP_WAIT_MS);
-	while ((rc = master_running(&pid)) == 1) {
+	while ((rc = postlet_master_running(&pid)) == 1) {
 		if (clock_left(deadline) == 0) {
 			log_error("the %s mail system did not stop within %d "
 			    "seconds", conf_value("mail_name"),
@@ -319,7 +282,7 @@ postlet_master(int argc, char *argv[])
 		return master_signal(SIGHUP, "refreshing", &pid);
 	}
 	/* status */
-	if ((rc = master_running(&pid)) == -1) {
+	if ((rc = postlet_master_running(&pid)) == -1) {
 		return EX_TEMPFAIL;
 	}
 	if (rc == 1) {

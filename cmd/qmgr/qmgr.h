@@ -20,6 +20,11 @@
  * Delivery is sequential: one agent works at a time (XXX no parallel
  * deliveries; see docs/qmgr.8).  Agents are kept for reuse, one idle
  * agent per transport, until max_idle passes.
+ *
+ * Started as root, qmgr forks the privileged spawner (lib/spawn.h)
+ * before it becomes mail_owner; agents of master.cf services with
+ * unpriv = n come from it, as root, over a socket instead of pipes.
+ * Every other agent qmgr starts itself, as mail_owner.
  */
 #ifndef POSTLET_QMGR_H
 #define POSTLET_QMGR_H
@@ -33,6 +38,7 @@
 #include "mastercf.h"
 #include "proc.h"
 #include "qfile.h"
+#include "spawn.h"
 #include "str.h"
 
 /*
@@ -43,8 +49,6 @@
 #define QMGR_LOG_MAX	(64L * 1024 * 1024)
 /* Result texts are cut to this many bytes in logs and log lines. */
 #define QMGR_TEXT_MAX	1000
-/* Transport names: [A-Za-z0-9_.-], not starting with '.'. */
-#define QMGR_TRANSPORT_MAX	64
 /* How long a retiring agent may take to exit before it is killed. */
 #define QMGR_AGENT_EXIT_MS	5000
 
@@ -59,6 +63,12 @@ struct qmgr_agent {
 	long long	 idle_since;
 	/* taken from the idle pool (it may have died meanwhile) */
 	bool		 reused;
+	/*
+	 * started by the privileged spawner: not our child (its exit
+	 * comes as a report from the spawner), and proc.fd[0] and fd[1]
+	 * are two descriptors of one socket
+	 */
+	bool		 spawned;
 	/* back pointer for the read function (signals) */
 	struct qmgr	*q;
 };
@@ -87,12 +97,16 @@ struct qmgr {
 	/* idle agents */
 	struct qmgr_agent **idle;
 	size_t		  nidle, idle_cap;
+	/* started as root: agents of unpriv = n services come from the
+	 * privileged spawner */
+	bool		  root;
+	struct spawn_client spawner;
 	/* signals seen while waiting for an agent */
 	bool		  stop, reload;
 	/* public/qmgr, or -1 */
 	int		  fifo;
 };
-#define QMGR_INIT	{ .fifo = -1 }
+#define QMGR_INIT	{ .fifo = -1, .spawner = SPAWN_CLIENT_INIT }
 
 /* main.c's one call (qmgr_queue.c): runs the daemon or one pass.  Returns
  * the exit status. */
@@ -112,7 +126,9 @@ int	qmgr_message(struct qmgr *, const char *id);
 /* qmgr_agent.c */
 /*
  * An agent for transport: an idle one, or a new one started from
- * master.cf's unix service of that name (or $daemon_directory/transport).
+ * master.cf's unix service of that name (or $daemon_directory/transport),
+ * by the privileged spawner when we started as root and the service's
+ * unpriv column is n.
  * Returns the agent (owned by the caller until qmgr_agent_release or
  * qmgr_agent_kill), or NULL with the reason in why ("4.3.0 ...").
  */

@@ -7,11 +7,17 @@
  * a service, the program $daemon_directory/TRANSPORT.  It runs as
  *	$daemon_directory/COMMAND -c $config_directory [-o name=value ...]
  *	    [master.cf arguments ...]
- * with pipes on its standard input (jobs) and output (results), our
- * standard error, and an environment of TZ only.  Our ends of the pipes
- * are non-blocking, so every read and write has the ipc_timeout
- * deadline; reads also watch the signal pipe, so SIGTERM interrupts a
- * wait for a slow agent (ECANCELED).
+ * (spawn_cmd_build, shared with the privileged spawner) with our
+ * standard error and an environment of TZ only.  We start it ourselves,
+ * with pipes on its standard input (jobs) and output (results), unless
+ * we started as root and its service has unpriv = n: then the privileged
+ * spawner (lib/spawn.h) starts it as root and hands us one end of a
+ * socket that is the agent's standard input and output.  Such an agent
+ * is not our child: we learn that it ended from end of file, its exit
+ * status from the spawner's report, and only the spawner can kill it.
+ * Our ends are non-blocking, so every read and write has the
+ * ipc_timeout deadline; reads also watch the signal pipe, so SIGTERM
+ * interrupts a wait for a slow agent (ECANCELED).
  *
  * An agent that finished a job cleanly goes back to an idle pool and is
  * reused for the next job of its transport; one idle for max_idle
@@ -19,7 +25,9 @@
  * any way (died, timed out, broke the protocol) is killed and never
  * reused.
  */
+#include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,10 +41,14 @@
 #include "log.h"
 #include "qmgr.h"
 #include "sig.h"
+#include "spawn.h"
 
 static ssize_t	agent_read(struct buf *, void *, size_t, long long);
-static bool	agent_transport_ok(const char *);
-static void	agent_argv_add(char ***, size_t *, size_t *, const char *);
+static int	agent_start_direct(struct qmgr_agent *,
+		    const struct spawn_cmd *, struct str *);
+static int	agent_start_spawned(struct qmgr_agent *, const char *,
+		    int, struct str *);
+static int	agent_wait_spawned(struct qmgr_agent *, bool);
 
 /*
  * The read function of an agent's output: as buf's own, but it also
@@ -82,50 +94,107 @@ agent_read(struct buf *b, void *p, size_t n, long long deadline)
 	}
 }
 
-/* A transport name that is safe as a file name and in log lines. */
-static bool
-agent_transport_ok(const char *t)
+/* Start a's command ourselves, as we are (mail_owner), with pipes. */
+static int
+agent_start_direct(struct qmgr_agent *a, const struct spawn_cmd *sc,
+    struct str *why)
 {
-	size_t	i;
+	struct proc_cmd	cmd;
+	struct proc_env	env = PROC_ENV_INIT;
+	int		rc = 0;
 
-	if (t[0] == '\0' || t[0] == '.' || strlen(t) > QMGR_TRANSPORT_MAX) {
-		return false;
+	(void)proc_env_import(&env, "TZ");
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.path = sc->path.s;
+	cmd.argv = sc->argv;
+	cmd.envp = proc_env_vector(&env);
+	cmd.io[0] = PROC_IO_PIPE;
+	cmd.io[1] = PROC_IO_PIPE;
+	cmd.io[2] = PROC_IO_INHERIT;
+	if (proc_spawn(&cmd, &a->proc) == -1) {
+		str_catf(why, "4.3.0 mail transport unavailable: %s %s: %s",
+		    a->proc.failed, sc->path.s, strerror(errno));
+		rc = -1;
 	}
-	for (i = 0; t[i] != '\0'; i++) {
-		if (!((t[i] >= 'a' && t[i] <= 'z') ||
-		    (t[i] >= 'A' && t[i] <= 'Z') ||
-		    (t[i] >= '0' && t[i] <= '9') ||
-		    t[i] == '_' || t[i] == '-' || t[i] == '.')) {
-			return false;
-		}
-	}
-	return true;
+	proc_env_free(&env);
+	return rc;
 }
 
-static void
-agent_argv_add(char ***argv, size_t *n, size_t *cap, const char *s)
+/*
+ * Have the privileged spawner start service transport as root.  fd[0]
+ * (we write) and fd[1] (we read) become two descriptors of the one
+ * socket it hands us, so that the rest of qmgr need not know.
+ */
+static int
+agent_start_spawned(struct qmgr_agent *a, const char *transport,
+    int timeout_ms, struct str *why)
 {
-	if (*n + 2 > *cap) {
-		*cap = *cap == 0 ? 16 : *cap * 2;
-		*argv = xreallocarray(*argv, *cap, sizeof(**argv));
+	struct str	err = STR_INIT;
+	pid_t		pid;
+	int		fd, saved;
+
+	a->proc.pid = -1;
+	a->proc.fd[0] = a->proc.fd[1] = a->proc.fd[2] = -1;
+	if (spawn_request(&a->q->spawner, transport,
+	    clock_deadline(timeout_ms), &pid, &fd, &err) == -1) {
+		str_catf(why, "4.3.0 mail transport unavailable: %s",
+		    str_c(&err));
+		str_free(&err);
+		return -1;
 	}
-	(*argv)[(*n)++] = xstrdup(s);
-	(*argv)[*n] = NULL;
+	str_free(&err);
+	a->spawned = true;
+	a->proc.pid = pid;
+	a->proc.fd[0] = fd;
+	if ((a->proc.fd[1] = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		saved = errno;
+		(void)close(fd);
+		a->proc.fd[0] = -1;
+		(void)agent_wait_spawned(a, false);
+		str_catf(why, "4.3.0 mail transport unavailable: dup: %s",
+		    strerror(saved));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The wait status of a spawned agent whose input we closed: from the
+ * spawner's report, asking it to kill the agent first unless graceful,
+ * or when it does not exit within QMGR_AGENT_EXIT_MS.  -1 when no
+ * report comes (the spawner is gone, or is too slow).
+ */
+static int
+agent_wait_spawned(struct qmgr_agent *a, bool graceful)
+{
+	struct spawn_client	*sp = &a->q->spawner;
+	int			 status;
+
+	if (!graceful) {
+		(void)spawn_kill(sp, a->proc.pid);
+	}
+	if (spawn_wait(sp, a->proc.pid, &status,
+	    clock_deadline(QMGR_AGENT_EXIT_MS)) == 0) {
+		return status;
+	}
+	if (errno == ETIMEDOUT && graceful &&
+	    spawn_kill(sp, a->proc.pid) == 0 && spawn_wait(sp, a->proc.pid,
+	    &status, clock_deadline(QMGR_AGENT_EXIT_MS)) == 0) {
+		return status;
+	}
+	return -1;
 }
 
 struct qmgr_agent *
 qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 {
-	const struct mastercf_service	*svc;
+	const struct mastercf_service	*svc = NULL;
 	struct qmgr_agent		*a = NULL;
-	struct proc_cmd			 cmd;
-	struct proc_env			 env = PROC_ENV_INIT;
-	struct str			 path = STR_INIT, o = STR_INIT;
-	const char			*command;
+	struct spawn_cmd		 sc = SPAWN_CMD_INIT;
+	struct str			 err = STR_INIT;
 	buf_write_fn			 wfn;
-	char				**argv = NULL;
-	size_t				 i, argc = 0, cap = 0;
-	int				 timeout_ms;
+	size_t				 i;
+	int				 timeout_ms, rc;
 
 	for (i = 0; i < q->nidle; i++) {
 		if (str_eq(&q->idle[i]->transport, transport)) {
@@ -136,45 +205,26 @@ qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 		}
 	}
 	str_clear(why);
-	if (!agent_transport_ok(transport)) {
-		str_set(why, "4.3.5 mail transport unavailable: bad "
-		    "transport name");
-		return NULL;
+	if (spawn_name_ok(transport)) {
+		svc = mastercf_find(&q->mcf, transport, "unix");
 	}
-	svc = mastercf_find(&q->mcf, transport, "unix");
-	command = svc != NULL ? svc->command : transport;
-	if (strchr(command, '/') != NULL) {
-		str_catf(why, "4.3.5 mail transport unavailable: master.cf "
-		    "command of %s has a '/'", transport);
-		return NULL;
+	if (spawn_cmd_build(&sc, transport, svc, str_c(&q->daemon_dir),
+	    q->config_dir, &err) == -1) {
+		str_catf(why, "4.3.5 mail transport unavailable: %s",
+		    str_c(&err));
+		goto out;
 	}
-	str_catf(&path, "%s/%s", str_c(&q->daemon_dir), command);
-	agent_argv_add(&argv, &argc, &cap, command);
-	agent_argv_add(&argv, &argc, &cap, "-c");
-	agent_argv_add(&argv, &argc, &cap, q->config_dir);
-	for (i = 0; svc != NULL && i < svc->noverrides; i++) {
-		str_clear(&o);
-		str_catf(&o, "%s=%s", svc->overrides[i].name,
-		    svc->overrides[i].value);
-		agent_argv_add(&argv, &argc, &cap, "-o");
-		agent_argv_add(&argv, &argc, &cap, o.s);
-	}
-	for (i = 1; svc != NULL && i < svc->argc; i++) {
-		agent_argv_add(&argv, &argc, &cap, svc->argv[i]);
-	}
-	(void)proc_env_import(&env, "TZ");
+	timeout_ms = q->ipc_timeout > 86400 ? 86400 * 1000 :
+	    (int)q->ipc_timeout * 1000;
 
 	a = xcalloc(1, sizeof(*a));
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.path = path.s;
-	cmd.argv = argv;
-	cmd.envp = proc_env_vector(&env);
-	cmd.io[0] = PROC_IO_PIPE;
-	cmd.io[1] = PROC_IO_PIPE;
-	cmd.io[2] = PROC_IO_INHERIT;
-	if (proc_spawn(&cmd, &a->proc) == -1) {
-		str_catf(why, "4.3.0 mail transport unavailable: %s %s: %s",
-		    a->proc.failed, path.s, strerror(errno));
+	a->q = q;
+	if (q->root && svc != NULL && svc->unpriv == MASTERCF_NO) {
+		rc = agent_start_spawned(a, transport, timeout_ms, why);
+	} else {
+		rc = agent_start_direct(a, &sc, why);
+	}
+	if (rc == -1) {
 		free(a);
 		a = NULL;
 		goto out;
@@ -187,12 +237,10 @@ qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 		a = NULL;
 		goto out;
 	}
-	log_debug("started %s (pid %ld) for transport %s", path.s,
-	    (long)a->proc.pid, transport);
+	log_debug("started %s (pid %ld) for transport %s%s", sc.path.s,
+	    (long)a->proc.pid, transport,
+	    a->spawned ? " through the privileged spawner" : "");
 	str_set(&a->transport, transport);
-	a->q = q;
-	timeout_ms = q->ipc_timeout > 86400 ? 86400 * 1000 :
-	    (int)q->ipc_timeout * 1000;
 	buf_init_fd(&a->out, a->proc.fd[0], a->out_mem, sizeof(a->out_mem),
 	    timeout_ms);
 	buf_init_fd(&a->in, a->proc.fd[1], a->in_mem, sizeof(a->in_mem),
@@ -200,13 +248,8 @@ qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 	wfn = a->in.write_fn;
 	buf_set_io(&a->in, agent_read, wfn, a);
 out:
-	for (i = 0; i < argc; i++) {
-		free(argv[i]);
-	}
-	free(argv);
-	proc_env_free(&env);
-	str_free(&path);
-	str_free(&o);
+	spawn_cmd_free(&sc);
+	str_free(&err);
 	return a;
 }
 
@@ -229,17 +272,26 @@ qmgr_agent_end(struct qmgr_agent *a, bool graceful, struct str *status_text)
 	int	status;
 
 	if (a->proc.fd[0] != -1) {
+		/* A socket has a second descriptor: end of file needs
+		 * shutdown(2), not only close. */
+		if (a->spawned) {
+			(void)shutdown(a->proc.fd[0], SHUT_WR);
+		}
 		(void)close(a->proc.fd[0]);
 		a->proc.fd[0] = -1;
 	}
-	if (!graceful) {
-		(void)kill(a->proc.pid, SIGKILL);
-	}
-	if (proc_wait(a->proc.pid, &status,
-	    clock_deadline(QMGR_AGENT_EXIT_MS)) == -1) {
-		(void)kill(a->proc.pid, SIGKILL);
-		if (proc_wait(a->proc.pid, &status, -1) == -1) {
-			status = -1;
+	if (a->spawned) {
+		status = a->proc.pid > 0 ? agent_wait_spawned(a, graceful) : -1;
+	} else {
+		if (!graceful) {
+			(void)kill(a->proc.pid, SIGKILL);
+		}
+		if (proc_wait(a->proc.pid, &status,
+		    clock_deadline(QMGR_AGENT_EXIT_MS)) == -1) {
+			(void)kill(a->proc.pid, SIGKILL);
+			if (proc_wait(a->proc.pid, &status, -1) == -1) {
+				status = -1;
+			}
 		}
 	}
 	if (status_text != NULL) {

@@ -13,8 +13,8 @@
  * pass or start.
  *
  * The daemon waits in poll(2) on the FIFO public/qmgr (any byte: scan
- * incoming/), the signal pipe and a timer: every queue_run_delay it
- * scans deferred/ as well.  With -x there is one pass with deferred/, and
+ * incoming/; an 'A' from postlet flush: deferred/ too), the signal pipe
+ * and a timer: every queue_run_delay it scans deferred/ as well.  With -x there is one pass with deferred/, and
  * then qmgr exits.
  */
 #include <dirent.h>
@@ -37,6 +37,7 @@
 #include "log.h"
 #include "qmgr.h"
 #include "sig.h"
+#include "wake.h"
 
 /* A sorted list of queue IDs. */
 struct idlist {
@@ -293,8 +294,9 @@ queue_daemon(struct qmgr *q)
 {
 	struct pollfd	 pfd[2];
 	char		 junk[256];
+	ssize_t		 n;
 	long long	 next_scan, now, wait, idle;
-	bool		 wake = true;
+	bool		 wake = true, wake_all = false;
 
 	queue_fifo_open(q);
 	next_scan = clock_ms();
@@ -310,6 +312,10 @@ queue_daemon(struct qmgr *q)
 			next_scan = now + q->queue_run_delay * 1000;
 			queue_pass(q, true);
 			wake = false;
+		} else if (wake_all) {
+			/* postlet flush: deferred/ is due now as well. */
+			queue_pass(q, true);
+			wake = wake_all = false;
 		} else if (wake) {
 			queue_pass(q, false);
 			wake = false;
@@ -337,8 +343,12 @@ queue_daemon(struct qmgr *q)
 		}
 		queue_signals(q);
 		if (q->fifo != -1) {
-			while (read(q->fifo, junk, sizeof(junk)) > 0) {
+			while ((n = read(q->fifo, junk, sizeof(junk))) > 0) {
 				wake = true;
+				if (memchr(junk, WAKE_REQ_SCAN_ALL,
+				    (size_t)n) != NULL) {
+					wake_all = true;
+				}
 			}
 		}
 	}

@@ -6,8 +6,10 @@
  * It parses the command line (sendmail_opts.c), checks and normalizes the
  * DSN options and the addresses, then either hands the message to
  * postdrop (sendmail_submit.c) or replaces itself with the postlet admin
- * command for the other modes (-bp, -bi, -q, -bd).  It runs with the
- * caller's privileges only; everything that needs more is postdrop's.
+ * command for the other modes (-bp, -bi, -q, -bd).  When no master runs,
+ * an accepted message is delivered in the background (daemonless mode,
+ * sendmail_daemonless.c).  It runs with the caller's privileges only;
+ * everything that needs more is postdrop's.
  * Messages go to standard error: the caller is a person or a program
  * waiting for the exit status.
  */
@@ -318,6 +320,10 @@ main(int argc, char *argv[])
 	env.rcpts = rcpt_v;
 	env.nrcpt = nrcpt;
 	ex = sendmail_submit(&o, &env);
+	if (ex == 0) {
+		/* no master: deliver it in the background */
+		sendmail_daemonless(explicit);
+	}
 
 	for (i = 0; i < nrcpt; i++) {
 		str_free(&rcpts[i]);

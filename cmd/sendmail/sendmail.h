@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * sendmail.h: private interface of sendmail(1): the command line as
- * parsed (sendmail_opts.c) and the submission of one message to postdrop
- * (sendmail_submit.c).
+ * parsed (sendmail_opts.c), the submission of one message to postdrop
+ * (sendmail_submit.c) and the delivery without master that may follow
+ * (sendmail_daemonless.c).
  */
 #ifndef POSTLET_SENDMAIL_H
 #define POSTLET_SENDMAIL_H
@@ -82,5 +83,14 @@ struct sendmail_env {
  */
 int	sendmail_submit(const struct sendmail_opts *o,
 	    const struct sendmail_env *env);
+
+/*
+ * Daemonless mode, after a message was accepted: when no master runs and
+ * we may run the queue (root or the queue's owner), start "postlet [-c
+ * config_dir] flush -i" in the background and return at once, without
+ * waiting for it.  config_dir is NULL for the default.  Never fails: a
+ * delivery that does not start leaves the message queued (logged).
+ */
+void	sendmail_daemonless(const char *config_dir);
 
 #endif

@@ -35,6 +35,7 @@ uid=$(id -u)
 cat > "$C/main.cf" <<EOS
 queue_directory = $Q
 daemon_directory = $L
+command_directory = $L
 maillog_file = $TAP_TMP/maillog
 mail_owner = $me
 EOS
@@ -54,15 +55,15 @@ logged() {
 	grep -F -q -- "$1" "$TAP_TMP/maillog"
 }
 
-tap_plan 24
+tap_plan 27
 
 # 1-5: the replayed stream, byte for byte; OK removes the file.
 printf 'Subject: x\n\nhello\n' > "$TAP_TMP/in"
 submit -F 'Joe Q' -N success -V id1 -R full -f s@example.org \
     a@example.org 'B <b@example.org>'
 echo 'OK 0123456789ABCDE' > "$TAP_TMP/answer"
-"$PU" -c "$C" -o
-tap_is "$?" 0 "pickup -o: exit 0"
+"$PU" -c "$C" -x
+tap_is "$?" 0 "pickup -x: exit 0"
 printf 'S s@example.org\nA submit_uid=%s\nA submit_user=%s\nA full_name=Joe Q\nA envid=id1\nA ret=FULL\nR SUCCESS - a@example.org\nR SUCCESS - b@example.org\nD 18\nSubject: x\n\nhello\nE\n' \
     "$uid" "$me" > "$TAP_TMP/want"
 tap_file_is "$TAP_TMP/stream" "$TAP_TMP/want" \
@@ -75,12 +76,12 @@ tap_is "$(count corrupt)" 0 "OK: nothing in corrupt/"
 # 6-9: TEMP keeps the file, a later scan delivers it.
 submit user
 echo 'TEMP 4.3.0 try later' > "$TAP_TMP/answer"
-"$PU" -c "$C" -o
+"$PU" -c "$C" -x
 tap_is "$(count maildrop)" 1 "TEMP: the file stays"
 logged "cleanup: 4.3.0 try later; will try again"
 tap_ok $? "TEMP: logged"
 echo 'OK 0123456789ABCDF' > "$TAP_TMP/answer"
-"$PU" -c "$C" -o
+"$PU" -c "$C" -x
 tap_is "$(count maildrop)" 0 "TEMP, then OK: removed"
 logged "0123456789ABCDF: uid=$uid from=<$me>"
 tap_ok $? "TEMP, then OK: logged"
@@ -89,7 +90,7 @@ tap_ok $? "TEMP, then OK: logged"
 submit user
 f=$(ls "$Q/maildrop")
 echo 'PERM 5.3.4 message too big' > "$TAP_TMP/answer"
-"$PU" -c "$C" -o
+"$PU" -c "$C" -x
 tap_is "$(count maildrop)" 0 "PERM: not in maildrop/"
 tap_ok "$([ -f "$Q/corrupt/$f" ]; echo $?)" "PERM: moved to corrupt/"
 logged "$f: queue file maildrop/$f is corrupt, moved to corrupt/$f: refused by cleanup: 5.3.4 message too big"
@@ -100,7 +101,7 @@ printf 'garbage\n' > "$Q/maildrop/0655000000000A1"
 printf 'x' > "$Q/maildrop/README"
 echo 'OK 0123456789ABCDE' > "$TAP_TMP/answer"
 : > "$TAP_TMP/stream"
-"$PU" -c "$C" -o
+"$PU" -c "$C" -x
 tap_ok "$([ -f "$Q/corrupt/0655000000000A1" ] &&
     [ -f "$Q/maildrop/README" ]; echo $?)" \
     "garbage: moved to corrupt/, other names skipped"
@@ -114,7 +115,7 @@ if [ "$uid" -eq 0 ]; then
 	submit user
 	f=$(ls "$Q/maildrop")
 	chown 1 "$Q/maildrop/$f"
-	"$PU" -c "$C" -o
+	"$PU" -c "$C" -x
 	tap_ok "$([ -f "$Q/corrupt/$f" ]; echo $?)" \
 	    "wrong owner: moved to corrupt/"
 	logged "moved to corrupt/$f: file owner uid=1 is not submit_uid=0"
@@ -126,7 +127,7 @@ fi
 # 18-19: sendmail -t without recipients.
 printf 'To: a@example.org\n\nx\n' > "$TAP_TMP/in"
 submit -t
-"$PU" -c "$C" -o
+"$PU" -c "$C" -x
 printf 'F extract\nS %s\nA submit_uid=%s\nA submit_user=%s\nD 21\nTo: a@example.org\n\nx\nE\n' \
     "$me" "$uid" "$me" > "$TAP_TMP/want"
 tap_file_is "$TAP_TMP/stream" "$TAP_TMP/want" "-t: F extract, no R records"
@@ -157,14 +158,26 @@ kill "$pid"
 wait "$pid" 2>/dev/null
 pid=
 
-# 23-24: the real cleanup, end to end.
+# 23-25: -o name=value overrides main.cf (as master passes master.cf's
+# -o settings); a bad one is a usage error.
+printf 'Subject: o\n\nx\n' > "$TAP_TMP/in"
+submit user
+echo 'OK 0123456789ABCE0' > "$TAP_TMP/answer"
+"$PU" -c "$C" -x -o "maillog_file=$TAP_TMP/maillog2"
+tap_is "$?/$(count maildrop)" 0/0 "-x -o name=value: exit 0, file taken"
+grep -F -q "0123456789ABCE0: uid=$uid" "$TAP_TMP/maillog2"
+tap_ok $? "-o maillog_file: the log went to the overriding file"
+"$PU" -c "$C" -x -o nonsense 2>/dev/null
+tap_is "$?" 64 "-o without '=': exit 64"
+
+# 26-27: the real cleanup, end to end.
 CL=$POSTLET_BUILD/bin/cleanup
 if [ -x "$CL" ]; then
 	ln -sf "$CL" "$L/cleanup"
 	printf 'myhostname = host.example.org\n' >> "$C/main.cf"
 	printf 'Subject: e2e\n\nend to end\n' > "$TAP_TMP/in"
 	submit user@example.org
-	"$PU" -c "$C" -o
+	"$PU" -c "$C" -x
 	tap_is "$(count maildrop)/$(count incoming)" 0/1 \
 	    "sendmail, postdrop, pickup, cleanup: one file in incoming/" ||
 	    tap_diag "$(tail -5 "$TAP_TMP/maillog")"

@@ -38,6 +38,11 @@ main(void)
 	ok(rfd != -1, "reader opens the FIFO");
 	is_int(wake_up(q, "qmgr"), 1, "FIFO with a reader: 1");
 	is_int(read(rfd, b, sizeof(b)), 1, "the reader gets one byte");
+	is_int(b[0], 'W', "wake_up writes W");
+	is_int(wake_up_with(q, "qmgr", WAKE_REQ_SCAN_ALL), 1,
+	    "wake_up_with: 1");
+	ok(read(rfd, b, sizeof(b)) == 1 && b[0] == 'A',
+	    "wake_up_with: the request byte");
 
 	/* Fill the FIFO: further wake-ups are dropped, not errors. */
 	(void)fcntl(rfd, F_SETPIPE_SZ, 4096);
