@@ -282,7 +282,9 @@ report(const struct agent_job *job, const struct qfile *qf, size_t i,
 			delay = 0;
 		}
 	}
-	log_info("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
+	/* qmgr logs the result once it is recorded (Postfix's line); the
+	 * agent's own copy is for -v only, so nothing is logged twice. */
+	log_debug("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
 	    "status=%s (%s)", str_c(&job->queue_id), job->rcpts[i].address,
 	    delay, st->code, word[st->status], str_c(&st->text));
 	agent_put_result(out, job->rcpts[i].index, st->status, st->code,

@@ -153,7 +153,7 @@ job() {
 		done
 		printf 'G\n'
 	} > "$TAP_TMP/job"
-	as_me "$L" -c "$CF" < "$TAP_TMP/job" > "$TAP_TMP/out" \
+	as_me "$L" -v -c "$CF" < "$TAP_TMP/job" > "$TAP_TMP/out" \
 	    2> "$TAP_TMP/err"
 	tap_status=$?
 }
