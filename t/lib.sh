@@ -140,6 +140,18 @@ postlet_bin()
 	printf '%s\n' "$POSTLET_BUILD/bin/$1"
 }
 
+# postlet_bin_copy: copy the built programs into $TAP_TMP/bin (hard
+# links kept) and print that directory.  Daemons that run as another user
+# (mail_owner, a recipient) must exec programs that user can reach, and a
+# checkout under /root is not.
+postlet_bin_copy()
+{
+	mkdir -p "$TAP_TMP/bin" &&
+	    cp -a "$POSTLET_BUILD/bin/." "$TAP_TMP/bin/" &&
+	    chmod 755 "$TAP_TMP" "$TAP_TMP/bin" &&
+	    printf '%s\n' "$TAP_TMP/bin"
+}
+
 # The temporary directory, removed at exit (also on a signal).
 TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/postlet-t.XXXXXX") ||
     tap_bail "mktemp -d failed"

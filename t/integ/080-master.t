@@ -302,10 +302,8 @@ then
 	D2=$T/etc2
 	# The daemons run as mail_owner, which may not be able to reach
 	# the build tree (a checkout under /root): run copies from $T.
-	B=$T/bin2
-	mkdir -p "$D2" "$B"
-	cp -p "$POSTLET_BUILD/bin/"* "$B/"
-	chmod 755 "$B"
+	B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
+	mkdir -p "$D2"
 	sed -e "s|^queue_directory = .*|queue_directory = $T/q2|" \
 	    -e "s|^daemon_directory = .*|daemon_directory = $B|" \
 	    -e "s|^maillog_file = .*|maillog_file = $T/log2|" \

@@ -54,6 +54,7 @@ trap cleanup EXIT
 # The daemons run as mail_owner and local's child as the user: they
 # must reach the programs and their directories.
 chmod 755 "$TAP_TMP"
+B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
 mkdir -p "$D" "$TAP_TMP/home" "$TAP_TMP/nocmd"
 mkdir -m 755 "$S"
 if ! useradd -M -d "$TAP_TMP/home/$TU" -s /bin/false "$TU" \

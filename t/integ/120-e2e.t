@@ -54,8 +54,10 @@ fi
 GROUP=$(id -gn "$ME")
 HOST=host.example.test
 
-# The instance: everything in $I, owned by $ME.
+# The instance: everything in $I, owned by $ME, run from a copy of the
+# programs that $ME can reach.
 chmod 755 "$TAP_TMP"
+B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
 I=$TAP_TMP/i
 C=$I/conf
 mkdir -p "$I"
