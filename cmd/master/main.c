@@ -39,7 +39,7 @@ main(int argc, char *argv[])
 	struct master	 m;
 	const char	*opt_c = NULL;
 	bool		 foreground = false;
-	int		 ch;
+	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "proc_init");
@@ -102,5 +102,10 @@ main(int argc, char *argv[])
 	    POSTLET_VERSION, m.config_dir);
 	/* From here on only the log: a supervisor's stderr stays quiet. */
 	log_also_stderr(false);
-	return master_run(&m);
+	rc = master_run(&m);
+	free(m.queue_dir);
+	free(m.daemon_dir);
+	free(m.mail_owner);
+	free(m.setgid_group);
+	return rc;
 }

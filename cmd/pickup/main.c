@@ -198,7 +198,9 @@ main(int argc, char *argv[])
 		fatal(EX_OSERR, "signals");
 	}
 	if (once) {
-		return pickup_scan(&pu) == -1 ? EX_TEMPFAIL : 0;
+		r = pickup_scan(&pu) == -1 ? EX_TEMPFAIL : 0;
+		free(overrides);
+		return r;
 	}
 	log_debug("waiting on the FIFO and every %llu s", wakeup);
 	for (;;) {
@@ -214,6 +216,7 @@ main(int argc, char *argv[])
 		while ((signo = sig_next()) != 0) {
 			if (signo == SIGTERM) {
 				log_info("terminating on SIGTERM");
+				free(overrides);
 				return 0;
 			}
 			if (signo == SIGHUP) {
@@ -229,6 +232,7 @@ main(int argc, char *argv[])
 		}
 		if (sig_caught(SIGTERM)) {
 			log_info("terminating on SIGTERM");
+			free(overrides);
 			return 0;
 		}
 	}

@@ -112,8 +112,9 @@ main(int argc, char *argv[])
 	struct postdrop	 pd;
 	struct passwd	*pw;
 	struct str	 user = STR_INIT;
-	const char	*opt_c = NULL, *env, *dir;
-	int		 ch;
+	const char	*opt_c = NULL, *env, *trusted;
+	char		*dir;
+	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
@@ -138,13 +139,13 @@ main(int argc, char *argv[])
 		usage();
 	}
 	env = getenv("MAIL_CONFIG");
-	dir = trusted_config(opt_c != NULL ? opt_c : env);
+	trusted = trusted_config(opt_c != NULL ? opt_c : env);
 	/*
 	 * Nothing of the caller's environment may steer a setgid program
 	 * (TZ, locale paths, MAIL_CONFIG once decided); keep a copy of
 	 * dir first, since it may point into the environment.
 	 */
-	dir = strdup(dir);
+	dir = strdup(trusted);
 	if (dir == NULL || clearenv() != 0) {
 		reply_fatal(EX_TEMPFAIL, "4.3.0", "out of memory");
 	}
@@ -171,5 +172,8 @@ main(int argc, char *argv[])
 		str_catf(&user, "%lu", (unsigned long)pd.uid);
 	}
 	pd.user = user.s;
-	return postdrop_queue(&pd);
+	rc = postdrop_queue(&pd);
+	str_free(&user);
+	free(dir);
+	return rc;
 }

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "fd.h"
 #include "log.h"
+#include "mastercf.h"
 #include "priv.h"
 #include "proc.h"
 #include "qmgr.h"
@@ -122,6 +123,13 @@ main(int argc, char *argv[])
 		/* every agent has ended: it exits at once */
 		spawn_stop(&q.spawner, clock_deadline(SPAWN_LINGER_MS));
 	}
+	/* Free what lives as long as the process, so that leak checkers
+	 * see only real leaks. */
+	qmgr_agent_expire(&q, true);
+	free(q.idle);
+	mastercf_free(&q.mcf);
+	str_free(&q.queue_dir);
+	str_free(&q.daemon_dir);
 	free(q.overrides);
 	return rc;
 }

@@ -225,6 +225,7 @@ test_get_job(void)
 	struct mem		 m = { NULL, 0, 0, STR_INIT };
 	struct str		 why = STR_INIT, in = STR_INIT;
 	size_t			 i;
+	int			 r;
 
 	mem_open(&b, &m, two, sizeof(two) - 1);
 	is_int(agent_get_job(&b, &job, &why), 1, "get_job: first job");
@@ -252,9 +253,10 @@ test_get_job(void)
 		mem_open(&b, &m, bad_jobs[i].in, n);
 		str_clear(&why);
 		errno = 0;
-		ok(agent_get_job(&b, &job, &why) == -1 && errno == EBADMSG &&
-		    str_eq(&why, bad_jobs[i].why),
-		    "get_job refuses: %s (%s)", bad_jobs[i].name,
+		/* The call first: it may move why's memory. */
+		r = agent_get_job(&b, &job, &why) == -1 && errno == EBADMSG &&
+		    str_eq(&why, bad_jobs[i].why);
+		ok(r, "get_job refuses: %s (%s)", bad_jobs[i].name,
 		    str_c(&why));
 	}
 
@@ -296,6 +298,7 @@ test_results(void)
 	struct mem		 m = { NULL, 0, 0, STR_INIT };
 	struct str		 why = STR_INIT, t = STR_INIT;
 	size_t			 i;
+	int			 r;
 
 	mem_open(&b, &m, "", 0);
 	agent_put_result(&b, 0, DSN_OK, "2.0.0", "delivered");
@@ -356,9 +359,10 @@ test_results(void)
 		mem_open(&b, &m, in, n);
 		str_clear(&why);
 		errno = 0;
-		ok(agent_get_result(&b, &res, &why) == -1 &&
-		    errno == EBADMSG && str_eq(&why, bad_results[i].why),
-		    "get_result refuses: %s (%s)", bad_results[i].name,
+		/* The call first: it may move why's memory. */
+		r = agent_get_result(&b, &res, &why) == -1 &&
+		    errno == EBADMSG && str_eq(&why, bad_results[i].why);
+		ok(r, "get_result refuses: %s (%s)", bad_results[i].name,
 		    str_c(&why));
 	}
 

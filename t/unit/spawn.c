@@ -63,7 +63,7 @@ agent_main(int argc, char **argv)
 	struct str	out = STR_INIT, in = STR_INIT;
 	char		buf[4096];
 	ssize_t		n;
-	int		i, nenv = 0;
+	int		i, nenv = 0, rc;
 
 	str_cat(&out, "args:");
 	for (i = 1; i < argc; i++) {
@@ -76,15 +76,21 @@ agent_main(int argc, char **argv)
 	}
 	str_catf(&out, "\nuid: %ld\nenv: %d\n", (long)geteuid(), nenv);
 	if (write(1, out.s, out.len) != (ssize_t)out.len) {
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	while ((n = read(0, buf, sizeof(buf))) > 0) {
 		str_cat_mem(&in, buf, (size_t)n);
 		if (write(1, buf, (size_t)n) != n) {
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
-	return str_eq(&in, "exit3\n") ? 3 : 0;
+	rc = str_eq(&in, "exit3\n") ? 3 : 0;
+out:
+	str_free(&out);
+	str_free(&in);
+	return rc;
 }
 
 static void
