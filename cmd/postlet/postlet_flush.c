@@ -305,6 +305,12 @@ postlet_flush(int argc, char *argv[])
 		return EX_TEMPFAIL;
 	}
 	if (rc == 1) {
+		/* pickup first: a hand-off that failed waits in maildrop/
+		 * for its next scan.  Not being able to wake it only
+		 * delays. */
+		if (wake_up(queue_dir, "pickup") == -1) {
+			log_warn("wake pickup");
+		}
 		if (wake_up_with(queue_dir, "qmgr", incoming_only ?
 		    WAKE_REQ_WAKEUP : WAKE_REQ_SCAN_ALL) == -1) {
 			log_warn("wake qmgr");
