@@ -2,8 +2,10 @@
 #
 #   make            build every program (static, musl) into build/bin/
 #   make check      build, then run every test through prove
+#                   (SANITIZE=1: the same with ASan+UBSan in build/san/)
+#   make run        an instance as the current user under ./run/
 #   make install    install into $(DESTDIR)$(PREFIX) and friends
-#   make size       installed size of each program and the total
+#   make size       size of each program and the total of distinct files
 #   make lint       mandoc -Tlint, banned functions, headers compile alone
 #   make clean      remove build/ (keeps downloaded sources in build/src/)
 #
