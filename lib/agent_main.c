@@ -65,10 +65,9 @@ int
 agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
     void *ctx)
 {
-	struct str	 why = STR_INIT;
 	const char	*opt_c = NULL;
 	char		**overrides;
-	size_t		 noverrides = 0, i;
+	size_t		 noverrides = 0;
 	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
@@ -98,12 +97,7 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
 	if (argc != optind) {
 		agent_usage(prog);
 	}
-	conf_load(conf_dir(opt_c));
-	for (i = 0; i < noverrides; i++) {
-		if (confopt_apply(overrides[i], &why) == -1) {
-			fatalx(EX_USAGE, "%s", why.s);
-		}
-	}
+	confopt_load(conf_dir(opt_c), overrides, noverrides);
 	free(overrides);
 	if (log_open(prog, conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
@@ -112,6 +106,5 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
 		fatalx(EX_OSERR, "%s", priv_error());
 	}
 	rc = agent_serve(0, 1, fn, ctx);
-	str_free(&why);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * confopt.h).  The setting goes through conf_parse, the same parser as
  * main.cf, so an override cannot mean anything a main.cf line could not.
  */
+#include <sysexits.h>
 #include <errno.h>
 #include <string.h>
 
@@ -60,4 +61,19 @@ out:
 		errno = EINVAL;
 	}
 	return rc;
+}
+
+void
+confopt_load(const char *dir, char *const *overrides, size_t n)
+{
+	struct str	why = STR_INIT;
+	size_t		i;
+
+	conf_load(dir);
+	for (i = 0; i < n; i++) {
+		if (confopt_apply(overrides[i], &why) == -1) {
+			fatalx(EX_USAGE, "%s", why.s);
+		}
+	}
+	str_free(&why);
 }

@@ -13,6 +13,8 @@
 #ifndef POSTLET_CONFOPT_H
 #define POSTLET_CONFOPT_H
 
+#include <stddef.h>
+
 #include "str.h"
 
 /*
@@ -24,5 +26,12 @@
  * logged as a warning, as main.cf does.
  */
 int	confopt_apply(const char *setting, struct str *why);
+
+/*
+ * conf_load(dir), then every override in order: what a daemon does at
+ * start and on reload.  A bad override is fatal (EX_USAGE), like a bad
+ * main.cf (EX_CONFIG).
+ */
+void	confopt_load(const char *dir, char *const *overrides, size_t n);
 
 #endif

@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "buf.h"
 #include "conf.h"
+#include "confopt.h"
 #include "fd.h"
 #include "local.h"
 #include "log.h"
@@ -25,7 +27,8 @@ static void	usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-	static const char text[] = "usage: local [-v] [-c config_dir]\n";
+	static const char text[] = "usage: local [-v] [-c config_dir] "
+	    "[-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -38,6 +41,8 @@ main(int argc, char *argv[])
 	struct buf	 in, out;
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
 	const char	*opt_c = NULL;
+	char		**overrides;
+	size_t		 noverrides = 0;
 	long long	 delay;
 	int		 ch;
 
@@ -46,10 +51,15 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("local", NULL);
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
+	/* at most one override per argument */
+	overrides = xreallocarray(NULL, (size_t)argc + 1, sizeof(char *));
+	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt_c = optarg;
+			break;
+		case 'o':
+			overrides[noverrides++] = optarg;
 			break;
 		case 'v':
 			log_verbose++;
@@ -61,7 +71,10 @@ main(int argc, char *argv[])
 	if (argc != optind) {
 		usage();
 	}
-	conf_load(conf_dir(opt_c));
+	/* master.cf's -o settings come as "-o name=value", as for every
+	 * program it lists */
+	confopt_load(conf_dir(opt_c), overrides, noverrides);
+	free(overrides);
 	log_open("local", conf_value("maillog_file"));
 	l.queue_directory = conf_value("queue_directory");
 	l.home_mailbox = conf_value("home_mailbox");

@@ -63,18 +63,10 @@ static void
 setup(struct pickup *pu, const char *dir, char **overrides,
     size_t noverrides)
 {
-	struct str	 why = STR_INIT;
 	const char	*owner;
-	size_t		 i;
 	gid_t		 gid;
 
-	conf_load(dir);
-	for (i = 0; i < noverrides; i++) {
-		if (confopt_apply(overrides[i], &why) == -1) {
-			fatalx(EX_USAGE, "%s", why.s);
-		}
-	}
-	str_free(&why);
+	confopt_load(dir, overrides, noverrides);
 	if (log_open("pickup", conf_value("maillog_file")) == -1) {
 		log_warn("cannot open maillog_file %s",
 		    conf_value("maillog_file"));

@@ -223,14 +223,8 @@ void
 qmgr_config(struct qmgr *q)
 {
 	struct str	 errs = STR_INIT, path = STR_INIT, text = STR_INIT;
-	size_t		 i;
 
-	conf_load(q->config_dir);
-	for (i = 0; i < q->noverrides; i++) {
-		if (confopt_apply(q->overrides[i], &errs) == -1) {
-			fatalx(EX_USAGE, "%s", errs.s);
-		}
-	}
+	confopt_load(q->config_dir, q->overrides, q->noverrides);
 	str_set(&q->queue_dir, conf_value("queue_directory"));
 	str_set(&q->daemon_dir, conf_value("daemon_directory"));
 	q->minimal_backoff_time = conf_time("minimal_backoff_time");

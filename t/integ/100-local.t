@@ -17,7 +17,7 @@
 # the test user: mailboxes it creates belong to that user, mode 0600.
 . "$(dirname "$0")/../lib.sh"
 
-NONROOT=32
+NONROOT=34
 ROOTN=10
 tap_plan $((NONROOT + ROOTN))
 
@@ -200,6 +200,19 @@ tap_is "$(cut -c1-9 "$TAP_TMP/out" | tr '\n' '|')" \
     '0 D 2.0.0|.|0 T 4.3.0|.|0 T 4.3.0|.|' \
     "three jobs in one run: bad queue file name and missing file defer"
 before=$(size_of "$N/spool/$ME")
+
+# A master.cf "-o name=value" reaches local like every program it lists:
+# here the spool directory, for this process only.
+mkdir -p "$N/spool2"
+[ -n "$TU" ] && chown "$TU" "$N/spool2"
+printf 'J %s active/%s\nN x\nR 0 %s@localhost\nG\n' "$ID" "$ID" "$ME" \
+    > "$TAP_TMP/job"
+as_me "$L" -c "$N/cf" -o "mail_spool_directory=$N/spool2" \
+    < "$TAP_TMP/job" > "$TAP_TMP/out" 2>&1
+[ -s "$N/spool2/$ME" ] && [ "$(size_of "$N/spool/$ME")" = "$before" ]
+tap_ok $? "-o mail_spool_directory=...: delivered there, not in the spool"
+as_me "$L" -c "$N/cf" -o bogus < /dev/null > "$TAP_TMP/out" 2>&1
+tap_is "$?" 64 "-o without '=': usage error 64"
 
 # The null sender; a loop.
 printf 'Delivered-To: %s@localhost\nSubject: loop\n\nx\n' "$ME" \
