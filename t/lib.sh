@@ -152,6 +152,40 @@ postlet_bin_copy()
 	    printf '%s\n' "$TAP_TMP/bin"
 }
 
+# postlet_as_user PREFIX NCHECKS: the non-root mode of an instance.  As
+# root, create a throwaway user named PREFIX<random> (TU; the caller
+# removes it with userdel in its trap) and define as_me to run a command
+# as that user; otherwise use ourselves (TU empty).  Sets ME (the user's
+# name) and GROUP.  Without useradd or setpriv, skips NCHECKS checks and
+# ends the script.
+postlet_as_user()
+{
+	TU=
+	if [ "$(id -u)" -eq 0 ]; then
+		if ! command -v useradd >/dev/null 2>&1 ||
+		    ! command -v setpriv >/dev/null 2>&1; then
+			tap_skip "$2" "useradd or setpriv missing"
+			tap_done
+		fi
+		TU=$1$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+		if ! useradd -M -U -d /nonexistent -s /bin/sh "$TU" \
+		    >/dev/null 2>&1; then
+			TU=
+			tap_skip "$2" "useradd failed"
+			tap_done
+		fi
+		ME=$TU
+		as_me() {
+			setpriv --reuid="$TU" --regid="$(id -g "$TU")" \
+			    --clear-groups "$@"
+		}
+	else
+		ME=$(id -un)
+		as_me() { "$@"; }
+	fi
+	GROUP=$(id -gn "$ME")
+}
+
 # The temporary directory, removed at exit (also on a signal).
 TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/postlet-t.XXXXXX") ||
     tap_bail "mktemp -d failed"

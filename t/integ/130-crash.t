@@ -38,29 +38,7 @@ for p in postlet sendmail postdrop master pickup cleanup qmgr local; do
 done
 unset MAIL_CONFIG
 
-TU=
-if [ "$(id -u)" -eq 0 ]; then
-	if ! command -v useradd >/dev/null 2>&1 ||
-	    ! command -v setpriv >/dev/null 2>&1; then
-		tap_skip $NCHECK "useradd or setpriv missing"
-		tap_done
-	fi
-	TU=plc$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
-	if ! useradd -M -U -d /nonexistent -s /bin/sh "$TU" \
-	    >/dev/null 2>&1; then
-		tap_skip $NCHECK "useradd failed"
-		tap_done
-	fi
-	ME=$TU
-	as_me() {
-		setpriv --reuid="$TU" --regid="$(id -g "$TU")" \
-		    --clear-groups "$@"
-	}
-else
-	ME=$(id -un)
-	as_me() { "$@"; }
-fi
-GROUP=$(id -gn "$ME")
+postlet_as_user plc $NCHECK
 HOST=host.example.test
 N=40
 RUN=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
