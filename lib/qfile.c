@@ -241,8 +241,7 @@ qfile_set_status(int fd, off_t offset, int status)
 	char	around[5], c = (char)status;
 	ssize_t	n;
 
-	if (status != QFILE_PENDING && status != QFILE_DONE &&
-	    status != QFILE_FAILED) {
+	if (!QFILE_STATUS_VALID(status)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -263,8 +262,7 @@ qfile_set_status(int fd, off_t offset, int status)
 		return -1;
 	}
 	if ((size_t)n != sizeof(around) || memcmp(around, "\nR ", 3) != 0 ||
-	    around[4] != ' ' || (around[3] != QFILE_PENDING &&
-	    around[3] != QFILE_DONE && around[3] != QFILE_FAILED)) {
+	    around[4] != ' ' || !QFILE_STATUS_VALID(around[3])) {
 		errno = EBADMSG;
 		return -1;
 	}

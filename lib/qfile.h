@@ -88,6 +88,13 @@ bool	qfile_subdir_valid(const char *name);
 #define QFILE_PENDING	'P'	/* not yet delivered */
 #define QFILE_DONE	'D'	/* delivered (final) */
 #define QFILE_FAILED	'F'	/* failed: bounce due or sent (final) */
+#define QFILE_WARNED	'W'	/* not yet delivered; delay notice sent */
+
+/* True for a status byte that is one of the four above. */
+#define QFILE_STATUS_VALID(c)	((c) == QFILE_PENDING || (c) == QFILE_DONE || \
+	    (c) == QFILE_FAILED || (c) == QFILE_WARNED)
+/* True for a recipient still to be delivered (P or W). */
+#define QFILE_STATUS_PENDING(c)	((c) == QFILE_PENDING || (c) == QFILE_WARNED)
 
 /* DSN NOTIFY (RFC 3461 §4.1) as bits; 0 means not given ("-"). */
 #define QFILE_NOTIFY_SUCCESS	0x1
@@ -132,7 +139,7 @@ struct qfile_rcpt {
 	const char	*orcpt;
 	/* QFILE_NOTIFY_* bits */
 	unsigned	 notify;
-	/* QFILE_PENDING, _DONE or _FAILED */
+	/* QFILE_PENDING, _WARNED, _DONE or _FAILED */
 	char		 status;
 	/* file offset of the status byte */
 	off_t		 status_offset;
@@ -237,8 +244,8 @@ void	qfile_close(struct qfile *qf);
 
 /*
  * Set the status byte at offset (a qfile_rcpt's status_offset) in the
- * queue file open on fd (O_RDWR) to status (QFILE_PENDING, _DONE or
- * _FAILED): one pwrite(2) of one byte, then fsync(2).  It first reads the
+ * queue file open on fd (O_RDWR) to status (QFILE_PENDING, _WARNED,
+ * _DONE or _FAILED): one pwrite(2) of one byte, then fsync(2).  It first reads the
  * bytes around offset and refuses (EBADMSG) unless they are "\nR " + a
  * status byte + " ", so a wrong offset does not write into the content.
  * Returns 0, or -1 with errno (EINVAL: bad status, or an offset before

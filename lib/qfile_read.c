@@ -460,8 +460,7 @@ parse_rcpt(struct parse *p, size_t pos, size_t n)
 	unsigned	 notify;
 	char		 tag[8];
 
-	if (n < 3 || (line[2] != QFILE_PENDING && line[2] != QFILE_DONE &&
-	    line[2] != QFILE_FAILED)) {
+	if (n < 3 || !QFILE_STATUS_VALID(line[2])) {
 		if (n < 3) {
 			return bad(p, pos + n, "recipient record too short");
 		}

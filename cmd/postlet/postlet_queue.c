@@ -245,7 +245,7 @@ queue_list_one(const char *queue_dir, const char *queue, const char *id,
 		    qf.sender[0] != '\0' ? qf.sender : "MAILER-DAEMON");
 	}
 	for (i = 0; i < qf.nrcpt; i++) {
-		if (qf.rcpts[i].status != QFILE_PENDING) {
+		if (!QFILE_STATUS_PENDING(qf.rcpts[i].status)) {
 			continue;	/* delivered or bounced: not queued */
 		}
 		queue_defer_reason(queue_dir, id, qf.rcpts[i].address,
@@ -403,7 +403,9 @@ queue_show(const char *queue_dir, const char *id)
 		(void)qfile_notify_format(qf.rcpts[i].notify, &nt);
 		str_catf(&out, "recipient: %s (%s)", qf.rcpts[i].address,
 		    qf.rcpts[i].status == QFILE_DONE ? "delivered" :
-		    qf.rcpts[i].status == QFILE_FAILED ? "failed" : "pending");
+		    qf.rcpts[i].status == QFILE_FAILED ? "failed" :
+		    qf.rcpts[i].status == QFILE_WARNED ?
+		    "pending, delay notice sent" : "pending");
 		if (qf.rcpts[i].notify != 0) {
 			str_catf(&out, " notify=%s", nt.s);
 		}

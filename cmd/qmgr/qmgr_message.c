@@ -376,7 +376,7 @@ msg_resolve(struct msg *m)
 	size_t			 i, k;
 
 	for (i = 0; i < m->qf.nrcpt; i++) {
-		if (m->qf.rcpts[i].status != QFILE_PENDING) {
+		if (!QFILE_STATUS_PENDING(m->qf.rcpts[i].status)) {
 			continue;
 		}
 		if (rewrite_resolve(m->qf.rcpts[i].address, &r) == -1) {
@@ -431,7 +431,7 @@ msg_expire(struct msg *m)
 		return;
 	}
 	for (i = 0; i < m->qf.nrcpt; i++) {
-		if (m->qf.rcpts[i].status != QFILE_PENDING) {
+		if (!QFILE_STATUS_PENDING(m->qf.rcpts[i].status)) {
 			continue;
 		}
 		str_clear(&text);
@@ -639,7 +639,7 @@ qmgr_message(struct qmgr *q, const char *id)
 	}
 	msg_expire(&m);
 	for (i = 0; i < m.qf.nrcpt; i++) {
-		pending += m.qf.rcpts[i].status == QFILE_PENDING;
+		pending += QFILE_STATUS_PENDING(m.qf.rcpts[i].status);
 		failed |= m.qf.rcpts[i].status == QFILE_FAILED;
 	}
 	if (pending > 0) {

@@ -1432,7 +1432,12 @@ test_status(void)
 	is_int(qfile_open(path, O_RDWR, &again), 0, "status: reopen");
 	is_int(again.rcpts[1].status, 'D', "status: reads back D");
 	is_int(again.rcpts[0].status, 'P', "status: other rcpt still P");
-	is_int(qfile_set_status(qf.fd, o1, QFILE_FAILED), 0, "status: D -> F");
+	is_int(qfile_set_status(qf.fd, o1, QFILE_WARNED), 0, "status: D -> W");
+	qfile_close(&again);
+	is_int(qfile_open(path, O_RDWR, &again), 0, "status: reopen W");
+	is_int(again.rcpts[1].status, 'W', "status: reads back W");
+	ok(QFILE_STATUS_PENDING(again.rcpts[1].status), "status: W is pending");
+	is_int(qfile_set_status(qf.fd, o1, QFILE_FAILED), 0, "status: W -> F");
 	is_int(qfile_set_status(qf.fd, o1, QFILE_PENDING), 0, "status: F -> P");
 	is_int(qfile_set_status(qf.fd, o1, QFILE_PENDING), 0,
 	    "status: P -> P (idempotent)");
