@@ -37,7 +37,9 @@ static int	priv_fail(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static size_t	priv_bufsize(int);
 static int	priv_nonroot(const char *);
-static int	priv_verify(uid_t, gid_t);
+static int	priv_verify(uid_t, gid_t, const gid_t *, size_t);
+static int	priv_drop_full(uid_t, gid_t, const gid_t *, size_t,
+		    const char *);
 
 /* Keep the text for priv_error, set errno to err, return -1. */
 static int
@@ -190,6 +192,29 @@ priv_drop(const char *user, const char *chroot_dir)
 int
 priv_drop_ids(uid_t uid, gid_t gid, const char *chroot_dir)
 {
+	return priv_drop_full(uid, gid, NULL, 0, chroot_dir);
+}
+
+int
+priv_drop_groups(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	if (ngroups > PRIV_GROUPS_MAX || (ngroups > 0 && groups == NULL)) {
+		return priv_fail(EINVAL, "setgroups: %zu groups", ngroups);
+	}
+	return priv_drop_full(uid, gid, groups, ngroups, NULL);
+}
+
+/*
+ * priv_drop_ids with a supplementary group list: groups (ngroups) are
+ * set besides gid, which is always in the list.
+ */
+static int
+priv_drop_full(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+    const char *chroot_dir)
+{
+	gid_t	list[PRIV_GROUPS_MAX + 1];
+	size_t	n = 0, i, j;
+
 	priv_msg[0] = '\0';
 	if (!priv_is_root()) {
 		return priv_nonroot(chroot_dir);
@@ -204,7 +229,16 @@ priv_drop_ids(uid_t uid, gid_t gid, const char *chroot_dir)
 			    chroot_dir, strerror(errno));
 		}
 	}
-	if (setgroups(1, &gid) == -1) {
+	list[n++] = gid;
+	for (i = 0; i < ngroups; i++) {
+		for (j = 0; j < n && list[j] != groups[i]; j++) {
+			continue;
+		}
+		if (j == n) {
+			list[n++] = groups[i];
+		}
+	}
+	if (setgroups(n, list) == -1) {
 		return priv_fail(errno, "setgroups %lu: %s",
 		    (unsigned long)gid, strerror(errno));
 	}
@@ -227,15 +261,17 @@ priv_drop_ids(uid_t uid, gid_t gid, const char *chroot_dir)
 		    strerror(errno));
 	}
 #endif
-	return priv_verify(uid, gid);
+	return priv_verify(uid, gid, list, n);
 }
 
 /* Read the identity back, and make sure root cannot be had again. */
 static int
-priv_verify(uid_t uid, gid_t gid)
+priv_verify(uid_t uid, gid_t gid, const gid_t *list, size_t n)
 {
 	uid_t	ru, eu, su;
-	gid_t	rg, eg, sg, groups[2];
+	gid_t	rg, eg, sg, groups[PRIV_GROUPS_MAX + 2];
+	size_t	i, j;
+	int	got;
 
 #ifdef PRIV_HAVE_SETRES
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) ==
@@ -258,10 +294,20 @@ priv_verify(uid_t uid, gid_t gid)
 		    "switch to %lu", (unsigned long)rg, (unsigned long)eg,
 		    (unsigned long)sg, (unsigned long)gid);
 	}
-	/* More than 2 groups is EINVAL here, and wrong too. */
-	if (getgroups(2, groups) != 1 || groups[0] != gid) {
-		return priv_fail(EPERM, "group list is not just %lu after "
-		    "the switch", (unsigned long)gid);
+	/* More groups than we set is EINVAL here, and wrong too. */
+	got = getgroups((int)(n + 1), groups);
+	if (got < 0 || (size_t)got != n) {
+		return priv_fail(EPERM, "group list is not the %zu group(s) "
+		    "set after the switch to %lu", n, (unsigned long)gid);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n && groups[j] != list[i]; j++) {
+			continue;
+		}
+		if (j == n) {
+			return priv_fail(EPERM, "group %lu missing after the "
+			    "switch", (unsigned long)list[i]);
+		}
 	}
 	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
 		return priv_fail(EPERM, "uid 0 can be had back after the "

@@ -12,7 +12,9 @@
  *
  * Supplementary groups: only the primary group is kept, for mail_owner as
  * for a recipient, as Postfix does (its set_ugid uses setgroups(1, &gid)):
- * a daemon or a delivery gains no access through the user's other groups.
+ * a daemon gains no access through the user's other groups.  The one
+ * exception is priv_drop_groups, which local(8) uses to run a delivery
+ * with the recipient's groups (postlet's issue 4 asks for them).
  *
  * Non-root mode is first class: when the effective uid is not 0, dropping
  * is a no-op that returns 0 (the process keeps its identity, and every
@@ -28,6 +30,7 @@
 #define POSTLET_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct str;
@@ -65,6 +68,19 @@ int	priv_drop(const char *user, const char *chroot_dir);
  * back checks.
  */
 int	priv_drop_ids(uid_t uid, gid_t gid, const char *chroot_dir);
+
+/* The most supplementary groups priv_drop_groups sets. */
+#define PRIV_GROUPS_MAX	64
+
+/*
+ * priv_drop_ids, no chroot, keeping the supplementary groups groups
+ * (ngroups, at most PRIV_GROUPS_MAX; gid is always added) instead of
+ * just gid: local(8) runs deliveries with the recipient's groups.  The
+ * verification then checks that the group list is exactly that.  EINVAL
+ * for too many groups; otherwise as priv_drop_ids.
+ */
+int	priv_drop_groups(uid_t uid, gid_t gid, const gid_t *groups,
+	    size_t ngroups);
 
 /*
  * Text of the last error of this module, e.g. "setresuid 65534: Operation

@@ -2,12 +2,25 @@
 /*
  * local.h: the local delivery agent's private interface.
  *
- * local reads jobs in the delivery agent protocol (lib/agent.h) and
- * delivers each recipient to the mailbox of a local user: an mbox file
- * or a Maildir, in mail_spool_directory or under home_mailbox.  Every
- * delivery runs in a child process that, when local runs as root, first
- * becomes the recipient (priv_drop_ids).  Each recipient gets exactly
- * one result; any failure that is not certainly permanent is a deferral.
+ * local reads jobs in the delivery agent protocol (lib/agent.h) and, for
+ * each recipient, does what Postfix's local(8) does: looks the local
+ * part up in alias_maps (local_expand.c; nested aliases, owner-NAME,
+ * :include:, "|command", /file), else reads the user's .forward files
+ * (forward_path), else delivers to the user's mailbox: mailbox_command,
+ * or an mbox file or a Maildir (local_mailbox.c).  Addresses found in
+ * aliases and .forward files are forwarded in one new message through
+ * cleanup (local_forward.c); commands (local_command.c) and files
+ * (local_file.c) are delivered here.
+ *
+ * Identity: everything that touches a user's files or runs a command
+ * happens in a child process (local_child.c) that, when local runs as
+ * root, first becomes the user the delivery runs as (uid, gid and
+ * supplementary groups): the recipient for mailboxes and .forward, the
+ * owner of the alias table or :include: file (default_privs when that is
+ * root) for aliases.  Not root, everything runs as local's own user.
+ *
+ * Each recipient gets exactly one result; any failure that is not
+ * certainly permanent is a deferral.
  */
 #ifndef LOCAL_H
 #define LOCAL_H
@@ -18,19 +31,63 @@
 
 #include "buf.h"
 #include "dsn.h"
+#include "map.h"
 #include "qfile.h"
 #include "str.h"
+
+/* Delivery classes, for allow_mail_to_commands and allow_mail_to_files. */
+#define LOCAL_CLASS_ALIAS	0x1
+#define LOCAL_CLASS_FORWARD	0x2
+#define LOCAL_CLASS_INCLUDE	0x4
+
+/* Nesting of aliases, :include: files and .forward files. */
+#define LOCAL_EXPAND_DEPTH	20
+/* Destinations one recipient may expand to. */
+#define LOCAL_EXPAND_MAX	1000
+/* The largest .forward or :include: file read. */
+#define LOCAL_LIST_FILE_MAX	(1024 * 1024)
+/* Command output kept for the diagnostic text. */
+#define LOCAL_OUTPUT_MAX	1000
+
+/* One alias table: its own list, so the one that matched is known. */
+struct local_table {
+	struct map_list	*list;
+	/* whose rights its commands and files run with: the file owner */
+	const char	*spec;
+};
 
 /* The configuration local works with (strings borrowed from conf). */
 struct local {
 	const char		*queue_directory;
+	const char		*daemon_directory;
+	const char		*config_directory;
 	const char		*home_mailbox;
 	const char		*mail_spool_directory;
 	const char		*recipient_delimiter;
+	const char		*mailbox_command;
+	/* raw (unexpanded: $home, $user, ...) */
+	const char		*forward_path;
+	const char		*default_privs;
+	const char		*local_command_shell;
 	unsigned long long	 mailbox_size_limit;
 	long long		 stale_lock_time;	/* seconds */
+	long long		 command_time_limit;	/* seconds */
 	int			 lock_attempts;
 	int			 lock_delay_ms;
+	/* LOCAL_CLASS_* bits */
+	int			 allow_commands;
+	int			 allow_files;
+	bool			 expand_owner_alias;
+	/* alias_maps, one table each */
+	struct local_table	*tables;
+	size_t			 ntables;
+	/* why alias_maps could not be opened (deliveries then defer) */
+	struct str		 tables_error;
+	/* cleanup runs as mail_owner when local runs as root */
+	const char		*mail_owner;
+	bool			 mail_owner_ok;
+	uid_t			 mail_owner_uid;
+	gid_t			 mail_owner_gid;
 	/* started as root: deliveries switch to the recipient */
 	bool			 root;
 };
@@ -57,6 +114,37 @@ struct local_rcpt {
 };
 #define LOCAL_RCPT_INIT	{ NULL, STR_INIT, STR_INIT, 0, 0, STR_INIT }
 
+/* An identity a delivery runs as. */
+struct local_id {
+	uid_t		 uid;
+	gid_t		 gid;
+	/* the login name (for its groups), home and shell */
+	struct str	 name;
+	struct str	 home;
+	struct str	 shell;
+};
+#define LOCAL_ID_INIT	{ 0, 0, STR_INIT, STR_INIT, STR_INIT }
+
+/* What a command or a file delivery needs to know of the recipient. */
+struct local_env {
+	/* the queue file */
+	const struct qfile	*qf;
+	/* its recipient record (DSN attributes), or NULL */
+	const struct qfile_rcpt	*qrcpt;
+	/* the recipient, as in the job; lowercased and quoted (as in
+	 * Delivered-To); its parts, lowercased */
+	const char		*address;
+	const char		*delivered;
+	const char		*local;
+	const char		*user;
+	const char		*extension;
+	const char		*domain;
+	/* the recipient_delimiter character that split, or "" */
+	const char		*delimiter;
+	/* Return-Path and Delivered-To lines */
+	const struct str	*head;
+};
+
 /*
  * Set st to status, code and the printf-formatted text (replacing what
  * was there).
@@ -74,6 +162,13 @@ void	local_status_free(struct local_status *);
 int	local_run(const struct local *, struct buf *in, struct buf *out);
 
 /*
+ * Deliver the recipient described by env (local_expand.c): aliases,
+ * .forward, mailbox; the outcome goes to st.
+ */
+void	local_expand(const struct local *, const struct local_env *env,
+	    struct local_status *st);
+
+/*
  * Deliver the message of qf to the mailbox of rcpt (local_mailbox.c):
  * chooses the mailbox, prepares what needs root, runs the delivery in a
  * child process as the recipient and waits for it.  head holds the
@@ -83,5 +178,89 @@ int	local_run(const struct local *, struct buf *in, struct buf *out);
 void	local_mailbox(const struct local *, const struct qfile *qf,
 	    const struct local_rcpt *rcpt, const struct str *head,
 	    struct local_status *st);
+
+/*
+ * Identities (local_child.c).  local_id_user looks user up: 0, or -1
+ * with errno ENOENT (unknown) or another error (with priv_error()).
+ * local_id_uid does the same by uid.  local_id_self is local's own
+ * identity.
+ */
+int	local_id_user(const char *user, struct local_id *id);
+int	local_id_uid(uid_t uid, struct local_id *id);
+void	local_id_self(struct local_id *id);
+void	local_id_copy(struct local_id *to, const struct local_id *from);
+void	local_id_free(struct local_id *id);
+
+/*
+ * In a child process: become id (as root: its groups, gid, uid; a no-op
+ * otherwise), HOME is not touched (commands get a built environment).
+ * Returns 0, or -1 with a reason in st.
+ */
+int	local_become(const struct local *, const struct local_id *id,
+	    struct local_status *st);
+
+/*
+ * Run fn(l, arg, st) in a child process as id, with RLIMIT_FSIZE at
+ * mailbox_size_limit, and wait for it; the child's status comes back to
+ * st through a pipe.  A child that dies without a status defers.
+ */
+typedef void	(*local_child_fn)(const struct local *, void *arg,
+		    struct local_status *st);
+void	local_child(const struct local *, const struct local_id *id,
+	    local_child_fn fn, void *arg, struct local_status *st);
+
+/*
+ * Parse a child's "S CODE TEXT" (len bytes) into st; wstatus words a
+ * child that sent nothing usable.
+ */
+void	local_child_result(const char *p, size_t len, int wstatus,
+	    struct local_status *st);
+
+/*
+ * Read the list file path (.forward, :include:) as id, in a child.  The
+ * file must be a regular file of at most LOCAL_LIST_FILE_MAX bytes; when
+ * must_own is true, owned by id and not writable by group or others.
+ * Returns 1 with its contents in text and its owner in *owner, 0 when it
+ * does not exist (or, for must_own, is refused: reason in why), -1 on an
+ * error that must defer (reason in why).
+ */
+int	local_read_list(const struct local *, const struct local_id *id,
+	    const char *path, bool must_own, struct str *text, uid_t *owner,
+	    struct str *why);
+
+/*
+ * Deliver to "|command" (without the '|') as id (local_command.c):
+ * stdin is the message with a From_ line, Return-Path and Delivered-To,
+ * the environment is built (HOME, USER, SENDER, RECIPIENT, ...), output
+ * is kept for the diagnostic, command_time_limit applies.
+ */
+void	local_command(const struct local *, const struct local_env *,
+	    const struct local_id *id, const char *command,
+	    struct local_status *st);
+
+/*
+ * Deliver to the file path as id (local_file.c): an mbox file, locked,
+ * or a Maildir when path ends in '/'.
+ */
+void	local_file(const struct local *, const struct local_env *,
+	    const struct local_id *id, const char *path,
+	    struct local_status *st);
+
+/*
+ * Forward: submit one new message to cleanup (local_forward.c) with
+ * sender, the addresses (n) as recipients with the DSN attributes of
+ * env's recipient, and the content with a Delivered-To line for env's
+ * recipient first.  D with the queue ID, or T or P.
+ */
+void	local_forward(const struct local *, const struct local_env *,
+	    const char *sender, const struct str *addrs, size_t n,
+	    struct local_status *st);
+
+/*
+ * RFC 3461 xtext: decode ("+XX" hex) into out (0, or -1 for bad xtext
+ * or a NUL), or encode in into out.
+ */
+int	local_xtext_decode(const char *in, struct str *out);
+void	local_xtext_encode(const char *in, struct str *out);
 
 #endif

@@ -2,9 +2,10 @@
 /*
  * local_deliver.c: local's job loop.  For each job: open the queue file,
  * collect the Delivered-To headers already in the message (for loop
- * detection), and for each recipient find the user (the local part,
- * folded to lowercase, without its recipient_delimiter extension), then
- * hand over to local_mailbox.  Every recipient of a job gets one result
+ * detection), and for each recipient split the address (the local part,
+ * folded to lowercase, its recipient_delimiter extension, the domain),
+ * bounce it when its Delivered-To is already there (5.4.6), add the
+ * Return-Path and Delivered-To lines, then hand over to local_expand.  Every recipient of a job gets one result
  * line, whatever happens; a failure we cannot classify is a deferral
  * (4.3.0), never a bounce.
  */
@@ -27,9 +28,7 @@
 #include "bounds.h"
 #include "local.h"
 #include "log.h"
-#include "priv.h"
 #include "qfile.h"
-#include "safeopen.h"
 #include "str.h"
 
 /* The Delivered-To values of one message, lowercased. */
@@ -46,8 +45,8 @@ static void	seen_free(struct local_seen *);
 static bool	seen_has(const struct local_seen *, const char *);
 static void	lowercase(struct str *);
 static void	recipient(const struct local *, const struct qfile *,
-		    const struct local_seen *, const char *,
-		    struct local_status *);
+		    const struct qfile_rcpt *, const struct local_seen *,
+		    const char *, struct local_status *);
 static void	report(const struct agent_job *, const struct qfile *,
 		    size_t, const struct local_status *, struct buf *);
 
@@ -214,36 +213,26 @@ seen_has(const struct local_seen *seen, const char *addr)
 /* Deliver to one recipient address; the outcome goes to st. */
 static void
 recipient(const struct local *l, const struct qfile *qf,
-    const struct local_seen *seen, const char *address,
-    struct local_status *st)
+    const struct qfile_rcpt *qrcpt, const struct local_seen *seen,
+    const char *address, struct local_status *st)
 {
-	struct local_rcpt	 r = LOCAL_RCPT_INIT;
+	struct local_env	 env;
 	struct addr_parts	 parts = ADDR_PARTS_INIT;
-	struct str		 local = STR_INIT, head = STR_INIT;
-	struct str		 quoted = STR_INIT;
+	struct str		 delivered = STR_INIT, local = STR_INIT;
+	struct str		 head = STR_INIT, quoted = STR_INIT;
+	struct str		 qdelivered = STR_INIT;
 	const char		*domain;
+	char			 delim[2] = { 0, 0 };
 
-	r.address = address;
-	str_set(&r.delivered, address);
-	lowercase(&r.delivered);
-	domain = addr_domain(r.delivered.s);
-	str_set_mem(&local, r.delivered.s, domain == NULL ?
-	    r.delivered.len : (size_t)(domain - 1 - r.delivered.s));
-	(void)addr_split_ext(r.delivered.s, l->recipient_delimiter, &parts);
-	str_set(&r.user, str_c(&parts.user));
-	if (!safeopen_name_ok(r.user.s) ||
-	    priv_lookup(r.user.s, &r.uid, &r.gid, &r.home) == -1) {
-		if (safeopen_name_ok(r.user.s) && errno != ENOENT) {
-			local_status_set(st, DSN_TEMP, "4.3.0",
-			    "user lookup: %s", priv_error());
-		} else {
-			local_status_set(st, DSN_PERM, "5.1.1",
-			    "unknown user: \"%s\"", str_c(&local));
-		}
-		goto out;
-	}
-	addr_quote(r.delivered.s, r.delivered.len, &quoted);
-	if (seen_has(seen, quoted.s) || seen_has(seen, r.delivered.s)) {
+	str_set(&delivered, address);
+	lowercase(&delivered);
+	domain = addr_domain(delivered.s);
+	str_set_mem(&local, delivered.s, domain == NULL ?
+	    delivered.len : (size_t)(domain - 1 - delivered.s));
+	(void)addr_split_ext(delivered.s, l->recipient_delimiter, &parts);
+	delim[0] = (char)parts.delim;
+	addr_quote(delivered.s, delivered.len, &qdelivered);
+	if (seen_has(seen, qdelivered.s) || seen_has(seen, delivered.s)) {
 		local_status_set(st, DSN_PERM, "5.4.6",
 		    "mail forwarding loop for %s", address);
 		goto out;
@@ -253,17 +242,26 @@ recipient(const struct local *l, const struct qfile *qf,
 	addr_quote(qf->sender, strlen(qf->sender), &quoted);
 	str_cat(&head, str_c(&quoted));
 	str_cat(&head, ">\n");
-	addr_quote(r.delivered.s, r.delivered.len, &quoted);
-	str_catf(&head, "Delivered-To: %s\n", quoted.s);
-	local_mailbox(l, qf, &r, &head, st);
+	str_catf(&head, "Delivered-To: %s\n", qdelivered.s);
+	memset(&env, 0, sizeof(env));
+	env.qf = qf;
+	env.qrcpt = qrcpt;
+	env.address = address;
+	env.delivered = qdelivered.s;
+	env.local = str_c(&local);
+	env.user = str_c(&parts.user);
+	env.extension = str_c(&parts.ext);
+	env.domain = str_c(&parts.domain);
+	env.delimiter = delim;
+	env.head = &head;
+	local_expand(l, &env, st);
 out:
 	addr_parts_free(&parts);
+	str_free(&delivered);
+	str_free(&qdelivered);
 	str_free(&local);
 	str_free(&head);
 	str_free(&quoted);
-	str_free(&r.delivered);
-	str_free(&r.user);
-	str_free(&r.home);
 }
 
 /* One result line, and the log line in Postfix's shape. */
@@ -325,7 +323,8 @@ local_run(const struct local *l, struct buf *in, struct buf *out)
 			} else if (opened) {
 				local_status_set(&st, DSN_TEMP, "4.3.0",
 				    "delivery not attempted");
-				recipient(l, &qf, &seen,
+				recipient(l, &qf,
+				    &qf.rcpts[job.rcpts[i].index], &seen,
 				    job.rcpts[i].address, &st);
 			}
 			report(&job, opened ? &qf : NULL, i, &st, out);

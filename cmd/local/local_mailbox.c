@@ -7,8 +7,8 @@
  * a name ending in '/' is a Maildir, any other an mbox file.
  *
  * Who does what.  The writing always happens in a child process, which,
- * when local runs as root, first becomes the recipient (uid and primary
- * gid only, priv_drop_ids) and only then opens anything of the user's.
+ * when local runs as root, first becomes the recipient (uid, gid and
+ * groups, local_become) and only then opens anything of the user's.
  * One thing needs root: the spool directory (/var/mail, usually root:mail
  * 2775) is not writable by its users, so when local runs as root the
  * parent, still root, takes the dot lock there, creates a missing mbox
@@ -85,8 +85,6 @@ static void	child_maildir(const struct qfile *,
 static void	child_run(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, int) __attribute__((noreturn));
-static void	parse_result(const char *, size_t, int,
-		    struct local_status *);
 
 /*
  * The status for a failure with errno err: "PREFIX REASON" where reason
@@ -393,10 +391,19 @@ child_run(const struct local *l, const struct qfile *qf,
 {
 	static const char	 letter[] = { 'D', 'T', 'P' };
 	struct local_status	 st = LOCAL_STATUS_INIT;
+	struct local_id		 id = LOCAL_ID_INIT;
 	struct rlimit		 rl;
 	struct str		 out = STR_INIT;
+	int			 nul;
 
 	local_status_set(&st, DSN_TEMP, "4.3.0", "delivery not attempted");
+	/* qmgr's protocol is not the child's business */
+	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(nul, 0) == -1 || dup2(nul, 1) == -1) {
+		local_status_set(&st, DSN_TEMP, "4.3.0", "/dev/null: %s",
+		    strerror(errno));
+		goto out;
+	}
 	if (l->mailbox_size_limit > 0) {
 		rl.rlim_cur = rl.rlim_max =
 		    (rlim_t)l->mailbox_size_limit;
@@ -406,7 +413,10 @@ child_run(const struct local *l, const struct qfile *qf,
 			goto out;
 		}
 	}
-	if (l->root && priv_drop_ids(r->uid, r->gid, NULL) == -1) {
+	id.uid = r->uid;
+	id.gid = r->gid;
+	str_set(&id.name, str_c(&r->user));
+	if (local_become(l, &id, &st) == -1) {
 		local_status_set(&st, DSN_TEMP, "4.3.0",
 		    "cannot become user %s: %s", str_c(&r->user),
 		    priv_error());
@@ -422,36 +432,6 @@ out:
 	    str_c(&st.text));
 	(void)fd_write_all(fd, out.s, out.len);
 	_exit(0);
-}
-
-/* Parse the child's "S CODE TEXT" (len bytes) into st. */
-static void
-parse_result(const char *p, size_t len, int wstatus,
-    struct local_status *st)
-{
-	char		 code[16], text[PROC_STATUS_MAX];
-	const char	*sp;
-	enum dsn_status	 status;
-	size_t		 n;
-
-	if (len < 4 || p[1] != ' ' || strchr("DTP", p[0]) == NULL ||
-	    (sp = memchr(p + 2, ' ', len - 2)) == NULL ||
-	    (n = (size_t)(sp - p - 2)) >= sizeof(code)) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "mail delivery process: %s",
-		    proc_status_text(wstatus, text, sizeof(text)));
-		return;
-	}
-	status = p[0] == 'D' ? DSN_OK : p[0] == 'T' ? DSN_TEMP : DSN_PERM;
-	memcpy(code, p + 2, n);
-	code[n] = '\0';
-	if (!dsn_code_valid(code, status)) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "mail delivery process: bad status %s", code);
-		return;
-	}
-	local_status_set(st, status, code, "%.*s",
-	    (int)(len - (size_t)(sp + 1 - p)), sp + 1);
 }
 
 void
@@ -490,7 +470,7 @@ local_mailbox(const struct local *l, const struct qfile *qf,
 	if (proc_wait(pid, &wstatus, -1) == -1) {
 		wstatus = -1;
 	}
-	parse_result(res, got, wstatus, st);
+	local_child_result(res, got, wstatus, st);
 out:
 	if (b.parent_locked && mbox_dotunlock(b.spoolfd,
 	    str_c(&r->user)) == -1) {

@@ -6,7 +6,10 @@
  * protocol of lib/agent.h.  This file only sets the process up; the work
  * is in local_deliver.c and local_mailbox.c.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,11 +21,78 @@
 #include "fd.h"
 #include "local.h"
 #include "log.h"
+#include "map.h"
 #include "priv.h"
 #include "proc.h"
 #include "sig.h"
 
 static void	usage(void) __attribute__((noreturn));
+static int	classes(const char *);
+static void	tables_open(struct local *);
+
+/* allow_mail_to_commands and _files: "alias, forward, include". */
+static int
+classes(const char *name)
+{
+	struct str	word = STR_INIT;
+	size_t		pos = 0;
+	int		bits = 0;
+
+	while (conf_list_next(conf_value(name), &pos, &word) == 1) {
+		if (strcasecmp(word.s, "alias") == 0) {
+			bits |= LOCAL_CLASS_ALIAS;
+		} else if (strcasecmp(word.s, "forward") == 0) {
+			bits |= LOCAL_CLASS_FORWARD;
+		} else if (strcasecmp(word.s, "include") == 0) {
+			bits |= LOCAL_CLASS_INCLUDE;
+		} else {
+			log_warnx("%s: unknown class \"%s\" ignored", name,
+			    word.s);
+		}
+	}
+	str_free(&word);
+	return bits;
+}
+
+/*
+ * alias_maps, each table in its own list so that the one that matched
+ * (and the owner of its file) is known.  A table that cannot be opened
+ * is not fatal: deliveries defer with the reason until it can.
+ */
+static void
+tables_open(struct local *l)
+{
+	struct str	 word = STR_INIT, err = STR_INIT;
+	struct map	*m;
+	const char	*maps = conf_value("alias_maps");
+	size_t		 pos = 0;
+
+	l->tables = NULL;
+	l->ntables = 0;
+	memset(&l->tables_error, 0, sizeof(l->tables_error));
+	while (conf_list_next(maps, &pos, &word) == 1) {
+		if ((m = map_open(word.s, &err)) == NULL) {
+			if (errno == ENOENT) {
+				/* Postfix: a missing table is an error too,
+				 * but the default one often does not exist */
+				log_warnx("alias_maps: %s (ignored)", err.s);
+				continue;
+			}
+			str_set(&l->tables_error, err.s);
+			break;
+		}
+		l->tables = xreallocarray(l->tables, l->ntables + 1,
+		    sizeof(*l->tables));
+		l->tables[l->ntables].list = map_list_new();
+		if (map_list_add(l->tables[l->ntables].list, m) == -1) {
+			panic("map_list_add to an empty list");
+		}
+		l->tables[l->ntables].spec = map_spec(m);
+		l->ntables++;
+	}
+	str_free(&word);
+	str_free(&err);
+}
 
 static void
 usage(void)
@@ -90,6 +160,29 @@ main(int argc, char *argv[])
 	delay = conf_time("deliver_lock_delay");
 	l.lock_delay_ms = delay > 3600 ? 3600 * 1000 : (int)delay * 1000;
 	l.root = priv_is_root();
+	l.daemon_directory = conf_value("daemon_directory");
+	l.config_directory = conf_dir(opt_c);
+	l.mailbox_command = conf_value("mailbox_command");
+	l.forward_path = conf_raw(conf_main(), "forward_path");
+	if (l.forward_path == NULL) {
+		l.forward_path = conf_param_find("forward_path")->def;
+	}
+	l.default_privs = conf_value("default_privs");
+	l.local_command_shell = conf_value("local_command_shell");
+	l.command_time_limit = conf_time("command_time_limit");
+	if (l.command_time_limit < 1) {
+		l.command_time_limit = 1;
+	} else if (l.command_time_limit > 86400 * 7) {
+		l.command_time_limit = 86400 * 7;
+	}
+	l.allow_commands = classes("allow_mail_to_commands");
+	l.allow_files = classes("allow_mail_to_files");
+	l.expand_owner_alias = conf_bool("expand_owner_alias");
+	tables_open(&l);
+	/* only forwarding needs it (cleanup runs as mail_owner) */
+	l.mail_owner = conf_value("mail_owner");
+	l.mail_owner_ok = !l.root || priv_lookup(l.mail_owner,
+	    &l.mail_owner_uid, &l.mail_owner_gid, NULL) == 0;
 	/*
 	 * A mailbox over mailbox_size_limit (RLIMIT_FSIZE in the delivery
 	 * child) must give EFBIG, not kill the process.

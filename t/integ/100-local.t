@@ -135,6 +135,9 @@ maillog_file = $N/log
 recipient_delimiter = +
 deliver_lock_attempts = 2
 deliver_lock_delay = 1s
+# hermetic: no alias table, no ~/.forward of whoever runs the test
+alias_maps =
+forward_path =
 EOF
 mkq() { python3 "$TAP_TMP/mkq.py" "$N/q" "$@"; }
 ID=06553F100000000A1
@@ -368,6 +371,7 @@ cat > "$R/cf/main.cf" <<EOF
 queue_directory = $R/q
 mail_spool_directory = $R/spool
 maillog_file = $R/log
+alias_maps =
 EOF
 ID=06553F100000000D1
 python3 "$TAP_TMP/mkq.py" "$R/q" "$ID" alice@example.org "$TAP_TMP/msg" \

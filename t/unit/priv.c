@@ -229,6 +229,21 @@ child(const struct job *j)
 		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
 		say("error", "%s", priv_error());
 		say_ids();
+	} else if (strcmp(j->what, "groups") == 0) {
+		gid_t	extra[3] = { 54400, 54401, 54400 };
+
+		r = priv_drop_groups(j->uid, j->gid, extra, 3);
+		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
+		say_ids();
+		say_getroot();
+	} else if (strcmp(j->what, "toomany") == 0) {
+		gid_t	extra[PRIV_GROUPS_MAX + 1];
+
+		memset(extra, 0, sizeof(extra));
+		r = priv_drop_groups(j->uid, j->gid, extra,
+		    PRIV_GROUPS_MAX + 1);
+		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
+		say_ids();
 	} else if (strcmp(j->what, "ids") == 0) {
 		r = priv_drop_ids(j->uid, j->gid, "");
 		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
@@ -524,6 +539,22 @@ test_drop_ids(void)
 	is_str(field(&rep, "uids"), "0,0,0", "ids 0/0: still root");
 	is_str(field(&rep, "groups"), "0", "ids 0/0: just group 0");
 	is_str(field(&rep, "setuid0"), "0 0", "ids 0/0: setuid(0) works");
+
+	/* priv_drop_groups: the supplementary groups are kept, once each */
+	j.what = "groups";
+	j.uid = 54321;
+	j.gid = 54322;
+	is_int(run_child(&j, &rep), 0, "groups: child exits 0");
+	is_str(field(&rep, "ret"), "0 0", "groups: returns 0");
+	is_str(field(&rep, "uids"), "54321,54321,54321", "groups: uids");
+	is_str(field(&rep, "groups"), "54322 54400 54401",
+	    "groups: the primary group and the two others, no duplicate");
+	is_str(field(&rep, "setgid0"), "-1 EPERM", "groups: setgid(0) "
+	    "fails");
+	j.what = "toomany";
+	is_int(run_child(&j, &rep), 0, "too many groups: child exits 0");
+	is_str(field(&rep, "ret"), "-1 EINVAL", "too many groups: EINVAL");
+	is_str(field(&rep, "uids"), "0,0,0", "too many groups: still root");
 	str_free(&rep);
 }
 
@@ -569,7 +600,7 @@ main(void)
 	test_lookup();
 	have_nobody = priv_lookup("nobody", &uid, &gid, NULL) == 0;
 	if (!have_nobody) {
-		skip(53, "no user nobody here");
+		skip(61, "no user nobody here");
 		return done_testing();
 	}
 	if (geteuid() == 0) {
@@ -582,7 +613,7 @@ main(void)
 		skip(13, "root only: priv_drop to nobody");
 		skip(9, "root only: chroot");
 		skip(9, "root only: failing drops leave root alone");
-		skip(13, "root only: priv_drop_ids");
+		skip(21, "root only: priv_drop_ids, priv_drop_groups");
 		test_nonroot(geteuid(), getegid());
 	}
 	return done_testing();

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * local_child.c: who a delivery runs as, and the child processes that
+ * run as them.
+ *
+ * local itself stays as it was started (root, or the instance's user)
+ * for the next job; each piece of work done for a user (a mailbox, a
+ * command, a file, reading a .forward or :include: file) runs in a
+ * forked child that first becomes that user: supplementary groups from
+ * the group file (getgrouplist), gid, uid, verified by priv_drop_groups.
+ * The child reports one line "S CODE TEXT" (S: D, T or P) on a pipe and
+ * exits; a child that dies without one defers the delivery.  Its
+ * standard input and output (qmgr's protocol) are replaced by /dev/null
+ * first, so nothing the child runs can read jobs or write answers.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "local.h"
+#include "log.h"
+#include "priv.h"
+#include "proc.h"
+#include "str.h"
+
+static int	id_from_pw(const struct passwd *, struct local_id *);
+static void	read_list_child(const struct local *, void *,
+		    struct local_status *);
+
+static int
+id_from_pw(const struct passwd *pw, struct local_id *id)
+{
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	str_set(&id->name, pw->pw_name != NULL ? pw->pw_name : "");
+	str_set(&id->home, pw->pw_dir != NULL ? pw->pw_dir : "/");
+	str_set(&id->shell, pw->pw_shell != NULL && *pw->pw_shell != '\0' ?
+	    pw->pw_shell : "/bin/sh");
+	return 0;
+}
+
+int
+local_id_user(const char *user, struct local_id *id)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		if (errno == 0) {
+			errno = ENOENT;
+		}
+		return -1;
+	}
+	return id_from_pw(pw, id);
+}
+
+int
+local_id_uid(uid_t uid, struct local_id *id)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwuid(uid)) == NULL) {
+		if (errno == 0) {
+			errno = ENOENT;
+		}
+		return -1;
+	}
+	return id_from_pw(pw, id);
+}
+
+void
+local_id_self(struct local_id *id)
+{
+	if (local_id_uid(geteuid(), id) == -1) {
+		id->uid = geteuid();
+		id->gid = getegid();
+		str_set(&id->name, "");
+		str_set(&id->home, "/");
+		str_set(&id->shell, "/bin/sh");
+	}
+	/* the effective gid, whatever the password file says */
+	id->gid = getegid();
+}
+
+void
+local_id_copy(struct local_id *to, const struct local_id *from)
+{
+	to->uid = from->uid;
+	to->gid = from->gid;
+	str_set(&to->name, str_c(&from->name));
+	str_set(&to->home, str_c(&from->home));
+	str_set(&to->shell, str_c(&from->shell));
+}
+
+void
+local_id_free(struct local_id *id)
+{
+	str_free(&id->name);
+	str_free(&id->home);
+	str_free(&id->shell);
+}
+
+int
+local_become(const struct local *l, const struct local_id *id,
+    struct local_status *st)
+{
+	gid_t	groups[PRIV_GROUPS_MAX];
+	int	n = PRIV_GROUPS_MAX;
+
+	if (!l->root) {
+		return 0;
+	}
+	/* The user's groups from the group file; none for a nameless id. */
+	if (id->name.len == 0) {
+		n = 0;
+	} else if (getgrouplist(id->name.s, id->gid, groups, &n) == -1) {
+		/* more than PRIV_GROUPS_MAX: keep the first ones */
+		n = PRIV_GROUPS_MAX;
+	}
+	if (n < 0) {
+		n = 0;
+	}
+	if (priv_drop_groups(id->uid, id->gid, groups, (size_t)n) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot become uid %lu: %s", (unsigned long)id->uid,
+		    priv_error());
+		return -1;
+	}
+	return 0;
+}
+
+void
+local_child_result(const char *p, size_t len, int wstatus,
+    struct local_status *st)
+{
+	char		 code[16], text[PROC_STATUS_MAX];
+	const char	*sp;
+	enum dsn_status	 status;
+	size_t		 n;
+
+	if (len < 4 || p[1] != ' ' || strchr("DTP", p[0]) == NULL ||
+	    (sp = memchr(p + 2, ' ', len - 2)) == NULL ||
+	    (n = (size_t)(sp - p - 2)) >= sizeof(code)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail delivery process: %s",
+		    proc_status_text(wstatus, text, sizeof(text)));
+		return;
+	}
+	status = p[0] == 'D' ? DSN_OK : p[0] == 'T' ? DSN_TEMP : DSN_PERM;
+	memcpy(code, p + 2, n);
+	code[n] = '\0';
+	if (!dsn_code_valid(code, status)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "mail delivery process: bad status %s", code);
+		return;
+	}
+	local_status_set(st, status, code, "%s", "");
+	str_set_mem(&st->text, sp + 1, len - (size_t)(sp + 1 - p));
+}
+
+void
+local_child(const struct local *l, const struct local_id *id,
+    local_child_fn fn, void *arg, struct local_status *st)
+{
+	static const char	 letter[] = { 'D', 'T', 'P' };
+	struct local_status	 cst = LOCAL_STATUS_INIT;
+	struct rlimit		 rl;
+	struct str		 res = STR_INIT;
+	char			 chunk[4096];
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 pfd[2], wstatus = 0, nul;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot start delivery process: %s", strerror(errno));
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot start delivery process: %s", strerror(errno));
+		(void)close(pfd[0]);
+		(void)close(pfd[1]);
+		return;
+	}
+	if (pid == 0) {
+		(void)close(pfd[0]);
+		local_status_set(&cst, DSN_TEMP, "4.3.0",
+		    "delivery not attempted");
+		/* qmgr's protocol is not the child's business */
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+		    dup2(nul, 0) == -1 || dup2(nul, 1) == -1) {
+			local_status_set(&cst, DSN_TEMP, "4.3.0",
+			    "/dev/null: %s", strerror(errno));
+			goto out;
+		}
+		if (l->mailbox_size_limit > 0) {
+			rl.rlim_cur = rl.rlim_max =
+			    (rlim_t)l->mailbox_size_limit;
+			if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+				local_status_set(&cst, DSN_TEMP, "4.3.0",
+				    "setrlimit: %s", strerror(errno));
+				goto out;
+			}
+		}
+		if (local_become(l, id, &cst) == 0) {
+			fn(l, arg, &cst);
+		}
+out:
+		str_catf(&res, "%c %s ", letter[cst.status], cst.code);
+		str_cat_mem(&res, cst.text.s, cst.text.len);
+		(void)fd_write_all(pfd[1], res.s, res.len);
+		_exit(0);
+	}
+	(void)close(pfd[1]);
+	while (res.len < LOCAL_LIST_FILE_MAX + 4096 &&
+	    (n = fd_read(pfd[0], chunk, sizeof(chunk))) > 0) {
+		str_cat_mem(&res, chunk, (size_t)n);
+	}
+	(void)close(pfd[0]);
+	if (proc_wait(pid, &wstatus, -1) == -1) {
+		wstatus = -1;
+	}
+	local_child_result(res.s == NULL ? "" : res.s, res.len, wstatus, st);
+	str_free(&res);
+}
+
+/* What read_list_child needs. */
+struct read_list {
+	const char	*path;
+	uid_t		 uid;
+	bool		 must_own;
+};
+
+/*
+ * In the child: "D 2.0.0 OWNER CONTENT", "P 5.0.0 why" for a missing or
+ * refused file, "T 4.3.0 why" for an error.
+ */
+static void
+read_list_child(const struct local *l, void *arg, struct local_status *st)
+{
+	const struct read_list	*rl = arg;
+	struct stat		 sb;
+	char			 chunk[8192];
+	ssize_t			 n;
+	int			 fd;
+
+	(void)l;
+	fd = open(rl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			local_status_set(st, DSN_PERM, "5.0.0", "absent");
+		} else {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "cannot open %s: %s", rl->path, strerror(errno));
+		}
+		return;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "%s: not a regular file", rl->path);
+		goto out;
+	}
+	if (rl->must_own && sb.st_uid != rl->uid) {
+		local_status_set(st, DSN_PERM, "5.0.0",
+		    "%s: owned by uid %lu, not by the recipient (uid %lu)",
+		    rl->path, (unsigned long)sb.st_uid,
+		    (unsigned long)rl->uid);
+		goto out;
+	}
+	if (rl->must_own && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+		local_status_set(st, DSN_PERM, "5.0.0",
+		    "%s: writable by group or others", rl->path);
+		goto out;
+	}
+	if (sb.st_size > LOCAL_LIST_FILE_MAX) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "%s: larger than %d bytes", rl->path,
+		    LOCAL_LIST_FILE_MAX);
+		goto out;
+	}
+	local_status_set(st, DSN_OK, "2.0.0", "%lu ",
+	    (unsigned long)sb.st_uid);
+	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
+		if (memchr(chunk, '\0', (size_t)n) != NULL ||
+		    st->text.len + (size_t)n > LOCAL_LIST_FILE_MAX + 32) {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "%s: NUL byte or grew too large", rl->path);
+			goto out;
+		}
+		str_cat_mem(&st->text, chunk, (size_t)n);
+	}
+	if (n == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0", "read %s: %s",
+		    rl->path, strerror(errno));
+	}
+out:
+	(void)close(fd);
+}
+
+int
+local_read_list(const struct local *l, const struct local_id *id,
+    const char *path, bool must_own, struct str *text, uid_t *owner,
+    struct str *why)
+{
+	struct local_status	 st = LOCAL_STATUS_INIT;
+	struct read_list	 rl;
+	char			*end;
+	unsigned long		 u;
+	int			 rc;
+
+	rl.path = path;
+	rl.uid = id->uid;
+	rl.must_own = must_own;
+	local_child(l, id, read_list_child, &rl, &st);
+	str_clear(text);
+	str_clear(why);
+	if (st.status == DSN_OK) {
+		errno = 0;
+		u = strtoul(str_c(&st.text), &end, 10);
+		if (errno != 0 || *end != ' ') {
+			str_set(why, "bad answer from the reading process");
+			rc = -1;
+		} else {
+			*owner = (uid_t)u;
+			end++;
+			str_set_mem(text, end, st.text.len -
+			    (size_t)(end - st.text.s));
+			rc = 1;
+		}
+	} else if (st.status == DSN_PERM) {
+		if (!str_eq(&st.text, "absent")) {
+			str_set(why, str_c(&st.text));
+		}
+		rc = 0;
+	} else {
+		str_set(why, str_c(&st.text));
+		rc = -1;
+	}
+	local_status_free(&st);
+	return rc;
+}
