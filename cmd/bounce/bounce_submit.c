@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * bounce_submit.c: hand a notice to cleanup, the way pickup does: run
+ * $daemon_directory/cleanup -c config_dir, write the submission protocol
+ * (lib/submit.h, docs/cleanup.8) on its standard input, read its one-line
+ * answer.  Only "OK id" means that the notice is durable in incoming/;
+ * anything else (no program, no answer, TEMP) leaves the notice unsent,
+ * and the caller has qmgr try again later.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "bounce.h"
+#include "buf.h"
+#include "clock.h"
+#include "fd.h"
+#include "log.h"
+#include "proc.h"
+#include "submit.h"
+
+/* How long cleanup may take to read a notice and to answer. */
+#define BOUNCE_TIMEOUT_MS	(300 * 1000)
+
+int
+bounce_submit(const struct bounce_config *cfg, const char *sender,
+    const char *rcpt, const struct str *content, bool eightbit,
+    enum dsn_status *status, struct str *text)
+{
+	static unsigned char	 tomem[2 * SUBMIT_CHUNK_MAX];
+	static unsigned char	 frommem[2048];
+	struct proc_cmd		 cmd;
+	struct proc		 p;
+	struct buf		 to, from;
+	struct str		 path = STR_INIT;
+	char			*argv[5];
+	char			 st[PROC_STATUS_MAX];
+	size_t			 i;
+	int			 wstatus = 0, rc = -1, r;
+
+	str_clear(text);
+	str_catf(&path, "%s/cleanup", cfg->daemon_dir);
+	argv[0] = xstrdup("cleanup");
+	argv[1] = xstrdup("-c");
+	argv[2] = xstrdup(cfg->config_dir);
+	argv[3] = log_verbose > 0 ? xstrdup("-v") : NULL;
+	argv[4] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.path = path.s;
+	cmd.argv = argv;
+	cmd.io[0] = PROC_IO_PIPE;
+	cmd.io[1] = PROC_IO_PIPE;
+	cmd.io[2] = PROC_IO_INHERIT;
+	r = proc_spawn(&cmd, &p);
+	for (i = 0; i < 4; i++) {
+		free(argv[i]);
+	}
+	if (r == -1) {
+		str_catf(text, "%s %s: %s", p.failed, path.s,
+		    strerror(errno));
+		str_free(&path);
+		return -1;
+	}
+	/* Deadlines hold only on descriptors that do not block. */
+	(void)fd_set_nonblock(p.fd[0], true);
+	(void)fd_set_nonblock(p.fd[1], true);
+	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), BOUNCE_TIMEOUT_MS);
+	(void)submit_put(&to, 'S', sender);
+	if (eightbit) {
+		(void)submit_put(&to, 'A', "body_type=8BITMIME");
+	}
+	if (submit_put_rcpt(&to, NULL, NULL, rcpt) == -1) {
+		str_catf(text, "recipient cannot be submitted");
+		goto kill;
+	}
+	submit_put_content(&to, str_c(content), content->len);
+	submit_put_end(&to);
+	/* A write error: cleanup stopped reading; its answer tells why. */
+	(void)buf_flush(&to);
+	(void)close(p.fd[0]);
+	p.fd[0] = -1;
+	buf_init_fd(&from, p.fd[1], frommem, sizeof(frommem),
+	    BOUNCE_TIMEOUT_MS);
+	if (submit_get_reply(&from, status, text) == 0) {
+		rc = 0;
+	}
+kill:
+	proc_close(&p);
+	if (proc_wait(p.pid, &wstatus, clock_ms() + 5000) == -1) {
+		(void)kill(p.pid, SIGKILL);
+		(void)proc_wait(p.pid, &wstatus, -1);
+	}
+	if (rc == -1 && text->len > 0 && WIFEXITED(wstatus) == 0) {
+		str_catf(text, " (cleanup %s)",
+		    proc_status_text(wstatus, st, sizeof(st)));
+	}
+	str_free(&path);
+	return rc;
+}
