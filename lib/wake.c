@@ -18,6 +18,19 @@ wake_up(const char *queue_dir, const char *name)
 int
 wake_up_with(const char *queue_dir, const char *name, char request)
 {
+	int	rc;
+
+	rc = wake_request(queue_dir, name, request);
+	if (rc == -1 && (errno == ENOENT || errno == ENXIO ||
+	    errno == EPIPE)) {
+		return 0;
+	}
+	return rc;
+}
+
+int
+wake_request(const char *queue_dir, const char *name, char request)
+{
 	struct str	path = STR_INIT;
 	struct stat	st;
 	ssize_t		n;
@@ -30,7 +43,7 @@ wake_up_with(const char *queue_dir, const char *name, char request)
 	fd = open(path.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	str_free(&path);
 	if (fd == -1) {
-		return (errno == ENOENT || errno == ENXIO) ? 0 : -1;
+		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
 		saved = errno;
@@ -49,8 +62,12 @@ wake_up_with(const char *queue_dir, const char *name, char request)
 	if (n == 1) {
 		return 1;
 	}
-	if (saved == EAGAIN || saved == EWOULDBLOCK || saved == EPIPE) {
+	if (saved == EAGAIN || saved == EWOULDBLOCK) {
 		return 0;
+	}
+	if (saved == EPIPE) {
+		/* the reader closed it just now: nobody reads */
+		saved = ENXIO;
 	}
 	errno = saved;
 	return -1;

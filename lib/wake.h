@@ -20,14 +20,26 @@ int	wake_up(const char *queue_dir, const char *name);
 
 /*
  * Request bytes, Postfix's: a plain wake-up (what wake_up sends: scan
- * for new work), and "scan all", which `postlet flush` sends qmgr so that
- * it looks at deferred/ now as well.  A reader that does not know a byte
- * takes it as a plain wake-up.
+ * for new work); "scan all", which `postlet flush` sends qmgr so that
+ * it looks at deferred/ now as well; and "flush", which `postdrop -f`
+ * (postlet flush as a user who may not touch the queue) sends: every
+ * message in deferred/ is due now, as postqueue -f makes it.  A reader
+ * that does not know a byte takes it as a plain wake-up.
  */
 #define WAKE_REQ_WAKEUP		'W'
 #define WAKE_REQ_SCAN_ALL	'A'
+#define WAKE_REQ_FLUSH		'F'
 
 /* As wake_up, but the byte written is request. */
 int	wake_up_with(const char *queue_dir, const char *name, char request);
+
+/*
+ * As wake_up_with, for a caller that must know whether a daemon listens
+ * (postdrop -f): returns 1 when the byte was written, 0 when the FIFO is
+ * full (its reader has wake-ups pending, so it will look anyway), -1
+ * with errno ENOENT (no FIFO) or ENXIO (nobody reads it: the daemon does
+ * not run), or any other errno.
+ */
+int	wake_request(const char *queue_dir, const char *name, char request);
 
 #endif

@@ -54,6 +54,7 @@ cat > "$conf/master.cf.tmp" <<EOF
 pickup    unix  n  -  n  60   1  pickup
 cleanup   unix  n  -  n  -    0  cleanup
 qmgr      unix  n  -  n  300  1  qmgr
+showq     unix  n  -  n  -    -  showq
 local     unix  -  -  n  -    -  local
 error     unix  -  -  n  -    -  error
 discard   unix  -  -  n  -    -  discard

@@ -87,6 +87,11 @@ main(int argc, char *argv[])
 	(void)master_config(&m, false);
 	master_queue_setup(&m);
 	master_pid_lock(&m);
+	/* the sockets, once no other master can be using them */
+	if (master_listen_open(&m) > 0) {
+		fatalx(EX_UNAVAILABLE, "cannot listen on the sockets of the "
+		    "services above");
+	}
 	master_queue_clean(&m);
 	if (!foreground) {
 		master_detach();

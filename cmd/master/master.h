@@ -4,7 +4,9 @@
  * (docs/master.8).  main.c parses the options and calls master_run;
  * master_queue.c makes the queue directories, master_pid.c holds the
  * pid file and its lock, master_service.c reads master.cf and starts,
- * watches and stops the daemons, master_loop.c is the event loop.
+ * watches and stops the daemons, master_listen.c listens on the sockets
+ * of the public unix services and runs one child per connection,
+ * master_loop.c is the event loop.
  *
  * State lives in one struct master; nothing here is process-global
  * except what lib/conf and lib/sig keep.  Errors before the daemons run
@@ -57,6 +59,34 @@ struct master_service {
 	bool		 matched;
 };
 
+/* One service that master runs per connection (master_listen.c). */
+struct master_listener {
+	/* "name/type", for log lines and for matching on reload */
+	char		*key;
+	/* queue_directory/public/name */
+	char		*sock_path;
+	/* $daemon_directory/command, and its argv as for a daemon */
+	char		*path;
+	char		**argv;
+	size_t		 argc;
+	/* the identity children run as (PROC_SETID when root) */
+	bool		 setid;
+	uid_t		 uid;
+	gid_t		 gid;
+	/* children at most (0: no limit) */
+	size_t		 maxproc;
+	/* the listening socket (non-blocking), or -1 */
+	int		 fd;
+	/* the running children */
+	pid_t		*kids;
+	size_t		 nkids, capkids;
+	/* no accept before this clock_ms() (0: none) */
+	long long	 throttle_until;
+};
+
+struct pollfd;
+struct mastercf;
+
 struct master {
 	/* the configuration directory (borrowed from argv or conf_dir) */
 	const char		*config_dir;
@@ -75,6 +105,11 @@ struct master {
 	/* the services, live and retired */
 	struct master_service	*svc;
 	size_t			 nsvc, capsvc;
+	/* the per-connection services */
+	struct master_listener	*lsn;
+	size_t			 nlsn, caplsn;
+	/* stopping: a child's SIGTERM death is expected */
+	bool			 stopping;
 	/* the locked pid file, or -1 */
 	int			 pid_fd;
 };
@@ -129,6 +164,39 @@ void	master_service_stop_all(struct master *);
 /* The number of children still running. */
 size_t	master_service_running(const struct master *);
 void	master_service_free(struct master *);
+
+/*
+ * master_listen.c: make the list of per-connection services from
+ * master.cf (after conf_load): every unix service with private n whose
+ * command is not pickup or qmgr.  Services still there keep their socket
+ * and children; removed ones are closed and their sockets removed.
+ * Opens nothing (master_listen_open does).
+ */
+void	master_listen_config(struct master *, const struct mastercf *);
+/*
+ * Make the sockets that are not open yet (only with master.pid locked):
+ * queue_directory/public/NAME, mode 0666, owned by mail_owner.  Returns
+ * the number of services that could not listen (each logged).
+ */
+int	master_listen_open(struct master *);
+/*
+ * The sockets that may accept now (open, below maxproc, not throttled)
+ * into pfd (at most max, POLLIN), and their number.
+ */
+size_t	master_listen_pollfds(const struct master *, struct pollfd *,
+	    size_t max);
+/* Accept on socket fd and run one child per connection, up to maxproc. */
+void	master_listen_accept(struct master *, int fd);
+/* Whether pid was a per-connection child (forgotten then; an abnormal
+ * end is logged). */
+bool	master_listen_reaped(struct master *, pid_t pid, int status);
+/* Milliseconds until a throttled socket may accept again (-1: none). */
+int	master_listen_timeout(const struct master *);
+/* Close and remove every socket; SIGTERM to the children. */
+void	master_listen_stop_all(struct master *);
+/* The number of children still running. */
+size_t	master_listen_running(const struct master *);
+void	master_listen_free(struct master *);
 
 /*
  * master_loop.c: leave the terminal and become a daemon: fork (the

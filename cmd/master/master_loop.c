@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * master_loop.c: master's event loop.  It sleeps in poll(2) on the
- * signal self-pipe (lib/sig) with a timeout that is the next timed event
- * (a wake-up, the end of a throttle, a SIGKILL deadline), and does all
- * work outside signal handlers:
+ * signal self-pipe (lib/sig) and the sockets of the per-connection
+ * services that may accept (master_listen.c) with a timeout that is the
+ * next timed event (a wake-up, the end of a throttle, a SIGKILL
+ * deadline), and does all work outside signal handlers:
  *
  *	SIGCHLD		reap children, restart them (throttled if needed)
  *	SIGHUP		reload main.cf and master.cf
@@ -21,6 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
@@ -28,7 +30,8 @@
 #include "master.h"
 
 static int	loop_stop(struct master *, int);
-static void	loop_wait(int);
+static void	loop_wait(struct master *, int);
+static int	loop_timeout(const struct master *);
 
 void
 master_detach(void)
@@ -64,20 +67,45 @@ master_detach(void)
 	log_also_stderr(false);
 }
 
-/* Sleep in poll on the signal pipe for at most timeout ms (-1: none). */
+/*
+ * Sleep in poll on the signal pipe and the sockets that may accept, for
+ * at most timeout ms (-1: none); accept what is waiting.
+ */
 static void
-loop_wait(int timeout)
+loop_wait(struct master *m, int timeout)
 {
-	struct pollfd	pfd;
+	struct pollfd	*pfd;
+	size_t		 n, i;
+	int		 r;
 
-	pfd.fd = sig_fd();
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, timeout) == -1 && errno != EINTR) {
+	pfd = xreallocarray(NULL, 1 + m->nlsn, sizeof(*pfd));
+	pfd[0].fd = sig_fd();
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	n = 1 + master_listen_pollfds(m, pfd + 1, m->nlsn);
+	if ((r = poll(pfd, n, timeout)) == -1 && errno != EINTR) {
 		log_warn("poll");
 		/* never spin: a broken poll still waits a little */
 		(void)poll(NULL, 0, 100);
 	}
+	for (i = 1; r > 0 && i < n; i++) {
+		if (pfd[i].revents != 0) {
+			master_listen_accept(m, pfd[i].fd);
+		}
+	}
+	free(pfd);
+}
+
+/* The sooner of the daemons' and the listeners' next timed events. */
+static int
+loop_timeout(const struct master *m)
+{
+	int	a = master_service_timeout(m), b = master_listen_timeout(m);
+
+	if (a == -1) {
+		return b;
+	}
+	return b == -1 || a < b ? a : b;
 }
 
 int
@@ -87,7 +115,7 @@ master_run(struct master *m)
 
 	master_service_start_all(m);
 	for (;;) {
-		loop_wait(master_service_timeout(m));
+		loop_wait(m, loop_timeout(m));
 		while ((signo = sig_next()) != 0) {
 			switch (signo) {
 			case SIGCHLD:
@@ -95,6 +123,7 @@ master_run(struct master *m)
 				break;
 			case SIGHUP:
 				if (master_config(m, true) == 0) {
+					(void)master_listen_open(m);
 					log_info("reload -- version %s, "
 					    "configuration %s",
 					    POSTLET_VERSION, m->config_dir);
@@ -119,17 +148,19 @@ loop_stop(struct master *m, int signo)
 	long long	deadline;
 
 	log_info("terminating on signal %d", signo);
+	master_listen_stop_all(m);
 	master_service_stop_all(m);
 	/* tick sends SIGKILL after MASTER_STOP_MS; this is the last resort
 	 * for a child that not even SIGKILL ends (a hung NFS read). */
 	deadline = clock_deadline(MASTER_STOP_MS + 5000);
-	while (master_service_running(m) > 0 && clock_left(deadline) > 0) {
+	while (master_service_running(m) + master_listen_running(m) > 0 &&
+	    clock_left(deadline) > 0) {
 		int	t = master_service_timeout(m);
 
 		if (t == -1 || t > clock_left(deadline)) {
 			t = clock_left(deadline);
 		}
-		loop_wait(t);
+		loop_wait(m, t);
 		while ((signo = sig_next()) != 0) {
 			if (signo == SIGCHLD) {
 				master_service_reap(m);
@@ -137,11 +168,13 @@ loop_stop(struct master *m, int signo)
 		}
 		master_service_tick(m);
 	}
-	if (master_service_running(m) > 0) {
+	if (master_service_running(m) + master_listen_running(m) > 0) {
 		log_warnx("%zu process%s did not stop; leaving them",
-		    master_service_running(m),
-		    master_service_running(m) == 1 ? "" : "es");
+		    master_service_running(m) + master_listen_running(m),
+		    master_service_running(m) + master_listen_running(m) ==
+		    1 ? "" : "es");
 	}
+	master_listen_free(m);
 	master_service_free(m);
 	master_pid_remove(m);
 	return 0;

@@ -6,9 +6,11 @@
  * qmgr (type unix or fifo): one process each, started as
  * "$daemon_directory/COMMAND -c $config_directory [-o name=value ...]
  * [args]", as mail_owner when master is root and the unpriv column is
- * not n.  Every other unix service (cleanup, local, smtp, ...) is run on
- * demand by pickup and qmgr themselves; inet services need listeners,
- * which master does not have yet, and are reported and skipped.
+ * not n.  Public unix services (private n: showq) get a socket and a
+ * child per connection (master_listen.c); every other unix service
+ * (cleanup, local, smtp, ...) is run on demand by pickup and qmgr
+ * themselves; inet services need network listeners, which master does
+ * not have yet, and are reported and skipped.
  *
  * A child that ends is started again.  One that ends within
  * MASTER_STARTUP_MS of its start, or cannot be started at all, is
@@ -289,6 +291,7 @@ master_config(struct master *m, bool reload)
 			service_add(m, &s);
 		}
 	}
+	master_listen_config(m, &mcf);
 	for (j = 0; j < old; j++) {
 		if (!m->svc[j].retired && !m->svc[j].matched) {
 			log_info("service %s: removed, stopping",
@@ -380,6 +383,7 @@ master_service_reap(struct master *m)
 			}
 		}
 		if (i == m->nsvc) {
+			(void)master_listen_reaped(m, pid, st);
 			continue;
 		}
 		s = &m->svc[i];

@@ -12,6 +12,11 @@
  * submitting user's identity comes from the real uid.  Fatal errors exit
  * EX_TEMPFAIL after a TEMP reply, so the caller never takes a failure for
  * an acceptance.
+ *
+ * With -q [-j] or -f it does not submit: it lists the queue through
+ * master's showq service, or asks qmgr to flush it (postdrop_query.c),
+ * for users who may not read the queue (postlet queue, mailq, postlet
+ * flush run it for them).  Errors then go to standard error as well.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -37,7 +42,8 @@ static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: postdrop [-v] [-c config_dir]\n";
+	    "usage: postdrop [-v] [-c config_dir]\n"
+	    "       postdrop [-v] [-c config_dir] -q [-j] | -f\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -115,15 +121,25 @@ main(int argc, char *argv[])
 	const char	*opt_c = NULL, *env, *trusted;
 	char		*dir;
 	int		 ch, rc;
+	bool		 query = false, json = false, flush = false;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("postdrop", NULL);
-	while ((ch = getopt(argc, argv, "c:rv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fjqrv")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt_c = optarg;
+			break;
+		case 'f':
+			flush = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'q':
+			query = true;
 			break;
 		case 'r':
 			/* Postfix's record input: ours is the only one. */
@@ -135,7 +151,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (argc != optind) {
+	if (argc != optind || (query && flush) || (json && !query)) {
 		usage();
 	}
 	env = getenv("MAIL_CONFIG");
@@ -151,6 +167,14 @@ main(int argc, char *argv[])
 	}
 	conf_load(dir);
 	open_log();
+	if (query || flush) {
+		/* a person or postlet waits: show every message */
+		log_also_stderr(true);
+		rc = query ? postdrop_showq(conf_value("queue_directory"),
+		    json) : postdrop_flush(conf_value("queue_directory"));
+		free(dir);
+		return rc;
+	}
 	/*
 	 * An interrupt from the terminal goes to sendmail as well, which
 	 * then closes our input: we see the end of input early and remove

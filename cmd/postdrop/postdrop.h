@@ -6,11 +6,13 @@
  * main.c decides which configuration to trust and sets up the process;
  * postdrop_queue.c reads one message in the submission protocol
  * (lib/submit.h) and makes it a maildrop file (lib/qfile.h), all or
- * nothing.
+ * nothing; postdrop_query.c lists and flushes the queue for users who
+ * may not read it (-q, -f).
  */
 #ifndef POSTLET_POSTDROP_H
 #define POSTLET_POSTDROP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct postdrop {
@@ -32,5 +34,19 @@ struct postdrop {
  * limits.
  */
 int	postdrop_queue(const struct postdrop *);
+
+/*
+ * postdrop_query.c, for users who may not read the queue themselves.
+ * postdrop -q [-j]: ask master's showq service (queue_dir/public/showq)
+ * for the queue listing (JSON lines when json is true) and copy it to
+ * standard output.  postdrop -f: the flush request to qmgr
+ * (WAKE_REQ_FLUSH on public/qmgr), and a wake-up for pickup.  Both give
+ * up the setgid group once connected (written), before reading anything.
+ * Return 0; every failure is fatal: EX_UNAVAILABLE "mail system is down"
+ * when master does not run, EX_TEMPFAIL for a timeout (60 seconds per
+ * wait), EX_IOERR when standard output fails.
+ */
+int	postdrop_showq(const char *queue_dir, bool json);
+int	postdrop_flush(const char *queue_dir);
 
 #endif

@@ -248,9 +248,11 @@ postdrop_queue(const struct postdrop *pd)
 		}
 		switch (rec.tag) {
 		case 'F':
-			/* The only flag there is: sendmail -t. */
-			if (strcmp(rec.value.s, "extract") != 0 &&
-			    rec.value.len > 0) {
+			/* sendmail -t, sendmail -bv, or both */
+			if (rec.value.len > 0 &&
+			    strcmp(rec.value.s, "extract") != 0 &&
+			    strcmp(rec.value.s, "verify") != 0 &&
+			    strcmp(rec.value.s, "extract,verify") != 0) {
 				refuse(&s, DSN_PERM, "5.5.4", "unknown flags");
 				goto fail;
 			}

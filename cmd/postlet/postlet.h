@@ -8,6 +8,7 @@
 #ifndef POSTLET_CMD_H
 #define POSTLET_CMD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* postlet_conf.c: show and edit main.cf, like postconf(1). */
@@ -29,6 +30,19 @@ int	postlet_alias(int argc, char *argv[]);
  * Postfix's postqueue, postcat and postsuper (argv[0] says which).
  */
 int	postlet_queue(int argc, char *argv[]);
+/*
+ * Whether we may read and change the queue ourselves (root, or the owner
+ * of queue_dir/incoming/); others go through postdrop and showq.
+ */
+bool	postlet_queue_owner(const char *queue_dir);
+/*
+ * Replace ourselves with "$daemon_directory/postdrop [-c DIR] [-v] mode
+ * [mode2]" (postdrop -q [-j], postdrop -f): the setgid program through
+ * which other users list and flush the queue.  Fatal (EX_UNAVAILABLE)
+ * when it cannot be run.
+ */
+void	postlet_exec_postdrop(const char *mode, const char *mode2)
+	    __attribute__((noreturn));
 
 /*
  * postlet_master.c: start, start-fg, stop, status and reload, like

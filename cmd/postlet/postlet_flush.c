@@ -24,8 +24,12 @@
  * The waiter's wait is bounded (FLUSH_LOCK_WAIT_MS).
  *
  * Only root and the owner of the queue (mail_owner; in non-root mode the
- * user the instance runs as) may flush: the queue directories and the
+ * user the instance runs as) may do this: the queue directories and the
  * FIFOs are theirs.  As root, pickup and qmgr drop privileges themselves.
+ * Anyone else gets Postfix's postqueue -f through the setgid postdrop:
+ * "postdrop -f" asks a running master's qmgr to deliver everything
+ * deferred now (the byte 'F' on public/qmgr) and wakes pickup, or says
+ * that the mail system is down (exit 69); -i changes nothing there.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -290,6 +294,9 @@ postlet_flush(int argc, char *argv[])
 	if (argc != optind) {
 		log_error("usage: postlet flush [-i]");
 		return EX_USAGE;
+	}
+	if (!postlet_queue_owner(queue_dir)) {
+		postlet_exec_postdrop("-f", NULL);
 	}
 	if (flush_allowed(queue_dir) == -1) {
 		return EX_NOPERM;

@@ -11,7 +11,12 @@
  *	postlet requeue ID|ALL [QUEUE]	back to incoming/, scheduled at once
  *
  * They read and move queue files directly, so they need the rights of
- * mail_owner (or root).  Moves are durable (rename, then fsync of both
+ * mail_owner (or root).  Anyone else may list the queue, as with Postfix's
+ * postqueue -p: `postlet queue [-j]' then runs "$daemon_directory/postdrop
+ * -q [-j]", the setgid program that may ask master's showq service
+ * (lib/qlist.h prints the same listing either way).  show, delete, hold,
+ * release and requeue stay with root and mail_owner, as postcat and
+ * postsuper do.  Moves are durable (rename, then fsync of both
  * directories).  A file that does not parse is reported as corrupt,
  * never guessed at.
  */
@@ -32,78 +37,68 @@
 #include "fd.h"
 #include "log.h"
 #include "postlet.h"
+#include "priv.h"
 #include "qfile.h"
+#include "qlist.h"
 #include "str.h"
 #include "wake.h"
 
-/* The queues that hold messages, in the order they are listed. */
-static const char *const queue_names[] = {
-	QFILE_INCOMING, QFILE_ACTIVE, QFILE_DEFERRED, QFILE_HOLD, NULL
-};
-
-/* One ID list per scan. */
-struct queue_ids {
-	char	**ids;
-	size_t	  n, cap;
-};
-
-static int
-queue_cmp_id(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-queue_ids_free(struct queue_ids *q)
-{
-	size_t	i;
-
-	for (i = 0; i < q->n; i++) {
-		free(q->ids[i]);
-	}
-	free(q->ids);
-	memset(q, 0, sizeof(*q));
-}
-
 /*
- * The queue IDs in queue_dir/name, sorted (arrival order).  A missing
- * directory is an empty queue.  Returns 0, or -1 with errno.
+ * Whether we may read the queue ourselves: root, or the owner of
+ * incoming/ (mail_owner; in non-root mode the instance's user) when it
+ * also lets us in.  A queue that is not there yet counts as ours, so the
+ * direct path reports what is wrong with it.
  */
-static int
-queue_scan(const char *queue_dir, const char *name, struct queue_ids *q)
+bool
+postlet_queue_owner(const char *queue_dir)
+{
+	struct str	path = STR_INIT;
+	struct stat	st;
+	bool		mine = true;
+
+	if (priv_is_root()) {
+		return true;
+	}
+	str_catf(&path, "%s/%s", queue_dir, QFILE_INCOMING);
+	if (stat(path.s, &st) == -1) {
+		mine = errno != EACCES;
+	} else if (st.st_uid != geteuid() ||
+	    (faccessat(AT_FDCWD, path.s, R_OK | X_OK, AT_EACCESS) == -1 &&
+	    errno == EACCES)) {
+		mine = false;
+	}
+	str_free(&path);
+	return mine;
+}
+
+void
+postlet_exec_postdrop(const char *mode, const char *mode2)
 {
 	struct str	 path = STR_INIT;
-	DIR		*d;
-	struct dirent	*de;
-	int		 saved;
+	char		*argv[8];
+	size_t		 argc = 0;
 
-	memset(q, 0, sizeof(*q));
-	str_catf(&path, "%s/%s", queue_dir, name);
-	d = opendir(path.s);
-	saved = errno;
-	str_free(&path);
-	if (d == NULL) {
-		errno = saved;
-		return saved == ENOENT ? 0 : -1;
+	str_catf(&path, "%s/postdrop", conf_value("daemon_directory"));
+	/* writable copies: execv's argv is char *const [] */
+	argv[argc++] = xstrdup("postdrop");
+	if (strcmp(postlet_config_dir, POSTLET_SYSCONFDIR) != 0) {
+		argv[argc++] = xstrdup("-c");
+		argv[argc++] = xstrdup(postlet_config_dir);
 	}
-	while ((de = readdir(d)) != NULL) {
-		if (!qid_valid(de->d_name)) {
-			continue;
-		}
-		if (q->n == q->cap) {
-			q->cap = q->cap == 0 ? 64 : q->cap * 2;
-			q->ids = xreallocarray(q->ids, q->cap, sizeof(*q->ids));
-		}
-		q->ids[q->n++] = xstrdup(de->d_name);
+	if (log_verbose > 0) {
+		argv[argc++] = xstrdup("-v");
 	}
-	closedir(d);
-	if (q->n > 1) {
-		qsort(q->ids, q->n, sizeof(*q->ids), queue_cmp_id);
+	argv[argc++] = xstrdup(mode);
+	if (mode2 != NULL) {
+		argv[argc++] = xstrdup(mode2);
 	}
-	return 0;
+	argv[argc] = NULL;
+	log_debug("not the queue's owner: running %s %s", path.s, mode);
+	execv(path.s, argv);
+	fatal(EX_UNAVAILABLE, "execute %s", path.s);
 }
 
-/* Open queue_dir/queue/id; 0, or -1 with the reason logged. */
+/* Open queue_dir/queue/id; 0, or -1 with the reason in qf->error. */
 static int
 queue_open(const char *queue_dir, const char *queue, const char *id,
     struct qfile *qf)
@@ -115,170 +110,6 @@ queue_open(const char *queue_dir, const char *queue, const char *id,
 	rc = qfile_open(path.s, O_RDONLY, qf);
 	str_free(&path);
 	return rc;
-}
-
-/*
- * The first reason recorded for a recipient in the defer log
- * queue_dir/defer/id (lines "address TAB code SP text"), into reason;
- * empty when there is none.
- */
-static void
-queue_defer_reason(const char *queue_dir, const char *id, const char *rcpt,
-    struct str *reason)
-{
-	struct str	 path = STR_INIT, text = STR_INIT;
-	const char	*p, *nl, *tab;
-	size_t		 n = strlen(rcpt);
-
-	str_clear(reason);
-	str_catf(&path, "%s/defer/%s", queue_dir, id);
-	if (conf_read_file(path.s, &text) == 0) {
-		for (p = str_c(&text); *p != '\0'; p = nl + 1) {
-			if ((nl = strchr(p, '\n')) == NULL) {
-				break;
-			}
-			tab = memchr(p, '\t', (size_t)(nl - p));
-			if (tab != NULL && (size_t)(tab - p) == n &&
-			    memcmp(p, rcpt, n) == 0) {
-				str_set_mem(reason, tab + 1,
-				    (size_t)(nl - tab - 1));
-			}
-		}
-	}
-	str_free(&path);
-	str_free(&text);
-}
-
-/* Append s as a JSON string: escapes, and invalid UTF-8 as U+FFFD. */
-static void
-json_string(struct str *out, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i, n, k;
-
-	str_cat_char(out, '"');
-	for (i = 0; p[i] != '\0'; i += n) {
-		n = 1;
-		if (p[i] == '"' || p[i] == '\\') {
-			str_catf(out, "\\%c", p[i]);
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			str_catf(out, "\\u%04x", p[i]);
-		} else if (p[i] < 0x80) {
-			str_cat_char(out, p[i]);
-		} else {
-			/* A well-formed UTF-8 sequence is copied whole. */
-			n = p[i] >= 0xf0 && p[i] <= 0xf4 ? 4 :
-			    p[i] >= 0xe0 ? 3 : p[i] >= 0xc2 ? 2 : 0;
-			for (k = 1; k < n; k++) {
-				if ((p[i + k] & 0xc0) != 0x80) {
-					break;
-				}
-			}
-			if (n == 0 || k < n) {
-				str_cat(out, "\\ufffd");
-				n = 1;
-			} else {
-				str_cat_mem(out, p + i, n);
-			}
-		}
-	}
-	str_cat_char(out, '"');
-}
-
-/* mailq's columns: ID and mark, size, date (19), two blanks, sender. */
-#define QUEUE_ID_COLUMN		21
-#define QUEUE_RCPT_COLUMN	(QUEUE_ID_COLUMN + 8 + 1 + 19 + 2)
-
-/* Postfix's mailq date: "Sat Nov 28 12:00:00". */
-static void
-queue_date(long long sec, struct str *out)
-{
-	char		buf[64];
-	struct tm	tm;
-	time_t		t = (time_t)sec;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S", &tm) == 0) {
-		str_set(out, "?");
-		return;
-	}
-	str_set(out, buf);
-}
-
-/*
- * One message of the listing, in mailq's or JSON's shape.  Returns its
- * size, or -1 when it could not be read (reported, not listed).
- */
-static long long
-queue_list_one(const char *queue_dir, const char *queue, const char *id,
-    bool json, struct str *out)
-{
-	struct qfile	 qf = QFILE_INIT;
-	struct str	 date = STR_INIT, reason = STR_INIT, last = STR_INIT;
-	struct str	 idmark = STR_INIT;
-	size_t		 i, shown = 0;
-	long long	 size;
-	char		 mark;
-
-	if (queue_open(queue_dir, queue, id, &qf) == -1) {
-		log_warnx("%s/%s: %s", queue, id, str_c(&qf.error));
-		qfile_close(&qf);
-		return -1;
-	}
-	mark = strcmp(queue, QFILE_ACTIVE) == 0 ? '*' :
-	    strcmp(queue, QFILE_HOLD) == 0 ? '!' : ' ';
-	if (json) {
-		str_cat(out, "{\"queue_name\": ");
-		json_string(out, queue);
-		str_cat(out, ", \"queue_id\": ");
-		json_string(out, id);
-		str_catf(out, ", \"arrival_time\": %lld, \"message_size\": "
-		    "%lld, \"forced_expire\": false, \"sender\": ",
-		    qf.arrival_sec, (long long)qf.content_len);
-		json_string(out, qf.sender);
-		str_cat(out, ", \"recipients\": [");
-	} else {
-		queue_date(qf.arrival_sec, &date);
-		str_catf(&idmark, "%s%c", id, mark);
-		str_catf(out, "%-*s%8lld %s  %s\n", QUEUE_ID_COLUMN, idmark.s,
-		    (long long)qf.content_len, date.s,
-		    qf.sender[0] != '\0' ? qf.sender : "MAILER-DAEMON");
-	}
-	for (i = 0; i < qf.nrcpt; i++) {
-		if (!QFILE_STATUS_PENDING(qf.rcpts[i].status)) {
-			continue;	/* delivered or bounced: not queued */
-		}
-		queue_defer_reason(queue_dir, id, qf.rcpts[i].address,
-		    &reason);
-		if (json) {
-			str_cat(out, shown > 0 ? ", {" : "{");
-			str_cat(out, "\"address\": ");
-			json_string(out, qf.rcpts[i].address);
-			if (reason.len > 0) {
-				str_cat(out, ", \"delay_reason\": ");
-				json_string(out, reason.s);
-			}
-			str_cat(out, "}");
-		} else {
-			/* A reason shared by the recipients that follow is
-			 * printed once, as mailq does. */
-			if (reason.len > 0 && !str_eq(&last, reason.s)) {
-				str_catf(out, "(%s)\n", reason.s);
-			}
-			str_catf(out, "%*s%s\n", QUEUE_RCPT_COLUMN, "",
-			    qf.rcpts[i].address);
-			str_set(&last, str_c(&reason));
-		}
-		shown++;
-	}
-	str_cat(out, json ? "]}\n" : "\n");
-	size = (long long)qf.content_len;
-	qfile_close(&qf);
-	str_free(&date);
-	str_free(&reason);
-	str_free(&last);
-	str_free(&idmark);
-	return size;
 }
 
 static int
@@ -293,57 +124,18 @@ queue_write(struct str *out)
 	return 0;
 }
 
-/* postlet queue [-j] */
+/* postlet queue [-j]: ourselves when we may, else through showq. */
 static int
 queue_list(const char *queue_dir, bool json)
 {
-	struct queue_ids	 q;
-	struct str		 out = STR_INIT;
-	unsigned long long	 nmsg = 0, bytes = 0;
-	long long		 size;
-	size_t			 i;
-	int			 k, status = 0;
-	bool			 header = false;
+	int	rc;
 
-	for (k = 0; queue_names[k] != NULL; k++) {
-		if (queue_scan(queue_dir, queue_names[k], &q) == -1) {
-			log_warn("%s/%s", queue_dir, queue_names[k]);
-			status = EX_NOPERM;
-			continue;
-		}
-		for (i = 0; i < q.n; i++) {
-			if (!json && !header) {
-				str_catf(&out, "%-*s--Size-- ----Arrival "
-				    "Time---- -Sender/Recipient-------\n",
-				    QUEUE_ID_COLUMN, "-Queue ID-");
-				header = true;
-			}
-			size = queue_list_one(queue_dir, queue_names[k],
-			    q.ids[i], json, &out);
-			if (size >= 0) {
-				bytes += (unsigned long long)size;
-				nmsg++;
-			}
-			if (out.len > 65536 && queue_write(&out) == -1) {
-				status = EX_IOERR;
-			}
-		}
-		queue_ids_free(&q);
+	if (!postlet_queue_owner(queue_dir)) {
+		postlet_exec_postdrop("-q", json ? "-j" : NULL);
 	}
-	if (!json) {
-		if (nmsg == 0) {
-			str_clear(&out);	/* nothing readable after all */
-			str_cat(&out, "Mail queue is empty\n");
-		} else {
-			str_catf(&out, "-- %llu Kbytes in %llu Request%s.\n",
-			    (bytes + 1023) / 1024, nmsg, nmsg == 1 ? "" : "s");
-		}
-	}
-	if (queue_write(&out) == -1) {
-		status = EX_IOERR;
-	}
-	str_free(&out);
-	return status;
+	rc = qlist_print(queue_dir, json, 1);
+	return (rc & QLIST_WRITE) != 0 ? EX_IOERR :
+	    (rc & QLIST_UNREADABLE) != 0 ? EX_NOPERM : 0;
 }
 
 /* Which queue holds id: its name, or NULL (errno ENOENT). */
@@ -353,12 +145,12 @@ queue_find(const char *queue_dir, const char *id)
 	struct str	path = STR_INIT;
 	int		k;
 
-	for (k = 0; queue_names[k] != NULL; k++) {
+	for (k = 0; qlist_queues[k] != NULL; k++) {
 		str_clear(&path);
-		str_catf(&path, "%s/%s/%s", queue_dir, queue_names[k], id);
+		str_catf(&path, "%s/%s/%s", queue_dir, qlist_queues[k], id);
 		if (access(path.s, F_OK) == 0) {
 			str_free(&path);
-			return queue_names[k];
+			return qlist_queues[k];
 		}
 	}
 	str_free(&path);
@@ -388,7 +180,7 @@ queue_show(const char *queue_dir, const char *id)
 		qfile_close(&qf);
 		return errno == EBADMSG ? EX_DATAERR : EX_NOPERM;
 	}
-	queue_date(qf.arrival_sec, &date);
+	qlist_date(qf.arrival_sec, &date);
 	str_catf(&out, "*** ENVELOPE RECORDS %s/%s ***\n", queue, id);
 	str_catf(&out, "message_size: %lld\n", (long long)qf.content_len);
 	str_catf(&out, "arrival_time: %s (%lld.%06ld)\n", date.s,
@@ -522,18 +314,18 @@ static int
 queue_act(const char *queue_dir, enum queue_action act, const char *what,
     const char *only)
 {
-	struct queue_ids	 q;
+	struct qlist_ids	 q;
 	const char		*queue;
 	size_t			 i;
 	int			 k, status = 0, done = 0;
 
 	if (only != NULL) {
-		for (k = 0; queue_names[k] != NULL; k++) {
-			if (strcmp(only, queue_names[k]) == 0) {
+		for (k = 0; qlist_queues[k] != NULL; k++) {
+			if (strcmp(only, qlist_queues[k]) == 0) {
 				break;
 			}
 		}
-		if (queue_names[k] == NULL) {
+		if (qlist_queues[k] == NULL) {
 			log_error("%s: not a queue (incoming, active, "
 			    "deferred or hold)", only);
 			return EX_USAGE;
@@ -555,24 +347,24 @@ queue_act(const char *queue_dir, enum queue_action act, const char *what,
 		}
 		done = 1;
 	} else {
-		for (k = 0; queue_names[k] != NULL; k++) {
-			if (only != NULL && strcmp(only, queue_names[k]) != 0) {
+		for (k = 0; qlist_queues[k] != NULL; k++) {
+			if (only != NULL && strcmp(only, qlist_queues[k]) != 0) {
 				continue;
 			}
-			if (queue_scan(queue_dir, queue_names[k], &q) == -1) {
-				log_warn("%s/%s", queue_dir, queue_names[k]);
+			if (qlist_scan(queue_dir, qlist_queues[k], &q) == -1) {
+				log_warn("%s/%s", queue_dir, qlist_queues[k]);
 				status = EX_NOPERM;
 				continue;
 			}
 			for (i = 0; i < q.n; i++) {
-				if (queue_act_one(queue_dir, queue_names[k],
+				if (queue_act_one(queue_dir, qlist_queues[k],
 				    q.ids[i], act) == -1) {
 					status = EX_NOPERM;
 				} else {
 					done++;
 				}
 			}
-			queue_ids_free(&q);
+			qlist_ids_free(&q);
 		}
 	}
 	if (done > 0 && (act == ACT_RELEASE || act == ACT_REQUEUE)) {
@@ -603,6 +395,13 @@ postlet_queue(int argc, char *argv[])
 			goto usage;
 		}
 		return queue_list(queue_dir, json);
+	}
+	if (!postlet_queue_owner(queue_dir)) {
+		log_error("%s: permission denied: only root and the mail "
+		    "system's owner (mail_owner) may %s queued messages; "
+		    "anyone may list them with postlet queue or mailq", cmd,
+		    strcmp(cmd, "show") == 0 ? "read" : "change");
+		return EX_NOPERM;
 	}
 	if (strcmp(cmd, "show") == 0) {
 		if (argc != 1) {

@@ -2,7 +2,8 @@
 /*
  * wake.c: unit tests for lib/wake: a wake-up reaches a reader as one
  * byte; no FIFO, no reader or a full FIFO are harmless (0); something
- * else in the FIFO's place is an error.
+ * else in the FIFO's place is an error.  wake_request tells "nobody
+ * listens" (ENOENT, ENXIO) apart from a full FIFO (0).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,9 @@ main(void)
 		return 1;
 	}
 	is_int(wake_up(q, "qmgr"), 0, "no FIFO: 0");
+	errno = 0;
+	ok(wake_request(q, "qmgr", WAKE_REQ_FLUSH) == -1 && errno == ENOENT,
+	    "wake_request, no FIFO: -1 ENOENT");
 
 	snprintf(path, sizeof(path), "%s/public/qmgr", q);
 	if (mkfifo(path, 0622) == -1) {
@@ -33,6 +37,9 @@ main(void)
 		return 1;
 	}
 	is_int(wake_up(q, "qmgr"), 0, "FIFO without a reader: 0");
+	errno = 0;
+	ok(wake_request(q, "qmgr", WAKE_REQ_FLUSH) == -1 && errno == ENXIO,
+	    "wake_request, FIFO without a reader: -1 ENXIO");
 
 	rfd = open(path, O_RDONLY | O_NONBLOCK);
 	ok(rfd != -1, "reader opens the FIFO");
@@ -43,6 +50,10 @@ main(void)
 	    "wake_up_with: 1");
 	ok(read(rfd, b, sizeof(b)) == 1 && b[0] == 'A',
 	    "wake_up_with: the request byte");
+	is_int(wake_request(q, "qmgr", WAKE_REQ_FLUSH), 1,
+	    "wake_request with a reader: 1");
+	ok(read(rfd, b, sizeof(b)) == 1 && b[0] == 'F',
+	    "wake_request: the flush byte F");
 
 	/* Fill the FIFO: further wake-ups are dropped, not errors. */
 	(void)fcntl(rfd, F_SETPIPE_SZ, 4096);
@@ -50,6 +61,8 @@ main(void)
 		r = wake_up(q, "qmgr");
 	}
 	is_int(r, 0, "a full FIFO: 0 (after %d bytes)", n);
+	is_int(wake_request(q, "qmgr", WAKE_REQ_FLUSH), 0,
+	    "wake_request, a full FIFO: 0");
 	close(rfd);
 
 	snprintf(path, sizeof(path), "%s/public/pickup", q);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: showq, the queue listing service (docs/showq.8).  master runs
+ * it as mail_owner for each connection to queue_directory/public/showq,
+ * with the connection on descriptors 0 and 1; it answers one request
+ * (showq_request.c) and exits.  Users who may not read the queue reach
+ * it through postdrop -q (mailq, postlet queue), as Postfix's postqueue
+ * reaches its showq.
+ *
+ * Standard output is the client's: log lines never go there (maillog_file
+ * /dev/stdout means standard error here).
+ */
+#include <stdlib.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "conf.h"
+#include "confopt.h"
+#include "fd.h"
+#include "log.h"
+#include "proc.h"
+#include "showq.h"
+
+static void	usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	static const char	text[] =
+	    "usage: showq [-v] [-c config_dir] [-o name=value ...]\n";
+
+	(void)fd_write_all(2, text, sizeof(text) - 1);
+	exit(EX_USAGE);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*opt_c = NULL;
+	char		**overrides;
+	size_t		 noverrides = 0;
+	int		 ch, rc;
+
+	if (proc_init(3) == -1) {
+		_exit(EX_OSERR);
+	}
+	log_stdout_reserved();
+	log_open("showq", NULL);
+	/* at most one override per argument */
+	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
+	    sizeof(char *));
+	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			opt_c = optarg;
+			break;
+		case 'o':
+			overrides[noverrides++] = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind) {
+		usage();
+	}
+	confopt_load(conf_dir(opt_c), overrides, noverrides);
+	if (log_open("showq", conf_value("maillog_file")) == -1) {
+		log_warn("cannot open maillog_file %s",
+		    conf_value("maillog_file"));
+	}
+	rc = showq_serve(conf_value("queue_directory"), 0, 1);
+	free(overrides);
+	return rc;
+}
