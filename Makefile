@@ -63,6 +63,13 @@ DEPS_STAMP = $(DEPS)/.built
 endif
 
 PROGS     = $(notdir $(wildcard cmd/*))
+# The multi-call dispatcher lists the programs: it is remade when one
+# comes or goes (an incremental build after adding cmd/NAME).
+PROGS_FILE = $(BUILD)/progs
+ifneq ($(PROGS),$(file <$(PROGS_FILE)))
+$(shell mkdir -p $(BUILD))
+$(file >$(PROGS_FILE),$(PROGS))
+endif
 BINS      = $(PROGS:%=$(BUILD)/bin/%)
 # Installed in SBINDIR; everything else goes to LIBEXECDIR/postlet.
 SBIN_PROGS = postlet sendmail
@@ -128,7 +135,7 @@ $(BUILD)/multi/$(1)-main.o: $(BUILD)/cmd/$(1)/main.o
 endef
 $(foreach p,$(MULTI_PROGS),$(eval $(call multi_main_rule,$(p))))
 
-$(BUILD)/multi/dispatch.c: mk/multicall.sh $(FLAGS_FILE) | $(DEPS_STAMP)
+$(BUILD)/multi/dispatch.c: mk/multicall.sh $(FLAGS_FILE) $(PROGS_FILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	sh mk/multicall.sh $(MULTI_PROGS) > $@.tmp && mv $@.tmp $@
 $(BUILD)/multi/dispatch.o: $(BUILD)/multi/dispatch.c

@@ -242,31 +242,28 @@ agent_put_done(struct buf *b)
 }
 
 int
-agent_get_result(struct buf *b, struct agent_result *res, struct str *why)
+agent_parse_result(const char *s, size_t len, struct agent_result *res,
+    struct str *why)
 {
-	struct str		 line = STR_INIT;
 	unsigned long long	 index;
-	const char		*p, *sp;
+	const char		*p, *sp, *end = s + len;
 	size_t			 n;
-	int			 r, rc = -1;
 
-	if ((r = agent_line(b, &line, why)) <= 0) {
-		rc = r;
-		goto out;
+	if (memchr(s, '\0', len) != NULL || memchr(s, '\r', len) != NULL ||
+	    memchr(s, '\n', len) != NULL) {
+		return agent_bad(why, "NUL, CR or LF in a line");
 	}
-	if (str_eq(&line, ".")) {
-		rc = 2;
-		goto out;
+	if (len == 1 && s[0] == '.') {
+		return 2;
 	}
 	/* index SP status SP code SP text */
-	if ((sp = strchr(line.s, ' ')) == NULL ||
-	    scan_uint_mem(line.s, (size_t)(sp - line.s), AGENT_INDEX_MAX,
+	if ((sp = memchr(s, ' ', len)) == NULL ||
+	    scan_uint_mem(s, (size_t)(sp - s), AGENT_INDEX_MAX,
 	    &index) == -1) {
-		(void)agent_bad(why, "bad recipient index");
-		goto out;
+		return agent_bad(why, "bad recipient index");
 	}
 	p = sp + 1;
-	switch (p[0]) {
+	switch (p < end ? p[0] : '\0') {
 	case 'D':
 		res->status = DSN_OK;
 		break;
@@ -277,30 +274,37 @@ agent_get_result(struct buf *b, struct agent_result *res, struct str *why)
 		res->status = DSN_PERM;
 		break;
 	default:
-		(void)agent_bad(why, "bad status letter");
-		goto out;
+		return agent_bad(why, "bad status letter");
 	}
-	if (p[1] != ' ' || (sp = strchr(p + 2, ' ')) == NULL) {
-		(void)agent_bad(why, "malformed result");
-		goto out;
+	if (end - p < 2 || p[1] != ' ' ||
+	    (sp = memchr(p + 2, ' ', (size_t)(end - (p + 2)))) == NULL) {
+		return agent_bad(why, "malformed result");
 	}
 	n = (size_t)(sp - (p + 2));
 	if (n == 0 || n >= sizeof(res->code)) {
-		(void)agent_bad(why, "bad status code");
-		goto out;
+		return agent_bad(why, "bad status code");
 	}
 	memcpy(res->code, p + 2, n);
 	res->code[n] = '\0';
 	if (!dsn_code_valid(res->code, res->status)) {
-		(void)agent_bad(why, "status code does not match the status");
-		goto out;
+		return agent_bad(why, "status code does not match the status");
 	}
 	res->index = (size_t)index;
-	str_set(&res->text, sp + 1);
-	rc = 1;
-out:
+	str_set_mem(&res->text, sp + 1, (size_t)(end - (sp + 1)));
+	return 1;
+}
+
+int
+agent_get_result(struct buf *b, struct agent_result *res, struct str *why)
+{
+	struct str	line = STR_INIT;
+	int		r;
+
+	if ((r = agent_line(b, &line, why)) > 0) {
+		r = agent_parse_result(line.s, line.len, res, why);
+	}
 	str_free(&line);
-	return rc;
+	return r;
 }
 
 void

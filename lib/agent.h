@@ -76,6 +76,14 @@ int	agent_put_job(struct buf *, const struct agent_job *);
  */
 int	agent_get_result(struct buf *, struct agent_result *res,
 	    struct str *why);
+/*
+ * The same for one line already read, without its "\n" (len bytes at s,
+ * at most QFILE_RECORD_MAX): 1 with a result, 2 for ".", -1 with EBADMSG
+ * and the reason in why.  For callers that read agents' output
+ * themselves (qmgr, which waits on many agents at once).
+ */
+int	agent_parse_result(const char *s, size_t len, struct agent_result *res,
+	    struct str *why);
 void	agent_result_free(struct agent_result *);
 
 /* The agent's side.  Read the next job: 1, 0 at the end of input, or

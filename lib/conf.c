@@ -70,6 +70,43 @@ conf_param_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Per-transport parameters (Postfix's "transport_" names): for any
+ * master.cf transport T, T_destination_concurrency_limit and
+ * T_destination_recipient_limit, whose default and type are those of
+ * default_destination_concurrency_limit and
+ * default_destination_recipient_limit.
+ */
+static const char *const conf_transport_suffixes[] = {
+	"_destination_concurrency_limit",
+	"_destination_recipient_limit",
+};
+
+const struct conf_param *
+conf_param_like(const char *name)
+{
+	const struct conf_param	*p;
+	struct str		 def = STR_INIT;
+	size_t			 i, n = strlen(name), k;
+
+	if ((p = conf_param_find(name)) != NULL) {
+		return p;
+	}
+	for (i = 0; i < sizeof(conf_transport_suffixes) /
+	    sizeof(conf_transport_suffixes[0]); i++) {
+		k = strlen(conf_transport_suffixes[i]);
+		if (n > k && strcmp(name + n - k,
+		    conf_transport_suffixes[i]) == 0) {
+			str_catf(&def, "default%s", conf_transport_suffixes[i]);
+			p = conf_param_find(def.s);
+			str_free(&def);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+
 static bool
 conf_name_char(int c)
 {
@@ -662,7 +699,7 @@ conf_check(const struct conf *c, struct str *errs)
 			nerr++;
 			continue;
 		}
-		if ((p = conf_param_find(e->name)) == NULL) {
+		if ((p = conf_param_like(e->name)) == NULL) {
 			if (!conf_referenced(c, e->name)) {
 				str_catf(errs, "warning: %s, line %d: unknown "
 				    "parameter \"%s\"\n", e->file, e->line,
@@ -684,7 +721,7 @@ conf_check(const struct conf *c, struct str *errs)
 int
 conf_check_param(const char *name, const char *value, struct str *why)
 {
-	const struct conf_param	*p = conf_param_find(name);
+	const struct conf_param	*p = conf_param_like(name);
 
 	if (p == NULL) {
 		return 0;
@@ -908,4 +945,31 @@ conf_size(const char *name)
 		fatalx(EX_CONFIG, "parameter %s: bad size value", name);
 	}
 	return u;
+}
+
+long long
+conf_transport_int(const char *transport, const char *suffix)
+{
+	struct str		 name = STR_INIT, v = STR_INIT;
+	unsigned long long	 u;
+	long long		 rc;
+
+	str_catf(&name, "%s%s", transport, suffix);
+	if (conf_param_find(name.s) != NULL) {
+		rc = conf_int(name.s);
+	} else if (conf_raw(&conf_global, name.s) != NULL) {
+		if (conf_expand_param(&conf_global, name.s, &v) == -1 ||
+		    scan_uint(v.s, INT_MAX, &u) == -1) {
+			fatalx(EX_CONFIG, "parameter %s: bad integer value",
+			    name.s);
+		}
+		rc = (long long)u;
+	} else {
+		str_clear(&name);
+		str_catf(&name, "default%s", suffix);
+		rc = conf_int(name.s);
+	}
+	str_free(&name);
+	str_free(&v);
+	return rc;
 }

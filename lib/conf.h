@@ -51,6 +51,13 @@ struct conf_param {
 extern const struct conf_param	conf_params[];
 extern const size_t		conf_nparams;
 const struct conf_param *conf_param_find(const char *name);
+/*
+ * As conf_param_find, but a per-transport name such as
+ * smtp_destination_concurrency_limit (any transport name, then a suffix
+ * "_destination_concurrency_limit" or "_destination_recipient_limit")
+ * gives the entry of its default_... parameter, whose type it has.
+ */
+const struct conf_param *conf_param_like(const char *name);
 
 /* One parsed main.cf (or an empty one: every parameter at its default). */
 struct conf_entry {
@@ -141,6 +148,12 @@ bool		 conf_bool(const char *name);
 long long	 conf_int(const char *name);
 long long	 conf_time(const char *name);	/* seconds */
 unsigned long long conf_size(const char *name);
+/*
+ * A per-transport integer: transport + suffix (e.g. "local" +
+ * "_destination_concurrency_limit") when set or known, else
+ * "default" + suffix.
+ */
+long long	 conf_transport_int(const char *transport, const char *suffix);
 
 /*
  * Split a list value into words (separators: comma, blanks, CR, LF; a

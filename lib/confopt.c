@@ -37,7 +37,7 @@ confopt_apply(const char *setting, struct str *why)
 		    (int)(errs.len > 0 ? errs.len - 1 : 0), str_c(&errs));
 		goto out;
 	}
-	if (conf_param_find(name.s) == NULL) {
+	if (conf_param_like(name.s) == NULL) {
 		log_warnx("-o %s: unknown parameter", name.s);
 		rc = 0;
 		goto out;

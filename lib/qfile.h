@@ -232,7 +232,7 @@ int	qfile_open_flags(const char *path, int oflags, int flags,
 /*
  * True when the value of a "flags" attribute (or an F record of the
  * submission protocol) holds the word word: words are separated by
- * commas.
+ * commas.  NULL flags have no word.
  */
 bool	qfile_flags_have(const char *flags, const char *word);
 

@@ -107,7 +107,7 @@ flags_have_mem(const char *s, size_t n, const char *word)
 bool
 qfile_flags_have(const char *flags, const char *word)
 {
-	return flags_have_mem(flags, strlen(flags), word);
+	return flags != NULL && flags_have_mem(flags, strlen(flags), word);
 }
 
 /* Record the first error as "offset N: text"; always -1 with EBADMSG. */

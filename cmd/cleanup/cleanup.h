@@ -81,6 +81,7 @@ struct cleanup {
 
 	/* The envelope as received. */
 	bool			 extract;	/* F extract (sendmail -t) */
+	bool			 verify;	/* F verify (sendmail -bv) */
 	bool			 local;		/* A submit_uid= was given */
 	struct str		 sender;
 	struct str		 attrs;		/* "name=value\n" each */

@@ -96,6 +96,8 @@ envelope_flags(struct cleanup *c, const char *value)
 	while (conf_list_next(value, &pos, &word) == 1) {
 		if (str_eq(&word, "extract")) {
 			c->extract = true;
+		} else if (str_eq(&word, "verify")) {
+			c->verify = true;
 		} else {
 			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 			    "protocol error: unknown flag \"%s\"", word.s);
@@ -125,6 +127,12 @@ envelope_attr(struct cleanup *c, const struct str *value)
 			    (int)n, value->s);
 			return;
 		}
+	}
+	if (n == 5 && strncmp(value->s, "flags", n) == 0) {
+		/* written by cleanup alone, from the F record */
+		(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+		    "protocol error: attribute flags given (use F)");
+		return;
 	}
 	if (n == 10 && strncmp(value->s, "submit_uid", n) == 0) {
 		c->local = true;
@@ -337,6 +345,11 @@ envelope_write(struct cleanup *c, const char *sender,
 		    "queue file write error: %s", strerror(errno));
 	}
 	c->writing = true;
+	if (c->verify && qfile_add_attr(&c->writer, "flags", "verify") == -1) {
+		(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+		    "queue file write error: %s", strerror(errno));
+		goto out;
+	}
 	for (p = c->attrs.s; p != NULL && *p != '\0'; p = nl + 1) {
 		nl = strchr(p, '\n');
 		eq = memchr(p, '=', (size_t)(nl - p));

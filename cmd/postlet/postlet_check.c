@@ -30,7 +30,7 @@ check_overrides(const struct conf *c, const struct mastercf *m,
 		for (j = 0; j < s->noverrides; j++) {
 			const struct mastercf_override *o = &s->overrides[j];
 
-			if (conf_param_find(o->name) == NULL &&
+			if (conf_param_like(o->name) == NULL &&
 			    conf_raw(c, o->name) == NULL) {
 				str_catf(errs, "warning: %s, line %d: service "
 				    "%s/%s: -o %s: unknown parameter\n",

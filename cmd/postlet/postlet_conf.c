@@ -326,7 +326,7 @@ conf_edit(const char *dir, bool remove, int argc, char *argv[])
 			status = EX_USAGE;
 			goto out;
 		}
-		if (!remove && conf_param_find(name.s) == NULL) {
+		if (!remove && conf_param_like(name.s) == NULL) {
 			log_warnx("%s: unknown parameter", name.s);
 		}
 		conf_edit_text(&text, name.s, remove ? NULL : value.s, &next);

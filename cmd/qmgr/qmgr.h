@@ -17,9 +17,15 @@
  * status bytes say what is still pending.  The worst a crash can do is
  * deliver a recipient twice.
  *
- * Delivery is sequential: one agent works at a time (XXX no parallel
- * deliveries; see docs/qmgr.8).  Agents are kept for reuse, one idle
- * agent per transport, until max_idle passes.
+ * Deliveries run in parallel (qmgr_sched.c): each job waits in the
+ * queue of its destination (transport and next hop; the recipient itself
+ * when the transport takes one recipient per job) and starts when both
+ * the destination's concurrency limit
+ * (TRANSPORT_destination_concurrency_limit) and the transport's process
+ * limit (its master.cf maxproc, or default_process_limit) allow.
+ * Destinations take turns.  One event loop waits on every busy agent, the
+ * wake-up FIFO and the signals.  Agents are kept for reuse: an idle one
+ * serves the next job of its transport, until max_idle passes.
  *
  * Started as root, qmgr forks the privileged spawner (lib/spawn.h)
  * before it becomes mail_owner; agents of master.cf services with
@@ -31,9 +37,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <poll.h>
 #include <time.h>
 
 #include "agent.h"
+#include "bounds.h"
 #include "buf.h"
 #include "mastercf.h"
 #include "proc.h"
@@ -52,14 +60,44 @@
 /* How long a retiring agent may take to exit before it is killed. */
 #define QMGR_AGENT_EXIT_MS	5000
 
+struct qmgr_msg;
+struct qmgr_dest;
+
+/* Longest line an agent may write: a result record. */
+#define QMGR_LINE_MAX	QFILE_RECORD_MAX
+
+/* One job: recipients of one message for one destination. */
+struct qmgr_job {
+	struct qmgr_msg		*msg;
+	/* the message's queue ID (borrowed from msg) and the next hop */
+	const char		*id;
+	char			*nexthop;
+	struct qmgr_dest	*dest;
+	/* queue file positions, and the resolved addresses (owned) */
+	size_t			*index;
+	char			**address;
+	size_t			 n, cap;
+	/* the destination's wait queue */
+	struct qmgr_job		*next;
+	/* sent once to a reused agent that turned out dead */
+	bool			 retried;
+};
+
 /* A delivery agent process, busy or idle. */
 struct qmgr_agent {
 	struct str	 transport;
 	struct proc	 proc;
-	/* reads its stdout / writes its stdin */
-	struct buf	 in, out;
-	unsigned char	 in_mem[2 * 4096], out_mem[2 * 4096];
-	/* clock_ms() when it became idle */
+	/* writes its stdin */
+	struct buf	 out;
+	unsigned char	 out_mem[2 * 4096];
+	/* what it wrote that is not yet a whole line */
+	char		 line[QMGR_LINE_MAX + 1];
+	size_t		 line_len;
+	/* the job it works on (NULL when idle), and results so far */
+	struct qmgr_job	*job;
+	size_t		 nreported;
+	/* clock_ms(): when it must have said more; when it became idle */
+	long long	 deadline;
 	long long	 idle_since;
 	/* taken from the idle pool (it may have died meanwhile) */
 	bool		 reused;
@@ -69,8 +107,27 @@ struct qmgr_agent {
 	 * are two descriptors of one socket
 	 */
 	bool		 spawned;
-	/* back pointer for the read function (signals) */
 	struct qmgr	*q;
+};
+
+/* A transport: its limits, and its destinations with work. */
+struct qmgr_transport {
+	char			*name;
+	/* the most agents at once; the most busy per destination; the
+	 * most recipients per job */
+	int			 proc_limit, dest_limit, rcpt_limit;
+	int			 busy;
+	struct qmgr_transport	*next;
+};
+
+/* A destination: a transport and a next hop (or recipient). */
+struct qmgr_dest {
+	struct qmgr_transport	*transport;
+	char			*key;
+	int			 busy;
+	/* jobs waiting, in arrival order */
+	struct qmgr_job		*head, *tail;
+	struct qmgr_dest	*next;
 };
 
 struct qmgr {
@@ -89,20 +146,31 @@ struct qmgr {
 	long long	  queue_run_delay;
 	long long	  maximal_queue_lifetime;
 	long long	  bounce_queue_lifetime;
+	long long	  delay_warning_time;
 	long long	  ipc_timeout;
 	long long	  max_idle;
 	long long	  active_limit;
+	long long	  process_limit;
 	/* master.cf, to find each transport's command */
 	struct mastercf	  mcf;
-	/* idle agents */
+	/* agents: idle ones, and busy ones */
 	struct qmgr_agent **idle;
 	size_t		  nidle, idle_cap;
+	struct qmgr_agent **busy;
+	size_t		  nbusy, busy_cap;
+	/* transports and destinations seen; destinations with work */
+	struct qmgr_transport *transports;
+	struct qmgr_dest *dests;
+	/* messages in memory (qmgr_message.c) */
+	struct qmgr_msg	 *msgs;
+	size_t		  nloaded;
 	/* started as root: agents of unpriv = n services come from the
 	 * privileged spawner */
 	bool		  root;
 	struct spawn_client spawner;
-	/* signals seen while waiting for an agent */
-	bool		  stop, reload;
+	/* signals seen; abort: stopping without waiting for agents (their
+	 * recipients stay pending, silently) */
+	bool		  stop, reload, abort;
 	/* public/qmgr, or -1 */
 	int		  fifo;
 };
@@ -117,11 +185,57 @@ int	qmgr_run(struct qmgr *);
  * configuration. */
 void	qmgr_config(struct qmgr *);
 
-/* qmgr_message.c: one attempt at the message active/id: every pending
- * recipient is tried once, then the message is removed, bounced or
- * deferred.  Returns 0, or -1 when the message had to stay in active/
- * (logged; it is taken again by the next pass or start). */
-int	qmgr_message(struct qmgr *, const char *id);
+/* qmgr_message.c */
+/*
+ * Take the message active/id into memory: its pending recipients are
+ * resolved and become jobs (qmgr_sched_add).  A message with nothing to
+ * deliver is finished at once.  Returns 0, or -1 when it could not be
+ * opened (left in active/ for a later scan, or moved to corrupt/).
+ */
+int	qmgr_msg_load(struct qmgr *, const char *id);
+/* One result of job: 0, or -1 with a protocol error in why. */
+int	qmgr_msg_result(struct qmgr_job *, const struct agent_result *,
+	    struct str *why);
+/*
+ * Job ended (its agent said "." or failed): its unreported recipients
+ * are deferred with reason ("4.x.x text"; not when stopping), and the
+ * job is freed.  When it was its message's last job, the message's
+ * attempt is finished: removed, bounced, expired or deferred.
+ */
+void	qmgr_msg_job_end(struct qmgr *, struct qmgr_job *, const char *reason);
+/* SIGTERM: free every message in memory, leaving its file in active/. */
+void	qmgr_msg_drop_all(struct qmgr *);
+/* True when the message active/id is in memory. */
+bool	qmgr_msg_loaded(const struct qmgr *, const char *id);
+
+/* qmgr_sched.c */
+/* The transport called name, made with its limits when new. */
+struct qmgr_transport *qmgr_sched_transport(struct qmgr *, const char *name);
+/* Read the transports' limits again (after a reload). */
+void	qmgr_sched_limits(struct qmgr *);
+/* Free a job that is in no queue. */
+void	qmgr_job_free(struct qmgr_job *);
+/* Queue job for transport and key (next hop, or the recipient). */
+void	qmgr_sched_add(struct qmgr *, struct qmgr_job *,
+	    const char *transport, const char *key);
+/* Start waiting jobs as far as the limits allow. */
+void	qmgr_sched_dispatch(struct qmgr *);
+/* The busy agents' descriptors to poll (POLLIN), from pfd[0] on. */
+size_t	qmgr_sched_pollfds(const struct qmgr *, struct pollfd *, size_t max);
+/* Read what the polled agents wrote, and end those past their time. */
+void	qmgr_sched_io(struct qmgr *, const struct pollfd *, size_t n);
+/* Milliseconds until the first busy agent's deadline, -1 when none. */
+long long qmgr_sched_next_deadline(const struct qmgr *);
+/* True when no job waits and no agent is busy. */
+bool	qmgr_sched_idle(const struct qmgr *);
+/* Number of busy agents. */
+size_t	qmgr_sched_busy(const struct qmgr *);
+/*
+ * Stopping: kill the busy agents and drop the waiting jobs (their
+ * recipients stay pending, silently: q->abort is set), then free the
+ * transports and destinations.
+ */
+void	qmgr_sched_abort(struct qmgr *);
 
 /* qmgr_agent.c */
 /*

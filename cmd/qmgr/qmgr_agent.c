@@ -15,9 +15,8 @@
  * socket that is the agent's standard input and output.  Such an agent
  * is not our child: we learn that it ended from end of file, its exit
  * status from the spawner's report, and only the spawner can kill it.
- * Our ends are non-blocking, so every read and write has the
- * ipc_timeout deadline; reads also watch the signal pipe, so SIGTERM
- * interrupts a wait for a slow agent (ECANCELED).
+ * Our ends are non-blocking: writes have the ipc_timeout deadline, and
+ * qmgr_sched.c reads results when poll(2) says an agent wrote some.
  *
  * An agent that finished a job cleanly goes back to an idle pool and is
  * reused for the next job of its transport; one idle for max_idle
@@ -28,7 +27,6 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,59 +38,13 @@
 #include "fd.h"
 #include "log.h"
 #include "qmgr.h"
-#include "sig.h"
 #include "spawn.h"
 
-static ssize_t	agent_read(struct buf *, void *, size_t, long long);
 static int	agent_start_direct(struct qmgr_agent *,
 		    const struct spawn_cmd *, struct str *);
 static int	agent_start_spawned(struct qmgr_agent *, const char *,
 		    int, struct str *);
 static int	agent_wait_spawned(struct qmgr_agent *, bool);
-
-/*
- * The read function of an agent's output: as buf's own, but it also
- * takes the signals that arrive meanwhile, and gives up with ECANCELED
- * once SIGTERM was seen.
- */
-static ssize_t
-agent_read(struct buf *b, void *p, size_t n, long long deadline)
-{
-	struct qmgr_agent	*a = b->ctx;
-	struct pollfd		 pfd[2];
-	ssize_t			 r;
-	int			 signo, left;
-
-	for (;;) {
-		if (a->q->stop) {
-			errno = ECANCELED;
-			return -1;
-		}
-		r = fd_read(b->fd, p, n);
-		if (r != -1 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			return r;
-		}
-		pfd[0].fd = b->fd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sig_fd();
-		pfd[1].events = POLLIN;
-		left = clock_left(deadline);
-		if (deadline >= 0 && left == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (poll(pfd, 2, left) == -1 && errno != EINTR) {
-			return -1;
-		}
-		while ((signo = sig_next()) != 0) {
-			if (signo == SIGTERM || signo == SIGINT) {
-				a->q->stop = true;
-			} else if (signo == SIGHUP) {
-				a->q->reload = true;
-			}
-		}
-	}
-}
 
 /* Start a's command ourselves, as we are (mail_owner), with pipes. */
 static int
@@ -192,7 +144,6 @@ qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 	struct qmgr_agent		*a = NULL;
 	struct spawn_cmd		 sc = SPAWN_CMD_INIT;
 	struct str			 err = STR_INIT;
-	buf_write_fn			 wfn;
 	size_t				 i;
 	int				 timeout_ms, rc;
 
@@ -243,10 +194,6 @@ qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
 	str_set(&a->transport, transport);
 	buf_init_fd(&a->out, a->proc.fd[0], a->out_mem, sizeof(a->out_mem),
 	    timeout_ms);
-	buf_init_fd(&a->in, a->proc.fd[1], a->in_mem, sizeof(a->in_mem),
-	    timeout_ms);
-	wfn = a->in.write_fn;
-	buf_set_io(&a->in, agent_read, wfn, a);
 out:
 	spawn_cmd_free(&sc);
 	str_free(&err);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * qmgr_message.c: one delivery attempt of one message in active/.
+ * qmgr_message.c: the messages in memory, from active/ to the end of
+ * one delivery attempt.
  *
- * The pending recipients are resolved (lib/rewrite) and grouped by
- * transport and next hop, in the order of their first recipient; each
- * group is one job for one agent.  Results are recorded durably before
- * they are logged:
- *	D	status byte D (pwrite + fsync), then "status=sent"
+ * qmgr_msg_load opens active/ID, resolves the pending recipients
+ * (lib/rewrite), groups them by transport and next hop, cuts each group
+ * into jobs of at most the transport's recipient limit and hands the
+ * jobs to the scheduler (qmgr_sched.c).  Results are recorded durably
+ * before they are logged:
+ *	D	status byte D (pwrite + fsync), then "status=sent"; for a
+ *		recipient with NOTIFY=SUCCESS, a 2.x.x line in bounce/ID
+ *		first, for the success notice
  *	P	a line in bounce/ID (durable rewrite), then status byte F,
  *		then "status=bounced"; the bounce lines of a job are written
  *		together when the job ends
@@ -14,10 +18,12 @@
  *		to defer/ID when the attempt ends
  * A recipient the agent did not report (it died, timed out, broke the
  * protocol or forgot one) is deferred with a 4.3.0 reason, never
- * bounced.  After the last job the message is removed (nothing pending;
- * the bounce program has taken the F recipients), expired (pending, but
- * older than its queue lifetime: those recipients become F with 5.4.7),
- * or moved to deferred/ with its next attempt time as its mtime.
+ * bounced.  When the last job of the message has ended, the attempt is
+ * finished: the message is removed (nothing pending; bounce has sent the
+ * notices that bounce/ID asks for), expired (pending, but older than its
+ * queue lifetime: those recipients become F with 5.4.7), or moved to
+ * deferred/ with its next attempt time as its mtime, after a delay notice
+ * when delay_warning_time has passed.
  *
  * A crash anywhere leaves the file in active/ with every status byte
  * that was written; the next start tries the pending ones again.
@@ -38,62 +44,59 @@
 #include "qmgr.h"
 #include "rewrite.h"
 
-/* Recipients of one job: same transport and next hop. */
-struct msg_group {
-	char	*transport;
-	char	*nexthop;
-	size_t	*index;		/* queue file positions */
-	char	**address;	/* resolved, owned */
-	size_t	 n, cap;
-};
-
 /* A permanent failure waiting for its bounce log line to be durable. */
 struct msg_fail {
 	size_t	 index;
 	char	 code[16];
 	char	*text;
+	char	*relay;
 };
 
-struct msg {
+struct qmgr_msg {
 	struct qmgr	*q;
-	const char	*id;		/* borrowed */
+	char		 id[QID_SIZE];
 	struct qfile	 qf;
-	/* per recipient: in the current job; reported in it */
-	bool		*in_job, *reported;
+	/* per recipient: its job in this attempt (NULL: none); reported */
+	struct qmgr_job	**job_of;
+	bool		*reported;
 	/* per recipient: the last deferral reason "code text" */
 	char		**reason;
 	/* this attempt's defer log lines */
 	struct str	 defer_text;
 	struct msg_fail	*fail;
 	size_t		 nfail, fail_cap;
-	struct msg_group *group;
-	size_t		 ngroup;
+	/* jobs not yet ended */
+	size_t		 njobs;
+	/* sendmail -bv: verify the recipients, deliver nothing */
+	bool		 verify;
+	/* q->msgs */
+	struct qmgr_msg	*next;
 };
 
-static void	msg_log(const struct msg *, size_t, const char *,
+static void	msg_log(const struct qmgr_msg *, size_t, const char *,
 		    const char *, const char *, const char *);
-static void	msg_defer(struct msg *, size_t, const char *, const char *,
+static void	msg_defer(struct qmgr_msg *, size_t, const char *, const char *,
 		    const char *);
-static void	msg_defer_reason(struct msg *, size_t, const char *,
+static void	msg_defer_reason(struct qmgr_msg *, size_t, const char *,
 		    const char *);
-static void	msg_fail(struct msg *, size_t, const char *, const char *);
-static void	msg_fail_flush(struct msg *, const char *);
-static void	msg_delivered(struct msg *, size_t, const char *,
+static void	msg_fail(struct qmgr_msg *, size_t, const char *, const char *,
+		    const char *);
+static void	msg_fail_flush(struct qmgr_msg *);
+static void	msg_delivered(struct qmgr_msg *, size_t, const char *,
 		    const char *, const char *);
-static int	msg_result(struct msg *, const struct msg_group *,
-		    const struct agent_result *, struct str *);
-static void	msg_job(struct msg *, const struct msg_group *);
-static void	msg_resolve(struct msg *);
-static void	msg_expire(struct msg *);
-static int	msg_defer_file(struct msg *);
-static int	msg_bounce(struct msg *);
-static int	msg_remove(struct msg *);
-static void	msg_free(struct msg *);
-static double	msg_delay(const struct msg *);
+static void	msg_resolve(struct qmgr_msg *);
+static void	msg_expire(struct qmgr_msg *);
+static void	msg_delay_notice(struct qmgr_msg *);
+static int	msg_defer_file(struct qmgr_msg *);
+static int	msg_bounce(struct qmgr_msg *, bool);
+static int	msg_remove(struct qmgr_msg *);
+static void	msg_finish(struct qmgr_msg *);
+static void	msg_free(struct qmgr_msg *);
+static double	msg_delay(const struct qmgr_msg *);
 
 /* Seconds since arrival, for delay=. */
 static double
-msg_delay(const struct msg *m)
+msg_delay(const struct qmgr_msg *m)
 {
 	struct timespec	now;
 	double		d;
@@ -107,7 +110,7 @@ msg_delay(const struct msg *m)
 /* Postfix's delivery line: "ID: to=<rcpt>, relay=R, delay=N, dsn=C,
  * status=S (text)". */
 static void
-msg_log(const struct msg *m, size_t i, const char *relay, const char *code,
+msg_log(const struct qmgr_msg *m, size_t i, const char *relay, const char *code,
     const char *status, const char *text)
 {
 	double	d = msg_delay(m);
@@ -120,7 +123,7 @@ msg_log(const struct msg *m, size_t i, const char *relay, const char *code,
 
 /* Recipient i stays pending for now, for reason code text. */
 static void
-msg_defer(struct msg *m, size_t i, const char *relay, const char *code,
+msg_defer(struct qmgr_msg *m, size_t i, const char *relay, const char *code,
     const char *text)
 {
 	free(m->reason[i]);
@@ -134,7 +137,7 @@ msg_defer(struct msg *m, size_t i, const char *relay, const char *code,
 
 /* msg_defer with a reason "code text" made here (code 4.x.x). */
 static void
-msg_defer_reason(struct msg *m, size_t i, const char *relay,
+msg_defer_reason(struct qmgr_msg *m, size_t i, const char *relay,
     const char *reason)
 {
 	const char	*sp = strchr(reason, ' ');
@@ -151,7 +154,8 @@ msg_defer_reason(struct msg *m, size_t i, const char *relay,
 
 /* Recipient i failed for good; recorded by msg_fail_flush. */
 static void
-msg_fail(struct msg *m, size_t i, const char *code, const char *text)
+msg_fail(struct qmgr_msg *m, size_t i, const char *relay, const char *code,
+    const char *text)
 {
 	struct msg_fail	*f;
 
@@ -168,6 +172,7 @@ msg_fail(struct msg *m, size_t i, const char *code, const char *text)
 	}
 	memcpy(f->code, code, strlen(code) + 1);
 	f->text = xstrdup(text);
+	f->relay = xstrdup(relay);
 }
 
 /*
@@ -176,7 +181,7 @@ msg_fail(struct msg *m, size_t i, const char *code, const char *text)
  * bounce log cannot be written, they stay pending (deferred).
  */
 static void
-msg_fail_flush(struct msg *m, const char *relay)
+msg_fail_flush(struct qmgr_msg *m)
 {
 	struct str	 lines = STR_INIT;
 	struct msg_fail	*f;
@@ -198,7 +203,7 @@ msg_fail_flush(struct msg *m, const char *relay)
 	for (k = 0; k < m->nfail; k++) {
 		f = &m->fail[k];
 		if (rc == -1) {
-			msg_defer(m, f->index, relay, "4.3.0",
+			msg_defer(m, f->index, f->relay, "4.3.0",
 			    "cannot write the bounce log");
 		} else if (qfile_set_status(m->qf.fd,
 		    m->qf.rcpts[f->index].status_offset, QFILE_FAILED) == -1) {
@@ -206,20 +211,40 @@ msg_fail_flush(struct msg *m, const char *relay)
 			    m->id, m->qf.rcpts[f->index].address);
 		} else {
 			m->qf.rcpts[f->index].status = QFILE_FAILED;
-			msg_log(m, f->index, relay, f->code, "bounced",
-			    f->text);
+			msg_log(m, f->index, f->relay, f->code,
+			    m->verify ? "undeliverable" : "bounced", f->text);
 		}
 		free(f->text);
+		free(f->relay);
 	}
 	m->nfail = 0;
 	str_free(&lines);
 }
 
-/* Recipient i was delivered: status byte D first, then the log line. */
+/*
+ * Recipient i was delivered: status byte D first, then the log line.
+ * With NOTIFY=SUCCESS, its line for the success notice goes to bounce/ID
+ * before the status byte; when that fails, it stays pending (delivered
+ * again later, never lost, and the notice then follows).
+ */
 static void
-msg_delivered(struct msg *m, size_t i, const char *relay, const char *code,
-    const char *text)
+msg_delivered(struct qmgr_msg *m, size_t i, const char *relay,
+    const char *code, const char *text)
 {
+	struct str	line = STR_INIT;
+
+	if (m->verify || (m->qf.rcpts[i].notify & QFILE_NOTIFY_SUCCESS)) {
+		qmgr_reason_line(&line, m->qf.rcpts[i].address, code, text);
+		if (qmgr_reason_add(m->q, "bounce", m->id, &line, true) == -1) {
+			log_warn("%s: cannot write the success notice log for "
+			    "<%s>", m->id, m->qf.rcpts[i].address);
+			str_free(&line);
+			msg_defer(m, i, relay, "4.3.0",
+			    "cannot write the bounce log");
+			return;
+		}
+		str_free(&line);
+	}
 	if (qfile_set_status(m->qf.fd, m->qf.rcpts[i].status_offset,
 	    QFILE_DONE) == -1) {
 		/* It stays pending: delivered again later, never lost. */
@@ -228,17 +253,18 @@ msg_delivered(struct msg *m, size_t i, const char *relay, const char *code,
 	} else {
 		m->qf.rcpts[i].status = QFILE_DONE;
 	}
-	msg_log(m, i, relay, code, "sent", text);
+	msg_log(m, i, relay, code, m->verify ? "deliverable" : "sent", text);
 }
 
-/* One result of job g: 0, or -1 with a protocol error in why. */
-static int
-msg_result(struct msg *m, const struct msg_group *g,
-    const struct agent_result *res, struct str *why)
+int
+qmgr_msg_result(struct qmgr_job *job, const struct agent_result *res,
+    struct str *why)
 {
-	size_t	i = res->index;
+	struct qmgr_msg		*m = job->msg;
+	const char		*relay = job->dest->transport->name;
+	size_t			 i = res->index;
 
-	if (i >= m->qf.nrcpt || !m->in_job[i]) {
+	if (i >= m->qf.nrcpt || m->job_of[i] != job) {
 		str_set(why, "result for a recipient not in the job");
 		return -1;
 	}
@@ -249,131 +275,89 @@ msg_result(struct msg *m, const struct msg_group *g,
 	m->reported[i] = true;
 	switch (res->status) {
 	case DSN_OK:
-		msg_delivered(m, i, g->transport, res->code,
-		    str_c(&res->text));
+		msg_delivered(m, i, relay, res->code, str_c(&res->text));
 		break;
 	case DSN_PERM:
-		msg_fail(m, i, res->code, str_c(&res->text));
+		msg_fail(m, i, relay, res->code, str_c(&res->text));
 		break;
 	default:
-		msg_defer(m, i, g->transport, res->code, str_c(&res->text));
+		msg_defer(m, i, relay, res->code, str_c(&res->text));
 		break;
 	}
 	return 0;
 }
 
-/* Run job g through an agent of its transport. */
-static void
-msg_job(struct msg *m, const struct msg_group *g)
+void
+qmgr_msg_job_end(struct qmgr *q, struct qmgr_job *job, const char *reason)
 {
-	struct qmgr		*q = m->q;
-	struct agent_job	 job = AGENT_JOB_INIT;
-	struct agent_result	 res = AGENT_RESULT_INIT;
-	struct qmgr_agent	*a;
-	struct str		 why = STR_INIT, reason = STR_INIT;
-	struct str		 status = STR_INIT;
-	size_t			 k, nreported;
-	int			 r, tries;
-	bool			 reused;
+	struct qmgr_msg	*m = job->msg;
+	const char	*relay = job->dest != NULL ?
+			    job->dest->transport->name : "none";
+	size_t		 k, i;
 
-	str_set(&job.queue_id, m->id);
-	str_catf(&job.queue_file, "%s/%s", QFILE_ACTIVE, m->id);
-	str_set(&job.nexthop, g->nexthop);
-	for (k = 0; k < g->n; k++) {
-		agent_job_add_rcpt(&job, g->index[k], g->address[k]);
-		m->in_job[g->index[k]] = true;
-		m->reported[g->index[k]] = false;
+	if (!q->abort) {
+		msg_fail_flush(m);
 	}
-	/* A reused agent may have died while idle: then one new try. */
-	for (tries = 0; tries < 2; tries++) {
-		str_clear(&reason);
-		if ((a = qmgr_agent_get(q, g->transport, &why)) == NULL) {
-			str_set(&reason, str_c(&why));
-			break;
+	for (k = 0; k < job->n; k++) {
+		i = job->index[k];
+		/* Unreported recipients stay pending; when aborting,
+		 * silently. */
+		if (!m->reported[i] && !q->abort) {
+			msg_defer_reason(m, i, relay, reason != NULL ? reason :
+			    "4.3.0 delivery interrupted");
 		}
-		reused = a->reused;
-		if (agent_put_job(&a->out, &job) == -1) {
-			qmgr_agent_release(q, a);
-			str_set(&reason, "4.3.0 the job cannot be sent to the "
-			    "delivery agent (address or next hop too long)");
-			break;
-		}
-		if (buf_flush(&a->out) == -1) {
-			str_catf(&reason, "4.3.0 delivery agent %s failed "
-			    "(write: %s)", g->transport, strerror(errno));
-			qmgr_agent_end(a, false, NULL);
-			if (reused) {
-				continue;
-			}
-			break;
-		}
-		nreported = 0;
-		for (;;) {
-			r = agent_get_result(&a->in, &res, &why);
-			if (r == 1 && msg_result(m, g, &res, &why) == 0) {
-				nreported++;
-				continue;
-			}
-			if (r == 2) {
-				qmgr_agent_release(q, a);
-				str_catf(&reason, "4.3.0 delivery agent %s "
-				    "did not report this recipient",
-				    g->transport);
-				break;
-			}
-			if (r == 0) {
-				qmgr_agent_end(a, true, &status);
-				str_catf(&reason, "4.3.0 delivery agent %s "
-				    "failed (%s)", g->transport,
-				    status.s);
-			} else if (r == 1 || errno == EBADMSG) {
-				qmgr_agent_end(a, false, NULL);
-				str_catf(&reason, "4.3.0 delivery agent %s "
-				    "failed (protocol error: %s)",
-				    g->transport, str_c(&why));
-				log_warnx("%s: delivery agent %s: protocol "
-				    "error: %s", m->id, g->transport,
-				    str_c(&why));
-			} else if (errno == ETIMEDOUT) {
-				qmgr_agent_end(a, false, NULL);
-				str_catf(&reason, "4.3.0 delivery agent %s "
-				    "failed (timed out)", g->transport);
-			} else {
-				str_catf(&reason, "4.3.0 delivery agent %s "
-				    "failed (read: %s)", g->transport,
-				    strerror(errno));
-				qmgr_agent_end(a, false, NULL);
-			}
-			break;
-		}
-		if (r == 0 && reused && nreported == 0) {
-			continue;
-		}
-		break;
+		m->job_of[i] = NULL;
 	}
-	msg_fail_flush(m, g->transport);
-	/* Unreported recipients stay pending; when stopping, silently. */
-	for (k = 0; k < g->n; k++) {
-		if (!m->reported[g->index[k]] && !q->stop) {
-			msg_defer_reason(m, g->index[k], g->transport,
-			    str_c(&reason));
-		}
-		m->in_job[g->index[k]] = false;
+	qmgr_job_free(job);
+	if (--m->njobs == 0 && !q->abort) {
+		msg_finish(m);
 	}
-	agent_job_free(&job);
-	agent_result_free(&res);
-	str_free(&why);
-	str_free(&reason);
-	str_free(&status);
 }
 
-/* Resolve every pending recipient into m->group. */
+/* A new job of m for transport t and next hop nexthop. */
+static struct qmgr_job *
+msg_job_new(struct qmgr_msg *m, const char *nexthop)
+{
+	struct qmgr_job	*job = xcalloc(1, sizeof(*job));
+
+	job->msg = m;
+	job->id = m->id;
+	job->nexthop = xstrdup(nexthop);
+	m->njobs++;
+	return job;
+}
+
 static void
-msg_resolve(struct msg *m)
+msg_job_add(struct qmgr_job *job, size_t i, const char *address)
+{
+	if (job->n == job->cap) {
+		job->cap = job->cap == 0 ? 4 : job->cap * 2;
+		job->index = xreallocarray(job->index, job->cap,
+		    sizeof(*job->index));
+		job->address = xreallocarray(job->address, job->cap,
+		    sizeof(*job->address));
+	}
+	job->index[job->n] = i;
+	job->address[job->n] = xstrdup(address);
+	job->n++;
+	job->msg->job_of[i] = job;
+}
+
+/*
+ * sendmail -bv: each pending recipient is resolved, and the result
+ * recorded as if delivered (D, "deliverable") or failed (F,
+ * "undeliverable"), with a line in bounce/ID either way; no agent runs.
+ * The error transport's next hop is its verdict; every other transport
+ * is deliverable to its next hop.  bounce then reports to the sender.
+ */
+static void
+msg_verify(struct qmgr_msg *m)
 {
 	struct rewrite_result	 r = REWRITE_RESULT_INIT;
-	struct msg_group	*g;
-	size_t			 i, k;
+	struct str		 text = STR_INIT;
+	const char		*t, *hop, *sp, *why;
+	char			 code[16];
+	size_t			 i, n;
 
 	for (i = 0; i < m->qf.nrcpt; i++) {
 		if (!QFILE_STATUS_PENDING(m->qf.rcpts[i].status)) {
@@ -383,33 +367,104 @@ msg_resolve(struct msg *m)
 			msg_defer(m, i, "none", "4.3.0", str_c(&r.nexthop));
 			continue;
 		}
-		for (k = 0; k < m->ngroup; k++) {
-			g = &m->group[k];
-			if (str_eq(&r.transport, g->transport) &&
-			    str_eq(&r.nexthop, g->nexthop)) {
+		t = str_c(&r.transport);
+		hop = str_c(&r.nexthop);
+		str_clear(&text);
+		if (strcmp(t, "error") == 0) {
+			/* "5.1.1 text" or "4.x.x text": undeliverable */
+			why = hop[0] != '\0' ? hop : "no reason given";
+			memcpy(code, "5.0.0", 6);
+			sp = strchr(hop, ' ');
+			n = sp != NULL ? (size_t)(sp - hop) : 0;
+			if (n > 0 && n < sizeof(code)) {
+				memcpy(code, hop, n);
+				code[n] = '\0';
+				if (dsn_code_valid(code, DSN_PERM) ||
+				    dsn_code_valid(code, DSN_TEMP)) {
+					why = sp + 1;
+				} else {
+					memcpy(code, "5.0.0", 6);
+				}
+			}
+			code[0] = '5';
+			str_catf(&text, "delivery via error: %s", why);
+			msg_fail(m, i, t, code, text.s);
+			continue;
+		}
+		str_catf(&text, "delivery via %s%s%s to <%s>: deliverable", t,
+		    hop[0] != '\0' ? " next hop " : "", hop,
+		    str_c(&r.recipient));
+		msg_delivered(m, i, t, "2.0.0", text.s);
+	}
+	msg_fail_flush(m);
+	rewrite_result_free(&r);
+	str_free(&text);
+}
+
+/*
+ * Resolve every pending recipient into jobs: recipients with the same
+ * transport and next hop share a job, up to the transport's recipient
+ * limit; with a limit of 1 the destination is the recipient itself.
+ * The jobs are queued only at the end, so that none can end (and finish
+ * the message) before all are made.
+ */
+static void
+msg_resolve(struct qmgr_msg *m)
+{
+	struct rewrite_result	  r = REWRITE_RESULT_INIT;
+	struct qmgr_transport	 *t;
+	struct qmgr_job		**open = NULL, *job;
+	const char		**open_transport = NULL;
+	struct qmgr_job		**all = NULL;
+	struct qmgr_transport	**all_transport = NULL;
+	size_t			  nopen = 0, nall = 0, i, k;
+
+	open = xcalloc(m->qf.nrcpt, sizeof(*open));
+	open_transport = xcalloc(m->qf.nrcpt, sizeof(*open_transport));
+	all = xcalloc(m->qf.nrcpt, sizeof(*all));
+	all_transport = xcalloc(m->qf.nrcpt, sizeof(*all_transport));
+	for (i = 0; i < m->qf.nrcpt; i++) {
+		if (!QFILE_STATUS_PENDING(m->qf.rcpts[i].status)) {
+			continue;
+		}
+		if (rewrite_resolve(m->qf.rcpts[i].address, &r) == -1) {
+			msg_defer(m, i, "none", "4.3.0", str_c(&r.nexthop));
+			continue;
+		}
+		t = qmgr_sched_transport(m->q, str_c(&r.transport));
+		/* an open job of the same transport and next hop with room */
+		for (k = 0; k < nopen; k++) {
+			if (open[k] != NULL &&
+			    strcmp(open_transport[k], t->name) == 0 &&
+			    str_eq(&r.nexthop, open[k]->nexthop)) {
 				break;
 			}
 		}
-		if (k == m->ngroup) {
-			/* at most one group per recipient: nrcpt slots */
-			g = &m->group[m->ngroup++];
-			memset(g, 0, sizeof(*g));
-			g->transport = xstrdup(str_c(&r.transport));
-			g->nexthop = xstrdup(str_c(&r.nexthop));
+		if (k == nopen) {
+			open[nopen] = msg_job_new(m, str_c(&r.nexthop));
+			open_transport[nopen++] = t->name;
+			all_transport[nall] = t;
+			all[nall++] = open[k];
 		}
-		g = &m->group[k];
-		if (g->n == g->cap) {
-			g->cap = g->cap == 0 ? 8 : g->cap * 2;
-			g->index = xreallocarray(g->index, g->cap,
-			    sizeof(*g->index));
-			g->address = xreallocarray(g->address, g->cap,
-			    sizeof(*g->address));
+		job = open[k];
+		msg_job_add(job, i, str_c(&r.recipient));
+		if (job->n >= (size_t)t->rcpt_limit) {
+			/* full: the next recipient opens a new one */
+			open[k] = NULL;
+			open_transport[k] = "";
 		}
-		g->index[g->n] = i;
-		g->address[g->n] = xstrdup(str_c(&r.recipient));
-		g->n++;
 	}
 	rewrite_result_free(&r);
+	for (k = 0; k < nall; k++) {
+		job = all[k];
+		t = all_transport[k];
+		qmgr_sched_add(m->q, job, t->name, t->rcpt_limit == 1 ?
+		    job->address[0] : job->nexthop);
+	}
+	free(all_transport);
+	free(open);
+	free(open_transport);
+	free(all);
 }
 
 /*
@@ -418,7 +473,7 @@ msg_resolve(struct msg *m)
  * a message's pending recipients fail with 5.4.7 and their last reason.
  */
 static void
-msg_expire(struct msg *m)
+msg_expire(struct qmgr_msg *m)
 {
 	struct str	 text = STR_INIT;
 	long long	 lifetime, age;
@@ -438,11 +493,11 @@ msg_expire(struct msg *m)
 		str_catf(&text, "message expired after %lld seconds in the "
 		    "queue (%s)", age, m->reason[i] != NULL ? m->reason[i] :
 		    "no reason recorded");
-		msg_fail(m, i, "5.4.7", text.s);
+		msg_fail(m, i, "none", "5.4.7", text.s);
 		n++;
 	}
 	if (n > 0) {
-		msg_fail_flush(m, "none");
+		msg_fail_flush(m);
 		log_info("%s: from=<%s>, status=expired, returned to sender",
 		    m->id, m->qf.sender);
 	}
@@ -456,7 +511,7 @@ msg_expire(struct msg *m)
  * message ages).  The time is fsync'ed with the file before the rename.
  */
 static int
-msg_defer_file(struct msg *m)
+msg_defer_file(struct qmgr_msg *m)
 {
 	struct timespec	 ts[2];
 	long long	 now = (long long)time(NULL), wait;
@@ -487,34 +542,41 @@ out:
 }
 
 /*
- * Hand the failed recipients to the bounce program ($daemon_directory/
- * bounce -c config_dir ID), which makes the notice from bounce/ID.
- * Returns 0 when the notice is taken care of (or bounce is not
- * installed: XXX issue 4), -1 when the message must wait.
+ * Run the bounce program: "$daemon_directory/bounce -c config_dir ID"
+ * makes the failure and success notices that bounce/ID asks for; with
+ * delay, "bounce -d -c config_dir ID" makes a delay notice from
+ * defer/ID.  It runs while the file is in active/.  Returns 0 when the
+ * notice is taken care of (or bounce is not installed: logged), -1 when
+ * the message must wait and try again.
+ *
+ * The wait blocks the whole queue manager, bounded by ipc_timeout:
+ * bounce only reads two files and hands one message to cleanup.
  */
 static int
-msg_bounce(struct msg *m)
+msg_bounce(struct qmgr_msg *m, bool delay)
 {
 	struct qmgr	*q = m->q;
 	struct proc_cmd	 cmd;
 	struct proc	 p;
 	struct str	 path = STR_INIT;
 	char		 text[PROC_STATUS_MAX];
-	char		*argv[5] = { NULL, NULL, NULL, NULL, NULL };
-	int		 status, rc = -1, i;
+	char		*argv[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	int		 status, rc = -1, i, n = 0;
 
 	str_catf(&path, "%s/bounce", str_c(&q->daemon_dir));
 	if (access(path.s, F_OK) == -1 && errno == ENOENT) {
-		log_warnx("%s: bounce program not installed: no notice sent "
-		    "(XXX issue 4)", m->id);
+		log_warnx("%s: %s not installed: no %s notice sent", m->id,
+		    path.s, delay ? "delay" : "delivery status");
 		rc = 0;
 		goto out;
 	}
-	argv[0] = xstrdup("bounce");
-	argv[1] = xstrdup("-c");
-	argv[2] = xstrdup(q->config_dir);
-	argv[3] = xstrdup(m->id);
-	argv[4] = NULL;
+	argv[n++] = xstrdup("bounce");
+	if (delay) {
+		argv[n++] = xstrdup("-d");
+	}
+	argv[n++] = xstrdup("-c");
+	argv[n++] = xstrdup(q->config_dir);
+	argv[n++] = xstrdup(m->id);
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.path = path.s;
 	cmd.argv = argv;
@@ -538,17 +600,52 @@ msg_bounce(struct msg *m)
 	}
 	rc = 0;
 out:
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < n; i++) {
 		free(argv[i]);
 	}
 	str_free(&path);
 	return rc;
 }
 
+/*
+ * Once the message has waited delay_warning_time (when not 0), its
+ * pending recipients get one delay notice: bounce -d, then their status
+ * bytes become W, so that the next attempts send none.  A crash in
+ * between sends the notice twice, never not at all.
+ */
+static void
+msg_delay_notice(struct qmgr_msg *m)
+{
+	size_t	i, n = 0;
+
+	if (m->q->delay_warning_time <= 0 || (long long)time(NULL) -
+	    m->qf.arrival_sec < m->q->delay_warning_time) {
+		return;
+	}
+	for (i = 0; i < m->qf.nrcpt; i++) {
+		n += m->qf.rcpts[i].status == QFILE_PENDING;
+	}
+	if (n == 0 || msg_bounce(m, true) == -1) {
+		return;
+	}
+	for (i = 0; i < m->qf.nrcpt; i++) {
+		if (m->qf.rcpts[i].status != QFILE_PENDING) {
+			continue;
+		}
+		if (qfile_set_status(m->qf.fd, m->qf.rcpts[i].status_offset,
+		    QFILE_WARNED) == -1) {
+			log_warn("%s: cannot record the delay notice for <%s>",
+			    m->id, m->qf.rcpts[i].address);
+		} else {
+			m->qf.rcpts[i].status = QFILE_WARNED;
+		}
+	}
+}
+
 /* The logs first, then the queue file: a crash in between leaves a
  * message whose notice was sent, which is then removed without one. */
 static int
-msg_remove(struct msg *m)
+msg_remove(struct qmgr_msg *m)
 {
 	struct str	dir = STR_INIT, path = STR_INIT;
 	int		rc = -1;
@@ -571,93 +668,133 @@ out:
 	return rc;
 }
 
+/*
+ * The attempt is over (every job ended): expire, then defer, notify or
+ * remove, and forget the message.  When the file cannot leave active/
+ * it stays there, for the next scan of active/ or the next start.
+ */
 static void
-msg_free(struct msg *m)
+msg_finish(struct qmgr_msg *m)
 {
-	size_t	i, k;
+	struct qmgr	*q = m->q;
+	size_t		 i, pending = 0;
 
-	for (i = 0; i < m->ngroup; i++) {
-		for (k = 0; k < m->group[i].n; k++) {
-			free(m->group[i].address[k]);
-		}
-		free(m->group[i].address);
-		free(m->group[i].index);
-		free(m->group[i].transport);
-		free(m->group[i].nexthop);
+	msg_expire(m);
+	for (i = 0; i < m->qf.nrcpt; i++) {
+		pending += QFILE_STATUS_PENDING(m->qf.rcpts[i].status);
 	}
-	free(m->group);
+	if (pending > 0) {
+		if (m->defer_text.len > 0 && qmgr_reason_add(q, "defer",
+		    m->id, &m->defer_text, true) == -1) {
+			log_warn("%s: cannot write defer log", m->id);
+		}
+		msg_delay_notice(m);
+		(void)msg_defer_file(m);
+	} else if (qmgr_reason_have_bounce(q, m->id) &&
+	    msg_bounce(m, false) == -1) {
+		(void)msg_defer_file(m);
+	} else {
+		(void)msg_remove(m);
+	}
+	msg_free(m);
+}
+
+/* Unlink m from q->msgs and free it. */
+static void
+msg_free(struct qmgr_msg *m)
+{
+	struct qmgr_msg	**pp;
+	size_t		  i;
+
+	for (pp = &m->q->msgs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			m->q->nloaded--;
+			break;
+		}
+	}
 	for (i = 0; i < m->qf.nrcpt && m->reason != NULL; i++) {
 		free(m->reason[i]);
 	}
 	free(m->reason);
-	free(m->in_job);
+	free(m->job_of);
 	free(m->reported);
 	for (i = 0; i < m->nfail; i++) {
 		free(m->fail[i].text);
+		free(m->fail[i].relay);
 	}
 	free(m->fail);
 	str_free(&m->defer_text);
 	qfile_close(&m->qf);
+	free(m);
 }
 
 int
-qmgr_message(struct qmgr *q, const char *id)
+qmgr_msg_load(struct qmgr *q, const char *id)
 {
-	struct msg	 m;
+	struct qmgr_msg	*m;
 	struct str	 path = STR_INIT;
-	size_t		 i, pending = 0;
-	bool		 failed = false;
 	int		 rc = -1;
 
-	memset(&m, 0, sizeof(m));
-	m.q = q;
-	m.id = id;
-	m.qf = (struct qfile)QFILE_INIT;
+	if (!qid_valid(id)) {
+		return -1;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->q = q;
+	memcpy(m->id, id, strlen(id) + 1);
+	m->qf = (struct qfile)QFILE_INIT;
 	str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE, id);
-	if (qfile_open(path.s, O_RDWR, &m.qf) == -1) {
+	if (qfile_open(path.s, O_RDWR, &m->qf) == -1) {
 		if (errno == EBADMSG) {
 			(void)qfile_corrupt(str_c(&q->queue_dir), QFILE_ACTIVE,
-			    id, str_c(&m.qf.error));
+			    id, str_c(&m->qf.error));
 		} else if (errno != ENOENT) {
-			log_warnx("%s: %s", id, str_c(&m.qf.error));
+			log_warnx("%s: %s", id, str_c(&m->qf.error));
 		}
+		qfile_close(&m->qf);
+		free(m);
 		goto out;
 	}
+	m->next = q->msgs;
+	q->msgs = m;
+	q->nloaded++;
 	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", id,
-	    m.qf.sender, (long long)m.qf.content_len, m.qf.nrcpt);
-	m.in_job = xcalloc(m.qf.nrcpt, sizeof(*m.in_job));
-	m.reported = xcalloc(m.qf.nrcpt, sizeof(*m.reported));
-	m.reason = xcalloc(m.qf.nrcpt, sizeof(*m.reason));
-	m.group = xcalloc(m.qf.nrcpt, sizeof(*m.group));
-	msg_resolve(&m);
-	for (i = 0; i < m.ngroup && !q->stop; i++) {
-		msg_job(&m, &m.group[i]);
+	    m->qf.sender, (long long)m->qf.content_len, m->qf.nrcpt);
+	m->job_of = xcalloc(m->qf.nrcpt, sizeof(*m->job_of));
+	m->reported = xcalloc(m->qf.nrcpt, sizeof(*m->reported));
+	m->reason = xcalloc(m->qf.nrcpt, sizeof(*m->reason));
+	m->verify = qfile_flags_have(qfile_attr(&m->qf, "flags"), "verify");
+	if (m->verify) {
+		msg_verify(m);
+	} else {
+		msg_resolve(m);
 	}
-	if (q->stop) {
-		/* SIGTERM: the file stays in active/ for the next start. */
-		goto out;
+	if (m->njobs == 0) {
+		msg_finish(m);
 	}
-	msg_expire(&m);
-	for (i = 0; i < m.qf.nrcpt; i++) {
-		pending += QFILE_STATUS_PENDING(m.qf.rcpts[i].status);
-		failed |= m.qf.rcpts[i].status == QFILE_FAILED;
-	}
-	if (pending > 0) {
-		if (m.defer_text.len > 0 && qmgr_reason_add(q, "defer", id,
-		    &m.defer_text, true) == -1) {
-			log_warn("%s: cannot write defer log", id);
-		}
-		rc = msg_defer_file(&m);
-		goto out;
-	}
-	if (failed && qmgr_reason_have_bounce(q, id) &&
-	    msg_bounce(&m) == -1) {
-		rc = msg_defer_file(&m);
-		goto out;
-	}
-	rc = msg_remove(&m);
+	rc = 0;
 out:
-	msg_free(&m);
 	str_free(&path);
 	return rc;
+}
+
+void
+qmgr_msg_drop_all(struct qmgr *q)
+{
+	while (q->msgs != NULL) {
+		msg_free(q->msgs);
+	}
+}
+
+bool
+qmgr_msg_loaded(const struct qmgr *q, const char *id)
+{
+	const struct qmgr_msg	*m;
+
+	for (m = q->msgs; m != NULL; m = m->next) {
+		if (strcmp(m->id, id) == 0) {
+			return true;
+		}
+	}
+	return false;
 }

@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * qmgr_queue.c: the queue manager's passes over the queue and its
- * daemon loop.
+ * qmgr_queue.c: what the queue manager takes into active/ and when, and
+ * its event loop.
  *
- * A pass delivers every file in active/ (at start: what a crash left
- * there), then moves more files in, first from incoming/, then, when the
- * pass includes deferred/, every deferred file whose modification time
- * (its next attempt time) has come, keeping at most
- * qmgr_message_active_limit files in active/, and repeats until nothing
- * moves.  Each message is attempted at most once per pass: one that
- * cannot leave active/ (a failed rename, a SIGTERM) waits for the next
- * pass or start.
+ * Files come into active/ from incoming/ (on a wake-up, and at every
+ * scan) and from deferred/ (at every scan, every queue_run_delay: those
+ * whose modification time, their next attempt time, has come; after a
+ * flush request, all of them), while active/ holds fewer than
+ * qmgr_message_active_limit files.  A scan also takes what active/ holds
+ * that no one is working on: at start, what a crash left there; later, a
+ * file that could not leave it.  Files wait in a list until there is
+ * room in memory (QMGR_LOADED_MAX messages at once, one descriptor
+ * each), then become jobs (qmgr_message.c) that the scheduler
+ * (qmgr_sched.c) runs.
  *
- * The daemon waits in poll(2) on the FIFO public/qmgr (any byte: scan
- * incoming/; an 'A' from postlet flush: deferred/ too), the signal pipe
- * and a timer: every queue_run_delay it scans deferred/ as well.  With -x there is one pass with deferred/, and
- * then qmgr exits.
+ * The loop waits in poll(2) on the signal pipe, the FIFO public/qmgr (any
+ * byte: take incoming/; 'A': deferred/'s due files too; 'F': all of
+ * deferred/), the busy agents, and the next timer.  SIGTERM stops taking
+ * work and lets the busy agents finish for up to QMGR_STOP_MS; then they
+ * are killed, and what they did not report stays pending in active/ for
+ * the next start.  SIGHUP rereads the configuration.
+ *
+ * With -x (daemonless use, postlet flush): one pass over active/,
+ * incoming/ and the due part of deferred/, repeated until nothing more
+ * comes in, each file attempted at most once; then qmgr exits.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,10 +47,25 @@
 #include "sig.h"
 #include "wake.h"
 
-/* A sorted list of queue IDs. */
+/* A list of queue IDs (sorted where said). */
 struct idlist {
 	char	(*id)[QID_SIZE];
 	size_t	  n, cap;
+};
+
+/* Messages in memory at once, at most: each holds a descriptor. */
+#define QMGR_LOADED_MAX	200
+/* After SIGTERM, how long busy agents may take to finish their job. */
+#define QMGR_STOP_MS	2000
+
+struct queue_state {
+	/* files in active/ to take into memory, in order from first */
+	struct idlist	 waiting;
+	size_t		 first;
+	/* -x: files taken once already (sorted) */
+	struct idlist	 tried;
+	/* what to take in at the next chance */
+	bool		 want_active, want_incoming, want_deferred, want_flush;
 };
 
 static void	idlist_add(struct idlist *, const char *);
@@ -50,11 +73,18 @@ static bool	idlist_has(const struct idlist *, const char *);
 static int	idlist_cmp(const void *, const void *);
 static int	queue_list(const struct qmgr *, const char *,
 		    struct idlist *);
-static size_t	queue_fill(struct qmgr *, const char *, size_t, bool);
-static void	queue_pass(struct qmgr *, bool);
-static void	queue_fifo_open(struct qmgr *);
 static void	queue_signals(struct qmgr *);
-static int	queue_daemon(struct qmgr *);
+static void	queue_fifo_open(struct qmgr *);
+static void	queue_fifo_read(struct qmgr *, struct queue_state *);
+static void	queue_wait(struct queue_state *, const char *);
+static bool	queue_waiting(const struct queue_state *, const char *,
+		    size_t);
+static void	queue_scan_active(struct qmgr *, struct queue_state *);
+static size_t	queue_fill(struct qmgr *, struct queue_state *, const char *,
+		    size_t, bool, bool *);
+static size_t	queue_take(struct qmgr *, struct queue_state *);
+static void	queue_load(struct qmgr *, struct queue_state *);
+static int	queue_loop(struct qmgr *);
 
 static void
 idlist_add(struct idlist *l, const char *id)
@@ -118,47 +148,6 @@ queue_list(const struct qmgr *q, const char *subdir, struct idlist *l)
 	return 0;
 }
 
-/*
- * Move up to room files from subdir to active/ (with due_only, only
- * those whose next attempt time has come).  Returns how many moved.
- */
-static size_t
-queue_fill(struct qmgr *q, const char *subdir, size_t room, bool due_only)
-{
-	struct idlist	 l = { NULL, 0, 0 };
-	struct str	 path = STR_INIT;
-	struct stat	 st;
-	time_t		 now = time(NULL);
-	size_t		 i, moved = 0;
-
-	if (room == 0 || queue_list(q, subdir, &l) == -1) {
-		goto out;
-	}
-	for (i = 0; i < l.n && moved < room && !q->stop; i++) {
-		if (due_only) {
-			str_clear(&path);
-			str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir),
-			    subdir, l.id[i]);
-			if (lstat(path.s, &st) == -1 || st.st_mtime > now) {
-				continue;
-			}
-		}
-		if (qfile_move(str_c(&q->queue_dir), l.id[i], subdir,
-		    QFILE_ACTIVE) == -1) {
-			if (errno != ENOENT) {
-				log_warn("%s: move from %s to %s", l.id[i],
-				    subdir, QFILE_ACTIVE);
-			}
-			continue;
-		}
-		moved++;
-	}
-out:
-	free(l.id);
-	str_free(&path);
-	return moved;
-}
-
 /* Take the signals that came: SIGTERM and SIGINT stop, SIGHUP reloads
  * (in the daemon loop). */
 static void
@@ -173,50 +162,6 @@ queue_signals(struct qmgr *q)
 			q->reload = true;
 		}
 	}
-}
-
-/* One pass; with deferred, due files of deferred/ are taken too. */
-static void
-queue_pass(struct qmgr *q, bool deferred)
-{
-	struct idlist	active = { NULL, 0, 0 }, tried = { NULL, 0, 0 };
-	size_t		i, room, moved, ntodo;
-
-	while (!q->stop) {
-		if (queue_list(q, QFILE_ACTIVE, &active) == -1) {
-			break;
-		}
-		for (i = 0, ntodo = 0; i < active.n; i++) {
-			if (idlist_has(&tried, active.id[i])) {
-				continue;
-			}
-			queue_signals(q);
-			if (q->stop) {
-				break;
-			}
-			ntodo++;
-			(void)qmgr_message(q, active.id[i]);
-			idlist_add(&tried, active.id[i]);
-			qsort(tried.id, tried.n, sizeof(*tried.id),
-			    idlist_cmp);
-		}
-		if (ntodo > 0) {
-			continue;
-		}
-		/* Nothing left to try in active/: let more in. */
-		room = active.n >= (size_t)q->active_limit ? 0 :
-		    (size_t)q->active_limit - active.n;
-		moved = queue_fill(q, QFILE_INCOMING, room, false);
-		if (deferred) {
-			moved += queue_fill(q, QFILE_DEFERRED, room - moved,
-			    true);
-		}
-		if (moved == 0) {
-			break;
-		}
-	}
-	free(active.id);
-	free(tried.id);
 }
 
 void
@@ -235,6 +180,9 @@ qmgr_config(struct qmgr *q)
 	q->ipc_timeout = conf_time("ipc_timeout");
 	q->max_idle = conf_time("max_idle");
 	q->active_limit = conf_int("qmgr_message_active_limit");
+	q->process_limit = conf_int("default_process_limit");
+	q->delay_warning_time = conf_param_find("delay_warning_time") != NULL ?
+	    conf_time("delay_warning_time") : 0;
 	if (q->active_limit < 1) {
 		q->active_limit = 1;
 	}
@@ -283,84 +231,289 @@ queue_fifo_open(struct qmgr *q)
 	str_free(&path);
 }
 
-static int
-queue_daemon(struct qmgr *q)
+/* Add id to the files waiting in active/ (and, with -x, to tried). */
+static void
+queue_wait(struct queue_state *st, const char *id)
 {
-	struct pollfd	 pfd[2];
-	char		 junk[256];
-	ssize_t		 n;
-	long long	 next_scan, now, wait, idle;
-	bool		 wake = true, wake_all = false;
+	idlist_add(&st->waiting, id);
+}
 
-	queue_fifo_open(q);
-	next_scan = clock_ms();
-	while (!q->stop) {
-		if (q->reload) {
+/* True when id is among the first n waiting (a linear search: scans of
+ * active/ are rare, and few wait unless many came at once). */
+static bool
+queue_waiting(const struct queue_state *st, const char *id, size_t n)
+{
+	size_t	i;
+
+	for (i = st->first; i < n; i++) {
+		if (strcmp(st->waiting.id[i], id) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The files in active/ that nobody works on: they wait to be taken. */
+static void
+queue_scan_active(struct qmgr *q, struct queue_state *st)
+{
+	struct idlist	l = { NULL, 0, 0 };
+	size_t		i, n0 = st->waiting.n;
+
+	if (queue_list(q, QFILE_ACTIVE, &l) == 0) {
+		for (i = 0; i < l.n; i++) {
+			if (qmgr_msg_loaded(q, l.id[i]) ||
+			    queue_waiting(st, l.id[i], n0) ||
+			    idlist_has(&st->tried, l.id[i])) {
+				continue;
+			}
+			queue_wait(st, l.id[i]);
+		}
+	}
+	/* -x: each is tried once (tried stays sorted for idlist_has) */
+	if (q->once && st->waiting.n > n0) {
+		for (i = n0; i < st->waiting.n; i++) {
+			idlist_add(&st->tried, st->waiting.id[i]);
+		}
+		qsort(st->tried.id, st->tried.n, sizeof(*st->tried.id),
+		    idlist_cmp);
+	}
+	free(l.id);
+}
+
+/*
+ * Move up to room files from subdir to active/ (with due_only, only
+ * those whose next attempt time has come; with -x, none tried before).
+ * *all is set when every candidate was moved.  Returns how many moved.
+ */
+static size_t
+queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
+    size_t room, bool due_only, bool *all)
+{
+	struct idlist	 l = { NULL, 0, 0 };
+	struct str	 path = STR_INIT;
+	struct stat	 sb;
+	time_t		 now = time(NULL);
+	size_t		 i, moved = 0;
+
+	*all = false;
+	if (room == 0 || queue_list(q, subdir, &l) == -1) {
+		goto out;
+	}
+	for (i = 0; i < l.n && !q->stop; i++) {
+		if (q->once && idlist_has(&st->tried, l.id[i])) {
+			continue;
+		}
+		if (due_only) {
+			str_clear(&path);
+			str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir),
+			    subdir, l.id[i]);
+			if (lstat(path.s, &sb) == -1 || sb.st_mtime > now) {
+				continue;
+			}
+		}
+		if (moved == room) {
+			goto out;	/* more than room: *all stays false */
+		}
+		if (qfile_move(str_c(&q->queue_dir), l.id[i], subdir,
+		    QFILE_ACTIVE) == -1) {
+			if (errno != ENOENT) {
+				log_warn("%s: move from %s to %s", l.id[i],
+				    subdir, QFILE_ACTIVE);
+			}
+			continue;
+		}
+		queue_wait(st, l.id[i]);
+		moved++;
+	}
+	*all = !q->stop;
+out:
+	if (q->once && moved > 0) {
+		for (i = st->waiting.n - moved; i < st->waiting.n; i++) {
+			idlist_add(&st->tried, st->waiting.id[i]);
+		}
+		qsort(st->tried.id, st->tried.n, sizeof(*st->tried.id),
+		    idlist_cmp);
+	}
+	free(l.id);
+	str_free(&path);
+	return moved;
+}
+
+/*
+ * Take into active/ what is wanted, as far as qmgr_message_active_limit
+ * allows; a want stays until everything it covers came in.  Returns how
+ * many files moved.
+ */
+static size_t
+queue_take(struct qmgr *q, struct queue_state *st)
+{
+	size_t	known, room, moved = 0;
+	bool	all;
+
+	if (st->want_active) {
+		st->want_active = false;
+		queue_scan_active(q, st);
+	}
+	known = q->nloaded + (st->waiting.n - st->first);
+	room = known >= (size_t)q->active_limit ? 0 :
+	    (size_t)q->active_limit - known;
+	if (st->want_incoming && room > 0) {
+		moved += queue_fill(q, st, QFILE_INCOMING, room, false, &all);
+		st->want_incoming = !all;
+	}
+	if ((st->want_deferred || st->want_flush) && room > moved) {
+		moved += queue_fill(q, st, QFILE_DEFERRED, room - moved,
+		    !st->want_flush, &all);
+		if (all) {
+			st->want_deferred = st->want_flush = false;
+		}
+	}
+	return moved;
+}
+
+/* Take waiting files into memory while there is room. */
+static void
+queue_load(struct qmgr *q, struct queue_state *st)
+{
+	while (st->first < st->waiting.n && q->nloaded < QMGR_LOADED_MAX &&
+	    !q->stop) {
+		/* one that cannot be opened stays for the next scan */
+		(void)qmgr_msg_load(q, st->waiting.id[st->first]);
+		st->first++;
+	}
+	if (st->first == st->waiting.n) {
+		st->first = st->waiting.n = 0;
+	}
+}
+
+/* Wake-up bytes: any takes incoming/; 'A' due deferred/ files; 'F' all
+ * of deferred/. */
+static void
+queue_fifo_read(struct qmgr *q, struct queue_state *st)
+{
+	char	junk[256];
+	ssize_t	n;
+
+	if (q->fifo == -1) {
+		return;
+	}
+	while ((n = read(q->fifo, junk, sizeof(junk))) > 0) {
+		st->want_incoming = true;
+		if (memchr(junk, WAKE_REQ_SCAN_ALL, (size_t)n) != NULL) {
+			st->want_deferred = true;
+		}
+		if (memchr(junk, WAKE_REQ_FLUSH, (size_t)n) != NULL) {
+			st->want_flush = true;
+		}
+	}
+}
+
+static int
+queue_loop(struct qmgr *q)
+{
+	struct queue_state	 st;
+	struct pollfd		*pfd = NULL;
+	size_t			 npfd = 0, nagents;
+	long long		 now, next_scan, stop_at = -1, wait, t;
+
+	memset(&st, 0, sizeof(st));
+	st.want_active = st.want_incoming = st.want_deferred = true;
+	if (!q->once) {
+		queue_fifo_open(q);
+	}
+	next_scan = clock_ms() + q->queue_run_delay * 1000;
+	for (;;) {
+		if (q->reload && !q->stop) {
 			q->reload = false;
 			log_info("reloading the configuration");
 			qmgr_config(q);
+			qmgr_sched_limits(q);
 			(void)log_open("qmgr", conf_value("maillog_file"));
 		}
 		now = clock_ms();
-		if (now >= next_scan) {
-			next_scan = now + q->queue_run_delay * 1000;
-			queue_pass(q, true);
-			wake = false;
-		} else if (wake_all) {
-			/* postlet flush: deferred/ is due now as well. */
-			queue_pass(q, true);
-			wake = wake_all = false;
-		} else if (wake) {
-			queue_pass(q, false);
-			wake = false;
+		if (!q->stop) {
+			if (!q->once && now >= next_scan) {
+				st.want_active = st.want_incoming = true;
+				st.want_deferred = true;
+				next_scan = now + q->queue_run_delay * 1000;
+			}
+			(void)queue_take(q, &st);
+			queue_load(q, &st);
+			qmgr_sched_dispatch(q);
+			if (q->once && q->nloaded == 0 &&
+			    st.first == st.waiting.n) {
+				/* all done: once more, for what came since */
+				st.want_incoming = st.want_deferred = true;
+				if (queue_take(q, &st) == 0 &&
+				    st.first == st.waiting.n) {
+					break;
+				}
+				continue;
+			}
+		} else {
+			if (stop_at == -1) {
+				log_info("stopping on a signal");
+				stop_at = now + QMGR_STOP_MS;
+			}
+			if (qmgr_sched_busy(q) == 0 || now >= stop_at) {
+				break;
+			}
 		}
 		qmgr_agent_expire(q, false);
-		if (q->stop || q->reload) {
-			continue;
+
+		wait = q->once ? -1 : next_scan > now ? next_scan - now : 0;
+		if ((t = qmgr_sched_next_deadline(q)) != -1 &&
+		    (wait == -1 || t < wait)) {
+			wait = t;
 		}
-		now = clock_ms();
-		wait = next_scan > now ? next_scan - now : 0;
-		if ((idle = qmgr_agent_next_expiry(q)) != -1 && idle < wait) {
-			wait = idle;
+		if ((t = qmgr_agent_next_expiry(q)) != -1 &&
+		    (wait == -1 || t < wait)) {
+			wait = t;
 		}
-		if (wait > 3600 * 1000) {
+		if (stop_at != -1 && (wait == -1 || stop_at - now < wait)) {
+			wait = stop_at > now ? stop_at - now : 0;
+		}
+		if (wait == -1 || wait > 3600 * 1000) {
 			wait = 3600 * 1000;
+		}
+		nagents = qmgr_sched_busy(q);
+		if (npfd < nagents + 2) {
+			npfd = nagents + 2;
+			pfd = xreallocarray(pfd, npfd, sizeof(*pfd));
 		}
 		pfd[0].fd = sig_fd();
 		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
 		pfd[1].fd = q->fifo;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, q->fifo == -1 ? 1 : 2, (int)wait) == -1 &&
+		pfd[1].revents = 0;
+		nagents = qmgr_sched_pollfds(q, pfd + 2, nagents);
+		if (poll(pfd, (nfds_t)(nagents + 2), (int)wait) == -1 &&
 		    errno != EINTR) {
 			log_warn("poll");
 			(void)sleep(1);
+			continue;
 		}
 		queue_signals(q);
-		if (q->fifo != -1) {
-			while ((n = read(q->fifo, junk, sizeof(junk))) > 0) {
-				wake = true;
-				if (memchr(junk, WAKE_REQ_SCAN_ALL,
-				    (size_t)n) != NULL) {
-					wake_all = true;
-				}
-			}
-		}
+		queue_fifo_read(q, &st);
+		qmgr_sched_io(q, pfd + 2, nagents);
 	}
-	log_info("stopping on a signal");
+	qmgr_sched_abort(q);
+	qmgr_msg_drop_all(q);
 	qmgr_agent_expire(q, true);
 	if (q->fifo != -1) {
 		(void)close(q->fifo);
+		q->fifo = -1;
 	}
-	return 0;
+	free(pfd);
+	free(st.waiting.id);
+	free(st.tried.id);
+	return q->stop && q->once ? EX_TEMPFAIL : 0;
 }
 
 int
 qmgr_run(struct qmgr *q)
 {
-	if (!q->once) {
-		return queue_daemon(q);
-	}
-	queue_pass(q, true);
-	qmgr_agent_expire(q, true);
-	return q->stop ? EX_TEMPFAIL : 0;
+	return queue_loop(q);
 }

@@ -295,7 +295,8 @@ main(int argc, char *argv[])
 		/* XXX wire to smtpd once it exists (issue 3, item 1) */
 		fatalx(EX_UNAVAILABLE, "-bs: not supported yet");
 	case SENDMAIL_VERIFY:
-		fatalx(EX_UNAVAILABLE, "-bv: not supported yet");
+		/* queued like any message, flagged: qmgr verifies the
+		 * recipients instead of delivering, bounce reports */
 	case SENDMAIL_DELIVER:
 		break;
 	}

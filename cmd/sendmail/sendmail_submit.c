@@ -126,7 +126,9 @@ put_envelope(struct buf *b, const struct sendmail_opts *o,
 	size_t		i;
 	int		rc = -1;
 
-	if (o->extract && submit_put(b, 'F', "extract") == -1) {
+	if ((o->extract || o->mode == SENDMAIL_VERIFY) && submit_put(b, 'F',
+	    o->extract && o->mode == SENDMAIL_VERIFY ? "extract,verify" :
+	    o->extract ? "extract" : "verify") == -1) {
 		goto out;
 	}
 	if (submit_put(b, 'S', env->sender) == -1) {

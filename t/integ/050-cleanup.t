@@ -14,7 +14,7 @@
 
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 44
+tap_plan 47
 
 CLEANUP=$(postlet_bin cleanup) || tap_bail "$CLEANUP"
 POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
@@ -217,6 +217,19 @@ submit 'S a\nR - - b\n' /dev/null
 queued
 tap_is "$(grep -c '^R P - - b@host.example.org$' "$T/got")" 1 \
     "no content at all: accepted"
+
+# --- 45-47: F verify (sendmail -bv) ---------------------------------------
+submit 'F verify\nS a@example.org\nR - - b@example.org\n' "$T/m1"
+queued
+tap_is "$(grep -c '^A flags=verify$' "$T/got")" 1 \
+    "F verify: the queue file has the attribute flags=verify"
+submit 'F extract,verify\nS a@example.org\n' "$T/m4"
+queued
+tap_is "$(grep -c '^A flags=verify$' "$T/got")/$(sed -n '/^R /p' "$T/got")" \
+    "1/R P - - new@example.net" "F extract,verify: both"
+submit 'S a@example.org\nA flags=verify\nR - - b@example.org\n' "$T/m1"
+tap_is "$(cut -c1-5 "$T/reply")/$(empty_queue && echo empty)" "TEMP /empty" \
+    "an A flags= record from a submitter is refused"
 
 # --- 40-43: the qmgr wake-up ---------------------------------------------
 submit 'S a\nR - - b\n' "$T/m1"

@@ -143,12 +143,14 @@ sm -bz user
 tap_is "$rc" 64 "unknown -b mode: exit 64"
 empty "usage errors queue nothing"
 
-# 23-25: -bs and -bv are not there yet.
+# 23-25: -bs is not there yet; -bv queues the message, flagged verify.
 sm -bs
 tap_is "$rc" 69 "-bs: exit 69 for now"
+empty "-bs queues nothing"
+printf 'Subject: v\n\nx\n' > "$TAP_TMP/in"
 sm -bv user
-tap_is "$rc" 69 "-bv: exit 69 for now"
-empty "-bs, -bv queue nothing"
+drop_is "-bv: queued with flags=verify (qmgr verifies, bounce reports)" \
+    "postlet-queue 1\nS $me\nA submit_uid=$uid\nA submit_user=$me\nA flags=verify\nR P - - user\nE 00000000000000000014 00000000000000000012\nSubject: v\n\nx\nEND\n"
 
 # 26-28: message_size_limit (1000 here): 1000 bytes pass, 1001 do not.
 awk 'BEGIN { for (i = 0; i < 99; i++) print "123456789"; printf "12345678\n" }' \

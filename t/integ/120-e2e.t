@@ -17,10 +17,10 @@
 # master and removes the test user.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 32
+tap_plan 37
 
 if ! command -v python3 >/dev/null 2>&1; then
-	tap_skip 32 "python3 not installed"
+	tap_skip 37 "python3 not installed"
 	tap_done
 fi
 B=$POSTLET_BUILD/bin
@@ -29,7 +29,7 @@ for p in postlet sendmail postdrop master pickup cleanup qmgr local error; do
 done
 unset MAIL_CONFIG
 
-postlet_as_user ple 32
+postlet_as_user ple 37
 HOST=host.example.test
 
 # The instance: everything in $I, owned by $ME, run from a copy of the
@@ -133,6 +133,19 @@ elif mode == "exact":
     data = raw(ks[0])
     print("same" if re.fullmatch(pat, data, re.S) else
           "differs: %r" % data)
+elif mode == "notice":
+    # notice SUBJECT: the failure notices with that Subject, and the
+    # address each reports as failed
+    ks = by_subject(sys.argv[3])
+    out = []
+    for k in ks:
+        m = box[k]
+        for part in m.walk():
+            if part.get_content_type() == "message/delivery-status":
+                for block in part.get_payload()[1:]:
+                    out.append(block["Final-Recipient"] + " " +
+                               block["Action"])
+    print(len(ks), " ".join(out))
 elif mode == "bcc":
     ks = by_subject(sys.argv[3])
     print(len(ks), "bcc" if any(box[k]["Bcc"] for k in ks) else "nobcc")
@@ -195,7 +208,7 @@ tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
 as_me "$B/postlet" -c "$C" status > /dev/null 2>&1
 tap_ok $? "postlet status: running"
 
-# 3-6: five messages, one with -t and Bcc.
+# 3-7: five messages, one with -t and Bcc to an unknown To: user.
 n=1
 fails=0
 while [ $n -le 4 ]; do
@@ -209,10 +222,13 @@ msg 'To: nosuchuser-to@%s\nBcc: %s@%s\nSubject: bcc\n\nsecret\n' \
 sm -t -f "$ME"
 [ "$rc" -eq 0 ] || fails=$((fails + 1))
 tap_is "$fails" 0 "five submissions exit 0"
-wait_for 10 count_is 5
-tap_is "$(mb count)" 5 "all five delivered" ||
+wait_for 10 count_is 6
+tap_is "$(mb count)" 6 "all five delivered, and a notice" ||
     tap_diag "$(tail -n 20 "$LOG")"
 tap_is "$(mb bcc bcc)" "1 nobcc" "-t: the Bcc recipient got it, without Bcc:"
+tap_is "$(mb notice 'Undelivered Mail Returned to Sender')" \
+    "1 rfc822; nosuchuser-to@$HOST failed" \
+    "-t: the unknown To: recipient came back to the sender, as RFC 3464"
 wait_for 10 queue_empty
 tap_ok $? "postlet queue: empty after delivery" ||
     tap_diag "$(as_me "$B/postlet" -c "$C" queue 2>&1 | head)"
@@ -222,7 +238,7 @@ msg 'Subject: cron\n\nfrom cron\n'
 sm -i -FCronDaemon -B8BITMIME -oem "$ME"
 tap_is "$rc" 0 "cron's command line: exit 0" ||
     tap_diag "$(cat "$TAP_TMP/sm.out")"
-wait_for 10 count_is 6
+wait_for 10 count_is 7
 tap_is "$(mb from cron)" "CronDaemon $ME@$HOST" \
     "cron: delivered, From: CronDaemon <$ME@$HOST>"
 
@@ -358,5 +374,23 @@ tap_ok $? "garbage in maildrop/: logged"
 grep -q "0655000000000B2.*corrupt" "$LOG"
 tap_ok $? "garbage in incoming/: logged" ||
     tap_diag "$(tail -n 5 "$LOG")"
+
+# 34-37: sendmail -bv: a report on each recipient, nothing delivered.
+as_me sh -c "printf '%s error:5.7.1 no mail for blocked.test\n' \
+    blocked.test > '$C/transport'"
+before=$(mb count)
+msg 'Subject: verify me\n\nnot to be delivered\n'
+sm -bv "$ME" "x@blocked.test"
+tap_is "$rc" 0 "-bv: sendmail exits 0" || tap_diag "$(cat "$TAP_TMP/sm.out")"
+wait_for 10 count_is $((before + 1))
+tap_is "$(mb notice 'Mail Delivery Status Report')" \
+    "1 rfc822; $ME@$HOST deliverable rfc822; x@blocked.test undeliverable" \
+    "-bv: one report to the sender, deliverable and undeliverable" ||
+    tap_diag "$(tail -n 5 "$LOG")"
+tap_is "$(mb bcc 'verify me')" "0 nobcc" "-bv: the message itself not delivered"
+grep -q "to=<x@blocked.test>, relay=error.*dsn=5.7.1, status=undeliverable (delivery via error: no mail for blocked.test)" "$LOG"
+tap_ok $? "-bv: logged status=undeliverable with the reason" ||
+    tap_diag "$(grep blocked "$LOG" | tail -n 3)"
+as_me sh -c ": > '$C/transport'"
 
 tap_done
