@@ -185,15 +185,23 @@ bool	addr_split_ext(const char *addr, const char *delims,
 	    struct addr_parts *parts);
 void	addr_parts_free(struct addr_parts *);
 
+/* Where an item's addr-spec is in the parsed text: its first token to
+ * its last (inside the angle brackets of a name-addr, without a route). */
+struct addr_span {
+	size_t	pos;
+	size_t	len;
+};
+
 /* The mailboxes found by addr_list_parse; free with addr_list_free. */
 struct addr_list {
-	struct str	*item;	/* internal-form addr-specs, in order */
-	size_t		 count;	/* items in use */
-	size_t		 cap;	/* items allocated */
+	struct str	 *item;	/* internal-form addr-specs, in order */
+	struct addr_span *span;	/* each item's place in its input */
+	size_t		  count;	/* items in use */
+	size_t		  cap;	/* items allocated */
 	/* list elements skipped as unparseable */
-	size_t		 bad;
+	size_t		  bad;
 };
-#define ADDR_LIST_INIT	{ NULL, 0, 0, 0 }
+#define ADDR_LIST_INIT	{ NULL, NULL, 0, 0, 0 }
 
 /*
  * Parse an RFC 5322 address list (a header value, len bytes, folding
@@ -206,7 +214,9 @@ struct addr_list {
  * ADDR_PATH_STRICT (local parts of at most 64 octets).  Returns 0, or -1
  * with errno EMSGSIZE when the value holds more than ADDR_LIST_MAX
  * mailboxes: the first ADDR_LIST_MAX are in the list, parsing stopped.
- * No recursion; time and memory are linear in len.
+ * No recursion; time and memory are linear in len.  list->span[i] says
+ * where item i was in this call's input (for a caller that rewrites it
+ * in place); the spans of items from earlier calls refer to theirs.
  */
 int	addr_list_parse(const char *in, size_t len, int flags,
 	    struct addr_list *list);

@@ -47,9 +47,9 @@ static void	tok_next(const unsigned char *, size_t, size_t *,
 static void	cat_unquoted(struct str *, const unsigned char *,
 		    const struct tok *);
 static int	spec_parse(const unsigned char *, size_t, size_t, int,
-		    struct str *);
+		    struct str *, struct addr_span *);
 static int	item_parse(const unsigned char *, size_t, size_t, int,
-		    struct str *);
+		    struct str *, struct addr_span *);
 static int	item_add(struct addr_list *, const unsigned char *, size_t,
 		    size_t, int, size_t *);
 
@@ -170,24 +170,30 @@ cat_unquoted(struct str *out, const unsigned char *s, const struct tok *t)
 
 /*
  * An addr-spec, from a to b: local-part ["@" domain] into out in internal
- * form.  The local part is words (atoms, quoted strings) and dots, with
- * the obsolete dot forms allowed but two words without a dot refused.
- * Returns 1, or -1 when it is no address.
+ * form, and where its tokens are into *span.  The local part is words
+ * (atoms, quoted strings) and dots, with the obsolete dot forms allowed
+ * but two words without a dot refused.  Returns 1, or -1 when it is no
+ * address.
  */
 static int
 spec_parse(const unsigned char *s, size_t a, size_t b, int flags,
-    struct str *out)
+    struct str *out, struct addr_span *span)
 {
 	struct tok	t;
 	size_t		pos = a, local_len = 0, domain = 0;
 	bool		at = false, word = false, literal = false;
 
 	str_clear(out);
+	span->pos = span->len = 0;
 	for (;;) {
 		tok_next(s, b, &pos, &t);
 		if (t.type == TOK_END) {
 			break;
 		}
+		if (span->len == 0) {
+			span->pos = t.pos;
+		}
+		span->len = t.pos + t.len - span->pos;
 		if (!at) {
 			if (t.type == TOK_ATOM || t.type == TOK_QSTRING) {
 				if (word) {
@@ -269,7 +275,7 @@ spec_parse(const unsigned char *s, size_t a, size_t b, int flags,
  */
 static int
 item_parse(const unsigned char *s, size_t a, size_t b, int flags,
-    struct str *out)
+    struct str *out, struct addr_span *span)
 {
 	struct tok	t;
 	size_t		pos = a, spec_a = a, spec_b = b;
@@ -283,7 +289,7 @@ item_parse(const unsigned char *s, size_t a, size_t b, int flags,
 		tok_next(s, b, &pos, &t);
 	}
 	if (t.type == TOK_END) {
-		return spec_parse(s, a, b, flags, out);
+		return spec_parse(s, a, b, flags, out, span);
 	}
 	/* <[route:]addr-spec>: find '>', and only junk after it. */
 	spec_a = pos;
@@ -318,7 +324,7 @@ item_parse(const unsigned char *s, size_t a, size_t b, int flags,
 		}
 		spec_a = pos;
 	}
-	return spec_parse(s, spec_a, spec_b, flags, out);
+	return spec_parse(s, spec_a, spec_b, flags, out, span);
 }
 
 /*
@@ -330,10 +336,11 @@ static int
 item_add(struct addr_list *list, const unsigned char *s, size_t a,
     size_t b, int flags, size_t *added)
 {
-	struct str	addr = STR_INIT;
-	int		r;
+	struct str		addr = STR_INIT;
+	struct addr_span	span;
+	int			r;
 
-	r = item_parse(s, a, b, flags, &addr);
+	r = item_parse(s, a, b, flags, &addr, &span);
 	if (r == -1) {
 		list->bad++;
 	} else if (r == 1) {
@@ -346,7 +353,10 @@ item_add(struct addr_list *list, const unsigned char *s, size_t a,
 			list->cap = list->cap == 0 ? 8 : list->cap * 2;
 			list->item = xreallocarray(list->item, list->cap,
 			    sizeof(*list->item));
+			list->span = xreallocarray(list->span, list->cap,
+			    sizeof(*list->span));
 		}
+		list->span[list->count] = span;
 		list->item[list->count++] = addr;	/* the list owns it */
 		(*added)++;
 		return 0;
@@ -428,7 +438,9 @@ addr_list_free(struct addr_list *list)
 		str_free(&list->item[i]);
 	}
 	free(list->item);
+	free(list->span);
 	list->item = NULL;
+	list->span = NULL;
 	list->count = 0;
 	list->cap = 0;
 	list->bad = 0;

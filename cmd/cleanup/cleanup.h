@@ -57,6 +57,12 @@ enum cleanup_phase {
 	CLEANUP_BODY,		/* header section written; the rest streams */
 };
 
+/* The address classes of canonical_classes and masquerade_classes. */
+#define CLEANUP_CLASS_ENVELOPE_SENDER		0x1
+#define CLEANUP_CLASS_ENVELOPE_RECIPIENT	0x2
+#define CLEANUP_CLASS_HEADER_SENDER		0x4
+#define CLEANUP_CLASS_HEADER_RECIPIENT		0x8
+
 struct cleanup {
 	/* -c, or NULL */
 	const char		*config_dir;
@@ -72,7 +78,8 @@ struct cleanup {
 	long long		 expansion_limit;
 	bool			 always_add_missing_headers;
 	bool			 allow_min_user;
-	bool			 masq_sender, masq_recipient;
+	/* canonical_classes, masquerade_classes: CLEANUP_CLASS_* bits */
+	unsigned		 canonical_classes, masquerade_classes;
 	/* tables, opened at start */
 	struct map_list		*canonical_maps;
 	struct map_list		*sender_canonical_maps;
@@ -169,6 +176,13 @@ int	cleanup_rewrite_sender(struct cleanup *c, const char *addr,
 	    struct str *out);
 int	cleanup_rewrite_recipient(struct cleanup *c, const char *addr,
 	    struct str *out);
+/*
+ * The same for an address of a header field: of the sender class (From,
+ * Sender, Reply-To, ...) or the recipient class (To, Cc, ...), per
+ * canonical_classes and masquerade_classes.
+ */
+int	cleanup_rewrite_header(struct cleanup *c, bool sender,
+	    const char *addr, struct str *out);
 /*
  * Expand addr through virtual_alias_maps and append the final addresses
  * to out (with notify and orcpt).  0, or -1 after cleanup_fail.

@@ -19,9 +19,15 @@
  *	  and missing Message-ID, Date and From fields at the end of the
  *	  section (the Resent- forms when the message has Resent- fields);
  *	  other mail gets them only with always_add_missing_headers.
- * Header addresses are never rewritten (Postfix rewrites them with the
- * canonical maps and masquerading; postlet leaves headers as the author
- * wrote them).  The body streams to the queue file untouched.
+ *	- in a local submission, the addresses of the sender fields (From,
+ *	  Sender, Reply-To, Errors-To, Return-Receipt-To and their
+ *	  Resent- forms) and recipient fields (To, Cc, Apparently-To,
+ *	  Resent-To, Resent-Cc) are rewritten as Postfix does for its
+ *	  local_header_rewrite_clients: a bare user gets @$myorigin, then
+ *	  canonical maps and masquerading per canonical_classes and
+ *	  masquerade_classes.  Only the addr-spec changes, in place; display
+ *	  names, comments and folding stay as written.
+ * The body streams to the queue file untouched.
  *
  * Refusals: more than hopcount_limit Received fields (PERM 5.4.6), a
  * header section over HEADER_SECTION_MAX or content over
@@ -58,6 +64,8 @@ static void	field_finish(struct cleanup *);
 static void	field_value(const struct str *, struct str *);
 static bool	field_removed(const struct str *);
 static int	extract(struct cleanup *, const struct str *);
+static int	field_class(const struct str *);
+static int	field_rewrite(struct cleanup *, struct str *, bool);
 static void	headers_done(struct cleanup *);
 static void	headers_write(struct cleanup *, int);
 static size_t	header_bytes(struct cleanup *, const char *, size_t);
@@ -212,6 +220,82 @@ out:
 	return rc;
 }
 
+/* 1: a sender field, 0: a recipient field, -1: neither. */
+static int
+field_class(const struct str *f)
+{
+	static const char *const	sender[] = { "from", "sender",
+	    "reply-to", "errors-to", "return-receipt-to", "resent-from",
+	    "resent-sender", "resent-reply-to" };
+	static const char *const	rcpt[] = { "to", "cc", "apparently-to",
+	    "resent-to", "resent-cc" };
+	size_t				i;
+
+	for (i = 0; i < sizeof(sender) / sizeof(sender[0]); i++) {
+		if (header_is(f->s, f->len, sender[i])) {
+			return 1;
+		}
+	}
+	for (i = 0; i < sizeof(rcpt) / sizeof(rcpt[0]); i++) {
+		if (header_is(f->s, f->len, rcpt[i])) {
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Rewrite the addresses of field f (of the sender class or not) in
+ * place: each addr-spec that rewriting changes is replaced by the new
+ * address, quoted as needed; everything around it stays.  Returns 0, or
+ * -1 after cleanup_fail (a table error).
+ */
+static int
+field_rewrite(struct cleanup *c, struct str *f, bool sender)
+{
+	struct addr_list	 l = ADDR_LIST_INIT;
+	struct str		 addr = STR_INIT, quoted = STR_INIT;
+	struct str		 out = STR_INIT;
+	size_t			 i, off = header_value_offset(f->s, f->len);
+	size_t			 done = 0, at;
+	int			 rc = 0;
+
+	/* too many addresses: the first ADDR_LIST_MAX are rewritten */
+	(void)addr_list_parse(f->s + off, f->len - off, ADDR_PATH_UTF8, &l);
+	for (i = 0; i < l.count; i++) {
+		if (l.item[i].len == 0) {
+			continue;
+		}
+		if (cleanup_rewrite_header(c, sender, l.item[i].s,
+		    &addr) == -1) {
+			rc = -1;
+			goto out;
+		}
+		if (str_eq(&addr, l.item[i].s)) {
+			continue;
+		}
+		at = off + l.span[i].pos;
+		str_cat_mem(&out, f->s + done, at - done);
+		str_clear(&quoted);
+		addr_quote(addr.s, addr.len, &quoted);
+		str_cat_mem(&out, quoted.s, quoted.len);
+		done = at + l.span[i].len;
+	}
+	if (done > 0) {
+		str_cat_mem(&out, f->s + done, f->len - done);
+		if (out.len > f->len) {
+			c->fields.bytes += out.len - f->len;
+		}
+		str_set_mem(f, out.s, out.len);
+	}
+out:
+	addr_list_free(&l);
+	str_free(&addr);
+	str_free(&quoted);
+	str_free(&out);
+	return rc;
+}
+
 /* The header section is complete: inspect it, then write it. */
 static void
 headers_done(struct cleanup *c)
@@ -267,6 +351,14 @@ headers_done(struct cleanup *c)
 			if (extract(c, f) == -1) {
 				return;
 			}
+		}
+	}
+	for (i = 0; c->local && i < c->fields.n; i++) {
+		f = &c->fields.v[i];
+		if (field_class(f) != -1 &&
+		    field_rewrite(c, &c->fields.v[i], field_class(f) == 1) ==
+		    -1) {
+			return;
 		}
 	}
 	if (cleanup_envelope_finish(c) == -1) {

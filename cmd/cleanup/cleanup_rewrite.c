@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cleanup_rewrite.c: envelope address rewriting, in Postfix's order:
+ * cleanup_rewrite.c: address rewriting, in Postfix's order:
  *
- *	sender:     rewrite_canonical, sender_canonical_maps, canonical_maps,
- *		    masquerade_domains (class envelope_sender)
+ *	sender:     rewrite_canonical, sender_canonical_maps, canonical_maps
+ *		    (when canonical_classes has envelope_sender),
+ *		    masquerade_domains (when masquerade_classes has it)
  *	recipient:  rewrite_canonical, recipient_canonical_maps,
  *		    canonical_maps, masquerade_domains (class
  *		    envelope_recipient), then virtual_alias_maps expansion
+ *	header addresses: the same as the envelope sender (classes
+ *		    header_sender) or recipient (header_recipient), without
+ *		    virtual alias expansion
  *
  * Tables are searched with map_lookup_addr (user+ext@domain, user@domain,
  * then user+ext and user when the domain is ours, i.e. $myorigin or in
@@ -266,34 +270,52 @@ out:
 	str_free(&local);
 }
 
-int
-cleanup_rewrite_sender(struct cleanup *c, const char *addr, struct str *out)
+/*
+ * addr through rewrite_canonical, then, when canon_class is in
+ * canonical_classes, the class's own table and canonical_maps, then,
+ * when masq_class is in masquerade_classes, masquerading.
+ */
+static int
+rewrite_class(struct cleanup *c, const char *addr, struct map_list *own,
+    unsigned class, struct str *out)
 {
 	rewrite_canonical(addr, out);
-	if (out->len == 0 ||
-	    canonical(c, c->sender_canonical_maps, out) == -1 ||
-	    canonical(c, c->canonical_maps, out) == -1) {
-		return cleanup_failed(c) ? -1 : 0;
+	if (out->len == 0) {
+		return 0;	/* the null sender stays null */
 	}
-	if (c->masq_sender) {
+	if ((c->canonical_classes & class) &&
+	    (canonical(c, own, out) == -1 ||
+	    canonical(c, c->canonical_maps, out) == -1)) {
+		return -1;
+	}
+	if (c->masquerade_classes & class) {
 		masquerade(out);
 	}
 	return 0;
 }
 
 int
+cleanup_rewrite_sender(struct cleanup *c, const char *addr, struct str *out)
+{
+	return rewrite_class(c, addr, c->sender_canonical_maps,
+	    CLEANUP_CLASS_ENVELOPE_SENDER, out);
+}
+
+int
 cleanup_rewrite_recipient(struct cleanup *c, const char *addr,
     struct str *out)
 {
-	rewrite_canonical(addr, out);
-	if (canonical(c, c->recipient_canonical_maps, out) == -1 ||
-	    canonical(c, c->canonical_maps, out) == -1) {
-		return -1;
-	}
-	if (c->masq_recipient) {
-		masquerade(out);
-	}
-	return 0;
+	return rewrite_class(c, addr, c->recipient_canonical_maps,
+	    CLEANUP_CLASS_ENVELOPE_RECIPIENT, out);
+}
+
+int
+cleanup_rewrite_header(struct cleanup *c, bool sender, const char *addr,
+    struct str *out)
+{
+	return sender ? rewrite_class(c, addr, c->sender_canonical_maps,
+	    CLEANUP_CLASS_HEADER_SENDER, out) : rewrite_class(c, addr,
+	    c->recipient_canonical_maps, CLEANUP_CLASS_HEADER_RECIPIENT, out);
 }
 
 int

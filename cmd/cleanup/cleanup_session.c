@@ -25,13 +25,45 @@
 #include "cleanup.h"
 
 static void	cleanup_reply(struct cleanup *, int, bool *);
+static unsigned	session_classes(const char *);
+
+/* The CLEANUP_CLASS_* bits of a class list parameter. */
+static unsigned
+session_classes(const char *param)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bit;
+	} names[] = {
+		{ "envelope_sender", CLEANUP_CLASS_ENVELOPE_SENDER },
+		{ "envelope_recipient", CLEANUP_CLASS_ENVELOPE_RECIPIENT },
+		{ "header_sender", CLEANUP_CLASS_HEADER_SENDER },
+		{ "header_recipient", CLEANUP_CLASS_HEADER_RECIPIENT },
+	};
+	struct str	word = STR_INIT;
+	unsigned	bits = 0;
+	size_t		pos = 0, i;
+
+	while (conf_list_next(conf_value(param), &pos, &word) == 1) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (str_eq(&word, names[i].name)) {
+				bits |= names[i].bit;
+				break;
+			}
+		}
+		if (i == sizeof(names) / sizeof(names[0])) {
+			log_warnx("%s: unknown class \"%s\" ignored", param,
+			    word.s);
+		}
+	}
+	str_free(&word);
+	return bits;
+}
 
 void
 cleanup_init(struct cleanup *c, const char *config_dir)
 {
-	struct str	word = STR_INIT, err = STR_INIT;
-	const char	*classes;
-	size_t		pos = 0;
+	struct str	err = STR_INIT;
 
 	memset(c, 0, sizeof(*c));
 	c->config_dir = config_dir;
@@ -46,19 +78,8 @@ cleanup_init(struct cleanup *c, const char *config_dir)
 	c->always_add_missing_headers =
 	    conf_bool("always_add_missing_headers");
 	c->allow_min_user = conf_bool("allow_min_user");
-	classes = conf_value("masquerade_classes");
-	while (conf_list_next(classes, &pos, &word) == 1) {
-		if (str_eq(&word, "envelope_sender")) {
-			c->masq_sender = true;
-		} else if (str_eq(&word, "envelope_recipient")) {
-			c->masq_recipient = true;
-		} else if (!str_eq(&word, "header_sender") &&
-		    !str_eq(&word, "header_recipient")) {
-			log_warnx("masquerade_classes: unknown class \"%s\" "
-			    "ignored", word.s);
-		}
-	}
-	str_free(&word);
+	c->canonical_classes = session_classes("canonical_classes");
+	c->masquerade_classes = session_classes("masquerade_classes");
 	c->writer = (struct qfile_writer)QFILE_WRITER_INIT;
 	c->phase = CLEANUP_HEADERS;
 	c->status = DSN_OK;

@@ -14,7 +14,7 @@
 
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 47
+tap_plan 51
 
 CLEANUP=$(postlet_bin cleanup) || tap_bail "$CLEANUP"
 POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
@@ -159,6 +159,29 @@ reply_is "TEMP 4.3.0 unreasonable virtual_alias_maps map expansion size for big@
     "expansion limit: TEMP"
 empty_queue
 tap_ok $? "expansion limit: nothing left in incoming/ or tmp/"
+
+# --- 48-51: header addresses of a local submission ----------------------
+printf 'From: Alice <alice>\nTo: "Bob B." <bob@old.example.org>, carol@a.b.example.org (Carol),\n\tv@keep.example.org\nCc: undisclosed-recipients:;\nReply-To: alice@host.example.org\nX-Note: alice@old.example.org\nSubject: t\n\nalice@old.example.org\n' > "$T/m7"
+submit 'S alice\nA submit_uid=7\nR - - b@example.org\n' "$T/m7" "$T/etc2"
+queued
+tap_is "$(sed -n '/^From: Alice/,/^Subject/p' "$T/got" | tr '\n' '|')" \
+    'From: Alice <Alice.Smith@example.org>|To: "Bob B." <bob@example.org>, carol@example.org (Carol),|	v@keep.example.org|Cc: undisclosed-recipients:;|Reply-To: Alice.Smith@example.org|X-Note: alice@old.example.org|Subject: t|' \
+    "local submission: sender and recipient fields rewritten in place (canonical, masquerade), others kept"
+tap_is "$(tail -n 2 "$T/got" | head -n 1)" "alice@old.example.org" \
+    "local submission: the body is not rewritten"
+submit 'S alice@host.example.org\nR - - b@example.org\n' "$T/m7" "$T/etc2"
+queued
+tap_is "$(sed -n '/^From: Alice/,/^Reply-To/p' "$T/got" | tr '\n' '|')" \
+    'From: Alice <alice>|To: "Bob B." <bob@old.example.org>, carol@a.b.example.org (Carol),|	v@keep.example.org|Cc: undisclosed-recipients:;|Reply-To: alice@host.example.org|' \
+    "not a local submission: header addresses as written"
+cp "$T/etc2/main.cf" "$T/etc2/main.cf.save"
+printf 'canonical_classes = envelope_sender, envelope_recipient\nmasquerade_classes = envelope_sender\n' >> "$T/etc2/main.cf"
+submit 'S alice\nA submit_uid=7\nR - - b@example.org\n' "$T/m7" "$T/etc2"
+queued
+tap_is "$(sed -n '/^From: Alice/,/^To/p' "$T/got" | tr '\n' '|')" \
+    'From: Alice <alice@host.example.org>|To: "Bob B." <bob@old.example.org>, carol@a.b.example.org (Carol),|' \
+    "canonical_classes, masquerade_classes without header classes: only @myorigin appended"
+mv "$T/etc2/main.cf.save" "$T/etc2/main.cf"
 
 # --- 25-35: refusals leave nothing behind -------------------------------
 mkdir "$T/etc3"

@@ -1086,6 +1086,36 @@ test_list_append(void)
 	ok(1, "list append: free twice is harmless");
 }
 
+/* Where each item was: the addr-spec's tokens, nothing around them. */
+static void
+test_list_span(void)
+{
+	static const char	 in[] = "\"Bob B.\" <bob@x>, carol @ y (C),\n"
+	    "\tg: <@r1,@r2:d@z>;, \"q u\"@w";
+	static const char *const want[] = { "bob@x", "carol @ y",
+	    "d@z", "\"q u\"@w" };
+	struct addr_list	 list = ADDR_LIST_INIT;
+	size_t			 i;
+	int			 same = 1;
+
+	ok(addr_list_parse(in, sizeof(in) - 1, 0, &list) == 0 &&
+	    list.count == 4, "list span: four items");
+	for (i = 0; i < list.count && i < 4; i++) {
+		if (list.span[i].pos + list.span[i].len > sizeof(in) - 1 ||
+		    list.span[i].len != strlen(want[i]) ||
+		    memcmp(in + list.span[i].pos, want[i],
+		    list.span[i].len) != 0) {
+			diag("item %zu: span %zu+%zu", i, list.span[i].pos,
+			    list.span[i].len);
+			same = 0;
+		}
+	}
+	ok(same, "list span: the addr-spec of each, route and display "
+	    "name outside");
+	addr_list_free(&list);
+	ok(list.span == NULL, "list span: freed");
+}
+
 /* True when s holds a byte no internal address may hold. */
 static int
 has_control(const struct str *s)
@@ -1196,6 +1226,7 @@ main(void)
 	test_list_table();
 	test_list_limits();
 	test_list_append();
+	test_list_span();
 	test_random();
 	return done_testing();
 }
