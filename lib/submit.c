@@ -6,11 +6,15 @@
  * refused.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "bounds.h"
 #include "buf.h"
 #include "dsn.h"
+#include "fd.h"
+#include "log.h"
 #include "scan.h"
 #include "submit.h"
 
@@ -309,4 +313,45 @@ submit_get_reply(struct buf *b, enum dsn_status *status, struct str *text)
 out:
 	str_free(&line);
 	return rc;
+}
+
+int
+submit_start_cleanup(const struct submit_cleanup *sc, struct proc *p,
+    struct str *why)
+{
+	struct proc_cmd	 cmd;
+	struct str	 path = STR_INIT;
+	char		*argv[5];
+	size_t		 i;
+	int		 r;
+
+	str_catf(&path, "%s/cleanup", sc->daemon_dir);
+	argv[0] = xstrdup("cleanup");
+	argv[1] = xstrdup("-c");
+	argv[2] = xstrdup(sc->config_dir);
+	argv[3] = log_verbose > 0 ? xstrdup("-v") : NULL;
+	argv[4] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.path = path.s;
+	cmd.argv = argv;
+	cmd.io[0] = PROC_IO_PIPE;
+	cmd.io[1] = PROC_IO_PIPE;
+	cmd.io[2] = sc->stderr_io;
+	if (sc->setid) {
+		cmd.flags = PROC_SETID;
+		cmd.uid = sc->uid;
+		cmd.gid = sc->gid;
+	}
+	r = proc_spawn(&cmd, p);
+	for (i = 0; i < 4; i++) {
+		free(argv[i]);
+	}
+	if (r == -1) {
+		str_catf(why, "%s %s: %s", p->failed, path.s, strerror(errno));
+	} else {
+		(void)fd_set_nonblock(p->fd[0], true);
+		(void)fd_set_nonblock(p->fd[1], true);
+	}
+	str_free(&path);
+	return r;
 }

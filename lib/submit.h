@@ -38,6 +38,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "proc.h"
 #include "dsn.h"
 #include "str.h"
 
@@ -100,5 +101,27 @@ int	submit_put_reply(struct buf *, enum dsn_status, const char *code,
  * never takes a broken answer for an acceptance.
  */
 int	submit_get_reply(struct buf *, enum dsn_status *, struct str *text);
+
+/* How a submitter starts cleanup (submit_start_cleanup). */
+struct submit_cleanup {
+	const char	*daemon_dir;	/* where cleanup is */
+	const char	*config_dir;	/* its -c */
+	/* cleanup's standard error: PROC_IO_INHERIT or PROC_IO_NULL */
+	int		 stderr_io;
+	/* run it as uid and gid (the caller is root) */
+	bool		 setid;
+	uid_t		 uid;
+	gid_t		 gid;
+};
+
+/*
+ * Start "$daemon_dir/cleanup -c config_dir [-v]" (-v when log_verbose),
+ * with pipes on its standard input (p->fd[0]) and output (p->fd[1]),
+ * both made non-blocking so that buf deadlines hold.  Returns 0 with p
+ * filled in (the caller closes it and collects the child), or -1 with
+ * "STEP PATH: error" in why.
+ */
+int	submit_start_cleanup(const struct submit_cleanup *, struct proc *p,
+	    struct str *why);
 
 #endif

@@ -34,41 +34,20 @@ bounce_submit(const struct bounce_config *cfg, const char *sender,
 {
 	static unsigned char	 tomem[2 * SUBMIT_CHUNK_MAX];
 	static unsigned char	 frommem[2048];
-	struct proc_cmd		 cmd;
+	struct submit_cleanup	 sc;
 	struct proc		 p;
 	struct buf		 to, from;
-	struct str		 path = STR_INIT;
-	char			*argv[5];
 	char			 st[PROC_STATUS_MAX];
-	size_t			 i;
-	int			 wstatus = 0, rc = -1, r;
+	int			 wstatus = 0, rc = -1;
 
 	str_clear(text);
-	str_catf(&path, "%s/cleanup", cfg->daemon_dir);
-	argv[0] = xstrdup("cleanup");
-	argv[1] = xstrdup("-c");
-	argv[2] = xstrdup(cfg->config_dir);
-	argv[3] = log_verbose > 0 ? xstrdup("-v") : NULL;
-	argv[4] = NULL;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.path = path.s;
-	cmd.argv = argv;
-	cmd.io[0] = PROC_IO_PIPE;
-	cmd.io[1] = PROC_IO_PIPE;
-	cmd.io[2] = PROC_IO_INHERIT;
-	r = proc_spawn(&cmd, &p);
-	for (i = 0; i < 4; i++) {
-		free(argv[i]);
-	}
-	if (r == -1) {
-		str_catf(text, "%s %s: %s", p.failed, path.s,
-		    strerror(errno));
-		str_free(&path);
+	memset(&sc, 0, sizeof(sc));
+	sc.daemon_dir = cfg->daemon_dir;
+	sc.config_dir = cfg->config_dir;
+	sc.stderr_io = PROC_IO_INHERIT;
+	if (submit_start_cleanup(&sc, &p, text) == -1) {
 		return -1;
 	}
-	/* Deadlines hold only on descriptors that do not block. */
-	(void)fd_set_nonblock(p.fd[0], true);
-	(void)fd_set_nonblock(p.fd[1], true);
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), BOUNCE_TIMEOUT_MS);
 	(void)submit_put(&to, 'S', sender);
 	if (eightbit) {
@@ -99,6 +78,5 @@ kill:
 		str_catf(text, " (cleanup %s)",
 		    proc_status_text(wstatus, st, sizeof(st)));
 	}
-	str_free(&path);
 	return rc;
 }

@@ -240,43 +240,24 @@ feed_cleanup(const struct pickup *pu, const struct qfile *qf,
 	static unsigned char	 tomem[2 * SUBMIT_CHUNK_MAX];
 	static unsigned char	 frommem[2048];
 	static char		 chunk[SUBMIT_CHUNK_MAX];
-	struct proc_cmd		 cmd;
+	struct submit_cleanup	 sc;
 	struct proc		 p;
 	struct buf		 to, from;
-	struct str		 path = STR_INIT, rec = STR_INIT;
-	char			*argv[5];
+	struct str		 rec = STR_INIT;
 	char			 st[PROC_STATUS_MAX];
 	const char		*flags;
 	off_t			 off, end;
 	size_t			 i, want;
 	ssize_t			 n;
-	int			 wstatus, rc = -1, r;
+	int			 wstatus, rc = -1;
 
-	str_catf(&path, "%s/cleanup", pu->daemon_dir);
-	argv[0] = xstrdup("cleanup");
-	argv[1] = xstrdup("-c");
-	argv[2] = xstrdup(pu->config_dir);
-	argv[3] = log_verbose > 0 ? xstrdup("-v") : NULL;
-	argv[4] = NULL;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.path = path.s;
-	cmd.argv = argv;
-	cmd.io[0] = PROC_IO_PIPE;
-	cmd.io[1] = PROC_IO_PIPE;
-	cmd.io[2] = PROC_IO_INHERIT;
-	r = proc_spawn(&cmd, &p);
-	for (i = 0; i < 4; i++) {
-		free(argv[i]);
-	}
-	if (r == -1) {
-		str_catf(text, "%s %s: %s", p.failed, path.s,
-		    strerror(errno));
-		str_free(&path);
+	memset(&sc, 0, sizeof(sc));
+	sc.daemon_dir = pu->daemon_dir;
+	sc.config_dir = pu->config_dir;
+	sc.stderr_io = PROC_IO_INHERIT;
+	if (submit_start_cleanup(&sc, &p, text) == -1) {
 		return -1;
 	}
-	/* Deadlines hold only on descriptors that do not block. */
-	(void)fd_set_nonblock(p.fd[0], true);
-	(void)fd_set_nonblock(p.fd[1], true);
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), PICKUP_TIMEOUT_MS);
 	flags = qfile_attr(qf, "flags");
 	if (flags != NULL && *flags != '\0') {
@@ -332,7 +313,6 @@ kill:
 		str_catf(text, " (cleanup %s)",
 		    proc_status_text(wstatus, st, sizeof(st)));
 	}
-	str_free(&path);
 	str_free(&rec);
 	return rc;
 }
