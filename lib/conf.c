@@ -746,45 +746,7 @@ conf_dir(const char *opt_c)
 int
 conf_read_file(const char *path, struct str *out)
 {
-	char		chunk[8192];
-	struct stat	st;
-	ssize_t		n;
-	int		fd;
-
-	str_clear(out);
-	/* O_NONBLOCK: a FIFO put in place of the file must not hang us. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		int	saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		return -1;
-	}
-	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->len + (size_t)n > CONF_FILE_MAX) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		str_cat_mem(out, chunk, (size_t)n);
-	}
-	if (n == -1) {
-		int	saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return fd_read_file(path, 0, CONF_FILE_MAX, out);
 }
 
 int

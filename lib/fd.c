@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -114,4 +115,45 @@ fd_set_cloexec(int fd, bool on)
 	}
 	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
 	return fcntl(fd, F_SETFD, fl) == -1 ? -1 : 0;
+}
+
+int
+fd_read_file(const char *path, int flags, size_t max, struct str *out)
+{
+	struct stat	st;
+	char		chunk[8192];
+	ssize_t		n;
+	int		fd, saved;
+
+	str_clear(out);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    ((flags & FD_FILE_NOFOLLOW) ? O_NOFOLLOW : 0));
+	if (fd == -1) {
+		return errno == ENOENT && (flags & FD_FILE_MISSING_OK) ? 0 : -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
+		if ((size_t)n > max - out->len) {
+			errno = EFBIG;
+			goto fail;
+		}
+		str_cat_mem(out, chunk, (size_t)n);
+	}
+	if (n == -1) {
+		goto fail;
+	}
+	(void)close(fd);
+	return 0;
+fail:
+	saved = errno;
+	(void)close(fd);
+	str_clear(out);
+	errno = saved;
+	return -1;
 }

@@ -15,11 +15,26 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "str.h"
+
 ssize_t	fd_read(int, void *, size_t);
 ssize_t	fd_write(int, const void *, size_t);
 int	fd_write_all(int, const void *, size_t);
 int	fd_wait(int fd, short events, long long deadline);
 int	fd_set_nonblock(int, bool);
 int	fd_set_cloexec(int, bool);
+
+/* fd_read_file flags */
+#define FD_FILE_NOFOLLOW	0x1	/* a symbolic link is refused (ELOOP) */
+#define FD_FILE_MISSING_OK	0x2	/* a missing file reads as empty */
+
+/*
+ * Read the regular file path whole into out (replacing its contents),
+ * at most max bytes.  It is opened non-blocking, so a FIFO put in its
+ * place cannot hang the caller.  Returns 0, or -1 with errno: EFBIG
+ * (larger than max), EISDIR or EINVAL (not a regular file), or that of
+ * open(2) or read(2).
+ */
+int	fd_read_file(const char *path, int flags, size_t max, struct str *out);
 
 #endif

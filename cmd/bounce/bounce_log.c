@@ -19,49 +19,7 @@
 #include "fd.h"
 #include "log.h"
 
-static int	log_slurp(const char *path, struct str *out);
 
-/* Read path whole into out (a missing file is empty): 0 or -1. */
-static int
-log_slurp(const char *path, struct str *out)
-{
-	struct stat	st;
-	char		chunk[8192];
-	ssize_t		n;
-	int		fd, saved;
-
-	str_clear(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1) {
-		return errno == ENOENT ? 0 : -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > BOUNCE_LOG_MAX) {
-		(void)close(fd);
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		return -1;
-	}
-	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->len + (size_t)n > BOUNCE_LOG_MAX) {
-			(void)close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		str_cat_mem(out, chunk, (size_t)n);
-	}
-	saved = errno;
-	(void)close(fd);
-	if (n == -1) {
-		errno = saved;
-		return -1;
-	}
-	return 0;
-}
 
 int
 bounce_log_read(const char *queue_dir, const char *subdir, const char *id,
@@ -74,7 +32,8 @@ bounce_log_read(const char *queue_dir, const char *subdir, const char *id,
 
 	bounce_log_free(log);
 	str_catf(&path, "%s/%s/%s", queue_dir, subdir, id);
-	if (log_slurp(path.s, &log->mem) == -1) {
+	if (fd_read_file(path.s, FD_FILE_NOFOLLOW | FD_FILE_MISSING_OK,
+	    BOUNCE_LOG_MAX, &log->mem) == -1) {
 		saved = errno;
 		str_free(&path);
 		errno = saved;

@@ -31,39 +31,8 @@ static bool	reason_listed(const struct str *text, const char *addr,
 static int
 reason_read(const char *path, struct str *out)
 {
-	struct stat	st;
-	char		chunk[8192];
-	ssize_t		n;
-	int		fd, saved;
-
-	str_clear(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1) {
-		return errno == ENOENT ? 0 : -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > QMGR_LOG_MAX) {
-		(void)close(fd);
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		return -1;
-	}
-	while ((n = fd_read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->len + (size_t)n > QMGR_LOG_MAX) {
-			(void)close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		str_cat_mem(out, chunk, (size_t)n);
-	}
-	saved = errno;
-	(void)close(fd);
-	if (n == -1) {
-		errno = saved;
+	if (fd_read_file(path, FD_FILE_NOFOLLOW | FD_FILE_MISSING_OK,
+	    QMGR_LOG_MAX, out) == -1) {
 		return -1;
 	}
 	/* A log always ends in LF; a stray partial line is dropped. */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fd.c: unit tests for lib/fd: fd_read_file on regular files, missing
+ * ones, the size bound, symbolic links (with and without
+ * FD_FILE_NOFOLLOW), a directory, and a FIFO (which must not block);
+ * fd_write_all and fd_read through a pipe; the descriptor flags.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "str.h"
+#include "tap.h"
+
+static void	put(const char *, const char *, size_t);
+
+static void
+put(const char *path, const char *data, size_t n)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1 || fd_write_all(fd, data, n) == -1 || close(fd) == -1) {
+		diag("cannot write %s", path);
+	}
+}
+
+static void
+test_read_file(void)
+{
+	const char	*dir = tap_tmpdir();
+	char		 path[512], link[512], fifo[512], big[20000];
+	struct str	 out = STR_INIT;
+
+	(void)snprintf(path, sizeof(path), "%s/f", dir);
+	(void)snprintf(link, sizeof(link), "%s/l", dir);
+	(void)snprintf(fifo, sizeof(fifo), "%s/p", dir);
+	put(path, "one\ntwo\0three", 13);
+	ok(fd_read_file(path, 0, 100, &out) == 0 && out.len == 13 &&
+	    memcmp(out.s, "one\ntwo\0three", 13) == 0,
+	    "read_file: the whole file, NUL included");
+	ok(fd_read_file(path, 0, 13, &out) == 0 && out.len == 13,
+	    "read_file: exactly max bytes");
+	errno = 0;
+	ok(fd_read_file(path, 0, 12, &out) == -1 && errno == EFBIG &&
+	    out.len == 0, "read_file: one more than max: EFBIG, out empty");
+	memset(big, 'x', sizeof(big));
+	put(path, big, sizeof(big));
+	ok(fd_read_file(path, 0, sizeof(big), &out) == 0 &&
+	    out.len == sizeof(big), "read_file: more than one chunk");
+	put(path, "", 0);
+	ok(fd_read_file(path, 0, 10, &out) == 0 && out.len == 0,
+	    "read_file: an empty file");
+
+	errno = 0;
+	ok(fd_read_file("/nonexistent/x", 0, 10, &out) == -1 &&
+	    errno == ENOENT, "read_file: missing: ENOENT");
+	str_set(&out, "stale");
+	ok(fd_read_file("/nonexistent/x", FD_FILE_MISSING_OK, 10, &out) ==
+	    0 && out.len == 0, "read_file: missing with MISSING_OK: empty");
+
+	put(path, "data", 4);
+	if (symlink(path, link) == 0) {
+		ok(fd_read_file(link, 0, 10, &out) == 0 && out.len == 4,
+		    "read_file: a symbolic link is followed by default");
+		errno = 0;
+		ok(fd_read_file(link, FD_FILE_NOFOLLOW, 10, &out) == -1 &&
+		    errno == ELOOP, "read_file: NOFOLLOW refuses it: ELOOP");
+	} else {
+		skip(2, "symlink failed");
+	}
+	errno = 0;
+	ok(fd_read_file(dir, 0, 10, &out) == -1 && errno == EISDIR,
+	    "read_file: a directory: EISDIR");
+	if (mkfifo(fifo, 0600) == 0) {
+		errno = 0;
+		ok(fd_read_file(fifo, 0, 10, &out) == -1 && errno == EINVAL,
+		    "read_file: a FIFO without a writer: EINVAL, no hang");
+	} else {
+		skip(1, "mkfifo failed");
+	}
+	str_free(&out);
+}
+
+static void
+test_pipe(void)
+{
+	int	p[2];
+	char	buf[8];
+
+	if (pipe(p) == -1) {
+		skip(4, "pipe failed");
+		return;
+	}
+	ok(fd_write_all(p[1], "hello", 5) == 0, "pipe: write_all");
+	ok(fd_read(p[0], buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) ==
+	    0, "pipe: read back");
+	ok(fd_set_nonblock(p[0], true) == 0 &&
+	    (fcntl(p[0], F_GETFL) & O_NONBLOCK) != 0, "set_nonblock");
+	ok(fd_set_cloexec(p[0], true) == 0 &&
+	    (fcntl(p[0], F_GETFD) & FD_CLOEXEC) != 0, "set_cloexec");
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+int
+main(void)
+{
+	test_read_file();
+	test_pipe();
+	return done_testing();
+}
