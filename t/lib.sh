@@ -186,6 +186,25 @@ postlet_as_user()
 	GROUP=$(id -gn "$ME")
 }
 
+# postlet_user_end QUEUE_DIR: the end of an instance run as the test
+# user of postlet_as_user: give a daemonless pass (sendmail's background
+# child holds QUEUE_DIR/active or incoming locked) up to 10 seconds to
+# end, then, as root, kill what still runs as the test user and remove
+# the user.  Stop master first.
+postlet_user_end()
+{
+	if command -v flock >/dev/null 2>&1 && [ -d "$1/active" ]; then
+		flock -w 10 "$1/incoming" flock -w 10 "$1/active" true \
+		    2>/dev/null
+	fi
+	if [ -n "$TU" ]; then
+		for p in $(ps -u "$TU" -o pid= 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		userdel "$TU" >/dev/null 2>&1
+	fi
+}
+
 # The temporary directory, removed at exit (also on a signal).
 TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/postlet-t.XXXXXX") ||
     tap_bail "mktemp -d failed"

@@ -50,19 +50,7 @@ stop_all() {
 		mp=$(cat "$I/queue/pid/master.pid" 2>/dev/null)
 		[ -z "$mp" ] || kill -9 "$mp" 2>/dev/null
 	fi
-	# A daemonless pass (sendmail's background child) holds active/
-	# or incoming/ locked while it runs: give it a few seconds, then,
-	# as root, end what still runs as the test user, by pid.
-	if command -v flock >/dev/null 2>&1 && [ -d "$I/queue/active" ]; then
-		flock -w 10 "$I/queue/incoming" \
-		    flock -w 10 "$I/queue/active" true 2>/dev/null
-	fi
-	if [ -n "$TU" ]; then
-		for p in $(ps -u "$TU" -o pid= 2>/dev/null); do
-			kill -9 "$p" 2>/dev/null
-		done
-		userdel "$TU" >/dev/null 2>&1
-	fi
+	postlet_user_end "$I/queue"
 }
 trap 'stop_all; tap_cleanup' EXIT
 

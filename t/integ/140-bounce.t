@@ -420,19 +420,7 @@ for d in maildrop tmp incoming active deferred hold corrupt defer bounce \
     public pid; do
 	as_me mkdir -p "$I/queue/$d" || tap_bail "mkdir as $ME"
 done
-stop_all() {
-	if command -v flock >/dev/null 2>&1 && [ -d "$I/queue/active" ]; then
-		flock -w 10 "$I/queue/incoming" \
-		    flock -w 10 "$I/queue/active" true 2>/dev/null
-	fi
-	if [ -n "$TU" ]; then
-		for p in $(ps -u "$TU" -o pid= 2>/dev/null); do
-			kill -9 "$p" 2>/dev/null
-		done
-		userdel "$TU" >/dev/null 2>&1
-	fi
-}
-trap 'stop_all; tap_cleanup' EXIT
+trap 'postlet_user_end "$I/queue"; tap_cleanup' EXIT
 as_me sh -c "cat > '$I/conf/main.cf'" <<EOS
 queue_directory = $I/queue
 command_directory = $BC

@@ -40,19 +40,7 @@ mkdir -p "$I"
 as_me mkdir -p "$C" "$I/mail" || tap_bail "mkdir as $ME"
 MB=$I/mail/$ME
 LOG=$I/maillog
-stop_all() {
-	if command -v flock >/dev/null 2>&1 && [ -d "$I/queue/active" ]; then
-		flock -w 10 "$I/queue/incoming" \
-		    flock -w 10 "$I/queue/active" true 2>/dev/null
-	fi
-	if [ -n "$TU" ]; then
-		for p in $(ps -u "$TU" -o pid= 2>/dev/null); do
-			kill -9 "$p" 2>/dev/null
-		done
-		userdel "$TU" >/dev/null 2>&1
-	fi
-}
-trap 'stop_all; tap_cleanup' EXIT
+trap 'postlet_user_end "$I/queue"; tap_cleanup' EXIT
 
 # The test user is the sender and the postmaster (2bounce_notice_
 # recipient) here: notices are told apart by their Subject.
