@@ -69,6 +69,8 @@ struct local {
 	const char		*forward_path;
 	const char		*default_privs;
 	const char		*local_command_shell;
+	/* raw (unexpanded: $home, $user, ...); "" for the home */
+	const char		*command_execution_directory;
 	unsigned long long	 mailbox_size_limit;
 	long long		 stale_lock_time;	/* seconds */
 	long long		 command_time_limit;	/* seconds */
@@ -78,6 +80,12 @@ struct local {
 	int			 allow_commands;
 	int			 allow_files;
 	bool			 expand_owner_alias;
+	/* owner-NAME and NAME-request are not split at '-' */
+	bool			 owner_request_special;
+	/* add X-Original-To */
+	bool			 enable_original_recipient;
+	/* propagate_unmatched_extensions: LOCAL_CLASS_* bits */
+	int			 propagate_ext;
 	/* alias_maps, one table each */
 	struct local_table	*tables;
 	size_t			 ntables;
@@ -141,7 +149,7 @@ struct local_env {
 	const char		*domain;
 	/* the recipient_delimiter character that split, or "" */
 	const char		*delimiter;
-	/* Return-Path and Delivered-To lines */
+	/* Return-Path, X-Original-To and Delivered-To lines */
 	const struct str	*head;
 };
 
@@ -160,6 +168,27 @@ void	local_status_free(struct local_status *);
  * malformed job, EX_IOERR when the answers cannot be written.
  */
 int	local_run(const struct local *, struct buf *in, struct buf *out);
+
+/*
+ * Where the extension starts in the local part local (len bytes), as
+ * Postfix splits it (local_deliver.c): the length of the part before the
+ * first recipient_delimiter character, or len when there is no
+ * extension.  Never split: an empty user part, postmaster,
+ * mailer-daemon, double-bounce, and with owner_request_special and '-'
+ * a delimiter, owner-NAME and NAME-request.
+ */
+size_t	local_ext_split(const struct local *, const char *local, size_t len);
+
+/*
+ * Expand a forward_path or command_execution_directory entry (t, len
+ * bytes; local_expand.c): $name, ${name}, ${name?text}, ${name:text}
+ * from vars (name, value pairs, NULL-terminated); values get '_' for
+ * bytes outside Postfix's expansion filter set.  Returns 0, 1 when a
+ * plain $name was empty (expanded to nothing), -1 for a "${" without
+ * its '}'.
+ */
+int	local_path_expand(const char *t, size_t len, const char *const *vars,
+	    struct str *out);
 
 /*
  * Deliver the recipient described by env (local_expand.c): aliases,

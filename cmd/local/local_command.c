@@ -11,10 +11,12 @@
  * SHELL, PATH=/usr/bin:/bin, SENDER, RECIPIENT, LOCAL, DOMAIN, EXTENSION,
  * ORIGINAL_RECIPIENT, and TZ and LANG when we have them; values with
  * bytes outside Postfix's command_expansion_filter set get '_'), only
- * descriptors 0, 1 and 2, the working directory the user's home (or /
- * when that cannot be entered).  Standard input is the message as
- * Postfix gives it to commands: a From_ line, Return-Path, Delivered-To,
- * the content unquoted, no empty line added.  Standard output and error
+ * descriptors 0, 1 and 2, the working directory
+ * command_execution_directory ($home, $user, ... expanded; a directory
+ * that cannot be entered defers), or when that is empty the home of the
+ * user it runs as (or / when that cannot be entered).  Standard input is
+ * the message as Postfix gives it to commands: a From_ line,
+ * Return-Path, X-Original-To, Delivered-To, the content unquoted, no empty line added.  Standard output and error
  * are collected (the first LOCAL_OUTPUT_MAX bytes) for the diagnostic
  * text; the exit status is judged by lib/sysexits.  A command still
  * running after command_time_limit is killed and bounces, as in Postfix.
@@ -54,6 +56,9 @@ static void	command_child(const struct local *, void *,
 static int	command_io(const struct local *, const struct local_env *,
 		    struct proc *, long long, struct str *);
 static void	printable(struct str *, const char *, size_t);
+static int	exec_dir(const struct local *, const struct local_env *,
+		    const struct local_id *, struct str *,
+		    struct local_status *);
 
 /* Set name to value, with Postfix's command_expansion_filter applied. */
 static void
@@ -212,6 +217,52 @@ out:
 	return rc;
 }
 
+/*
+ * The command's working directory: command_execution_directory expanded
+ * for env and id (as Postfix: $user is the recipient's, $home and $shell
+ * those of the user the command runs as), else id's home or /.  0, or
+ * -1 with a deferral in st.
+ */
+static int
+exec_dir(const struct local *l, const struct local_env *env,
+    const struct local_id *id, struct str *dir, struct local_status *st)
+{
+	const char	*vars[20];
+	size_t		 n = 0;
+
+	if (*l->command_execution_directory == '\0') {
+		str_set(dir, id->home.len > 0 && access(id->home.s, X_OK) == 0 ?
+		    id->home.s : "/");
+		return 0;
+	}
+	vars[n++] = "user";
+	vars[n++] = env->user;
+	vars[n++] = "home";
+	vars[n++] = str_c(&id->home);
+	vars[n++] = "shell";
+	vars[n++] = str_c(&id->shell);
+	vars[n++] = "recipient";
+	vars[n++] = env->address;
+	vars[n++] = "extension";
+	vars[n++] = env->extension;
+	vars[n++] = "domain";
+	vars[n++] = env->domain;
+	vars[n++] = "local";
+	vars[n++] = env->local;
+	vars[n++] = "recipient_delimiter";
+	vars[n++] = env->delimiter;
+	vars[n] = NULL;
+	if (local_path_expand(l->command_execution_directory,
+	    strlen(l->command_execution_directory), vars, dir) == -1 ||
+	    dir->s[0] != '/') {
+		local_status_set(st, DSN_TEMP, "4.3.5", "mail system "
+		    "configuration error: command_execution_directory: "
+		    "not an absolute path: %s", l->command_execution_directory);
+		return -1;
+	}
+	return 0;
+}
+
 /* In the delivery child, as the user: run the command, judge it. */
 static void
 command_child(const struct local *l, void *arg, struct local_status *st)
@@ -224,7 +275,7 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 	struct proc			 p;
 	struct sysexits_result		 r;
 	struct str			 output = STR_INIT, shown = STR_INIT;
-	struct str			 orig = STR_INIT;
+	struct str			 orig = STR_INIT, dir = STR_INIT;
 	char				*argv[4];
 	char				 ws[PROC_STATUS_MAX];
 	const char			*shell;
@@ -233,6 +284,9 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 
 	shell = *l->local_command_shell != '\0' ? l->local_command_shell :
 	    "/bin/sh";
+	if (exec_dir(l, env, id, &dir, st) == -1) {
+		goto out;
+	}
 	(void)proc_env_default(&pe);
 	(void)proc_env_import(&pe, "TZ");
 	(void)proc_env_import(&pe, "LANG");
@@ -260,17 +314,23 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 	cmd.path = shell;
 	cmd.argv = argv;
 	cmd.envp = proc_env_vector(&pe);
-	cmd.cwd = id->home.len > 0 && access(id->home.s, X_OK) == 0 ?
-	    id->home.s : "/";
+	cmd.cwd = dir.s;
 	cmd.io[0] = PROC_IO_PIPE;
 	cmd.io[1] = PROC_IO_PIPE;
 	cmd.io[2] = PROC_IO_STDOUT;
 	cmd.flags = PROC_SETSID;
 	printable(&shown, job->command, strlen(job->command));
 	if (proc_spawn(&cmd, &p) == -1) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot run command \"%s\": %s %s: %s", shown.s,
-		    p.failed, shell, strerror(errno));
+		if (p.failed != NULL && strcmp(p.failed, "chdir") == 0) {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "cannot run command \"%s\": cannot change to "
+			    "directory %s: %s", shown.s, dir.s,
+			    strerror(errno));
+		} else {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "cannot run command \"%s\": %s %s: %s", shown.s,
+			    p.failed, shell, strerror(errno));
+		}
 		goto out;
 	}
 	deadline = clock_ms() + l->command_time_limit * 1000;
@@ -321,6 +381,7 @@ out:
 	str_free(&output);
 	str_free(&shown);
 	str_free(&orig);
+	str_free(&dir);
 }
 
 void

@@ -5,9 +5,10 @@
  * detection), and for each recipient split the address (the local part,
  * folded to lowercase, its recipient_delimiter extension, the domain),
  * bounce it when its Delivered-To is already there (5.4.6), add the
- * Return-Path and Delivered-To lines, then hand over to local_expand.  Every recipient of a job gets one result
- * line, whatever happens; a failure we cannot classify is a deferral
- * (4.3.0), never a bounce.
+ * Return-Path, X-Original-To (enable_original_recipient) and
+ * Delivered-To lines, then hand over to local_expand.  Every recipient
+ * of a job gets one result line, whatever happens; a failure we cannot
+ * classify is a deferral (4.3.0), never a bounce.
  */
 #include <sys/time.h>
 
@@ -44,6 +45,7 @@ static void	seen_collect(const struct qfile *, struct local_seen *);
 static void	seen_free(struct local_seen *);
 static bool	seen_has(const struct local_seen *, const char *);
 static void	lowercase(struct str *);
+static bool	name_is(const char *, size_t, const char *);
 static void	recipient(const struct local *, const struct qfile *,
 		    const struct qfile_rcpt *, const struct local_seen *,
 		    const char *, struct local_status *);
@@ -210,6 +212,42 @@ seen_has(const struct local_seen *seen, const char *addr)
 	return false;
 }
 
+/* Is the local part s (len bytes) name, in any case? */
+static bool
+name_is(const char *s, size_t len, const char *name)
+{
+	return strlen(name) == len && strncasecmp(s, name, len) == 0;
+}
+
+size_t
+local_ext_split(const struct local *l, const char *local, size_t len)
+{
+	static const char	 owner[] = "owner-", request[] = "-request";
+	const char		*delims = l->recipient_delimiter;
+	size_t			 i;
+
+	if (*delims == '\0' || name_is(local, len, "postmaster") ||
+	    name_is(local, len, "mailer-daemon") ||
+	    name_is(local, len, "double-bounce")) {
+		return len;
+	}
+	if (l->owner_request_special && strchr(delims, '-') != NULL &&
+	    ((len >= sizeof(owner) - 1 &&
+	    strncasecmp(local, owner, sizeof(owner) - 1) == 0) ||
+	    (len > sizeof(request) - 1 &&
+	    strncasecmp(local + len - (sizeof(request) - 1), request,
+	    sizeof(request) - 1) == 0))) {
+		return len;
+	}
+	for (i = 0; i < len; i++) {
+		if (local[i] != '\0' && strchr(delims, local[i]) != NULL) {
+			break;
+		}
+	}
+	/* "+ext": the user part would be empty */
+	return i == 0 ? len : i;
+}
+
 /* Deliver to one recipient address; the outcome goes to st. */
 static void
 recipient(const struct local *l, const struct qfile *qf,
@@ -217,20 +255,27 @@ recipient(const struct local *l, const struct qfile *qf,
     const char *address, struct local_status *st)
 {
 	struct local_env	 env;
-	struct addr_parts	 parts = ADDR_PARTS_INIT;
 	struct str		 delivered = STR_INIT, local = STR_INIT;
+	struct str		 user = STR_INIT, ext = STR_INIT;
 	struct str		 head = STR_INIT, quoted = STR_INIT;
 	struct str		 qdelivered = STR_INIT;
 	const char		*domain;
 	char			 delim[2] = { 0, 0 };
+	size_t			 n;
 
 	str_set(&delivered, address);
 	lowercase(&delivered);
 	domain = addr_domain(delivered.s);
 	str_set_mem(&local, delivered.s, domain == NULL ?
 	    delivered.len : (size_t)(domain - 1 - delivered.s));
-	(void)addr_split_ext(delivered.s, l->recipient_delimiter, &parts);
-	delim[0] = (char)parts.delim;
+	n = local_ext_split(l, local.s, local.len);
+	str_set_mem(&user, local.s, n);
+	if (n < local.len) {
+		delim[0] = local.s[n];
+		str_set_mem(&ext, local.s + n + 1, local.len - n - 1);
+	} else {
+		str_set(&ext, "");
+	}
 	addr_quote(delivered.s, delivered.len, &qdelivered);
 	if (seen_has(seen, qdelivered.s) || seen_has(seen, delivered.s)) {
 		local_status_set(st, DSN_PERM, "5.4.6",
@@ -242,6 +287,11 @@ recipient(const struct local *l, const struct qfile *qf,
 	addr_quote(qf->sender, strlen(qf->sender), &quoted);
 	str_cat(&head, str_c(&quoted));
 	str_cat(&head, ">\n");
+	if (l->enable_original_recipient) {
+		/* the address as given to local, case kept */
+		addr_quote(address, strlen(address), &quoted);
+		str_catf(&head, "X-Original-To: %s\n", str_c(&quoted));
+	}
 	str_catf(&head, "Delivered-To: %s\n", qdelivered.s);
 	memset(&env, 0, sizeof(env));
 	env.qf = qf;
@@ -249,17 +299,18 @@ recipient(const struct local *l, const struct qfile *qf,
 	env.address = address;
 	env.delivered = qdelivered.s;
 	env.local = str_c(&local);
-	env.user = str_c(&parts.user);
-	env.extension = str_c(&parts.ext);
-	env.domain = str_c(&parts.domain);
+	env.user = str_c(&user);
+	env.extension = str_c(&ext);
+	env.domain = domain == NULL ? "" : domain;
 	env.delimiter = delim;
 	env.head = &head;
 	local_expand(l, &env, st);
 out:
-	addr_parts_free(&parts);
 	str_free(&delivered);
 	str_free(&qdelivered);
 	str_free(&local);
+	str_free(&user);
+	str_free(&ext);
 	str_free(&head);
 	str_free(&quoted);
 }

@@ -6,11 +6,18 @@
  * Aliases.  The local part (lowercased; with its extension, then
  * without) is looked up in each alias_maps table in turn.  The value's
  * elements (mapsrc_alias_next) are "|command", /file, :include:/path,
- * \user and addresses.  A bare name that is itself an alias expands in
- * turn (LOCAL_EXPAND_DEPTH deep at most); a name already being expanded
- * (the recipient listed in its own alias) is delivered to that user
- * instead (.forward, then mailbox); any other address is forwarded.
- * When the table has owner-NAME, mail forwarded for NAME gets the sender
+ * \user and addresses.  A bare name that is itself an alias (with its
+ * extension, then without) expands in turn (LOCAL_EXPAND_DEPTH deep at
+ * most); an alias that lists its own name is delivered to that user
+ * instead (.forward, then mailbox), as Postfix does; a name that an outer
+ * alias is already expanding (a: b, b: a) is a loop, returned with
+ * 5.4.6 "alias database loop"; any other address is forwarded.  With
+ * propagate_unmatched_extensions "alias" ("forward"), an extension that
+ * the alias lookup (the .forward file name) did not match is added to
+ * the addresses found (user+ext found as user: other becomes other+ext);
+ * in :include: files only with "include" too.
+ * When the table has owner-NAME (owner_request_special), mail forwarded
+ * for NAME gets the sender
  * owner-NAME (expand_owner_alias = yes: that alias's value when it is a
  * single address), so that bounces go to the list's owner; this carries
  * over into :include: files and nested aliases without their own owner.
@@ -77,6 +84,10 @@ struct expand {
 	/* alias names being expanded, outermost first */
 	const char		*chain[LOCAL_EXPAND_DEPTH + 2];
 	size_t			 nchain;
+	/* the unmatched extension added to addresses (borrowed), or
+	 * NULL; with its delimiter */
+	const char		*ext;
+	char			 delim;
 	/* the outcome so far */
 	bool			 temp, perm;
 	struct local_status	 fail;
@@ -96,7 +107,8 @@ static void	privs_id(struct expand *, struct local_id *);
 static const struct local_id *not_root(struct expand *,
 		    const struct local_id *, struct local_id *);
 static void	expand_alias(struct expand *, const char *, const char *,
-		    size_t, const char *, size_t);
+		    size_t, const char *, size_t, const char *, char);
+static void	ext_add(const struct expand *, struct str *);
 static size_t	expand_list(struct expand *, const char *, size_t, int,
 		    const struct local_id *, const char *, size_t,
 		    const char *, bool);
@@ -109,8 +121,6 @@ static void	include(struct expand *, const char *, int,
 static void	forward_add(struct expand *, const char *, const char *);
 static void	user_deliver(struct expand *, const char *, size_t);
 static void	mailbox(struct expand *, const struct local_id *);
-static int	path_expand(const char *, size_t, const char *const *,
-		    struct str *);
 
 /* Keep the result of one destination. */
 static void
@@ -188,31 +198,38 @@ lower(struct str *s)
 }
 
 /*
- * Look name up in the alias tables, in order.  MAP_FOUND with the value,
- * the table's index and whether the extension was dropped.
+ * Look name up in the alias tables, in order, then (Postfix's order)
+ * the part before its extension in the tables again.  MAP_FOUND with the
+ * value, the table's index and whether the extension was dropped.
  */
 static enum map_result
 alias_find(struct expand *ex, const char *name, struct str *value,
     size_t *table, int *noext)
 {
-	struct str	err = STR_INIT;
+	struct str	err = STR_INIT, user = STR_INIT;
 	enum map_result	r = MAP_NOTFOUND;
-	size_t		i;
+	size_t		i, len = strlen(name), n;
 
-	for (i = 0; i < ex->l->ntables; i++) {
-		r = map_lookup_alias(ex->l->tables[i].list, name,
-		    ex->l->recipient_delimiter, value, noext, &err);
-		if (r == MAP_FOUND) {
-			*table = i;
-			break;
+	n = local_ext_split(ex->l, name, len);
+	str_set_mem(&user, name, n);
+	*noext = 0;
+	for (i = 0; r == MAP_NOTFOUND && i < 2 * ex->l->ntables; i++) {
+		if (i == ex->l->ntables) {
+			if (n == len) {
+				break;
+			}
+			*noext = 1;
 		}
-		if (r == MAP_ERROR) {
-			fail(ex, DSN_TEMP, "4.3.0", "alias database "
-			    "unavailable: %s", str_c(&err));
-			break;
-		}
+		r = map_list_lookup(ex->l->tables[i % ex->l->ntables].list,
+		    *noext ? user.s : name, value, &err);
+		*table = i % ex->l->ntables;
+	}
+	if (r == MAP_ERROR) {
+		fail(ex, DSN_TEMP, "4.3.0", "alias database unavailable: %s",
+		    str_c(&err));
 	}
 	str_free(&err);
+	str_free(&user);
 	return r;
 }
 
@@ -311,14 +328,53 @@ forward_add(struct expand *ex, const char *sender, const char *addr)
 	str_set(&g->addrs[g->n++], addr);
 }
 
-/* Expand alias name (found in table) with value; sender inherited. */
+/*
+ * Add the unmatched extension being propagated (if any) to the local
+ * part of the address s: user@domain becomes user+ext@domain.  A quoted
+ * local part is left alone.
+ */
+static void
+ext_add(const struct expand *ex, struct str *s)
+{
+	struct str	 out = STR_INIT;
+	const char	*at;
+	size_t		 n;
+
+	if (ex->ext == NULL || *ex->ext == '\0' || s->len == 0 ||
+	    s->s[0] == '"') {
+		return;
+	}
+	at = strrchr(s->s, '@');
+	n = at == NULL ? s->len : (size_t)(at - s->s);
+	if (n == 0) {
+		return;
+	}
+	str_set_mem(&out, s->s, n);
+	str_cat_char(&out, ex->delim);
+	str_cat(&out, ex->ext);
+	if (at != NULL) {
+		str_cat(&out, at);
+	}
+	str_set(s, out.s);
+	str_free(&out);
+}
+
+/*
+ * Expand alias name (found in table) with value; sender inherited.  ext
+ * is the extension the lookup did not match (else NULL), delim its
+ * delimiter: propagated to the addresses of the value when
+ * propagate_unmatched_extensions has "alias".
+ */
 static void
 expand_alias(struct expand *ex, const char *name, const char *value,
-    size_t table, const char *sender, size_t depth)
+    size_t table, const char *sender, size_t depth, const char *ext,
+    char delim)
 {
 	struct local_id	 id = LOCAL_ID_INIT;
 	struct str	 key = STR_INIT, owner = STR_INIT, elem = STR_INIT;
 	struct str	 extra = STR_INIT;
+	const char	*saved_ext = ex->ext;
+	char		 saved_delim = ex->delim;
 	size_t		 t, pos = 0;
 	int		 noext;
 
@@ -328,9 +384,19 @@ expand_alias(struct expand *ex, const char *name, const char *value,
 		return;
 	}
 	ex->chain[ex->nchain++] = name;
-	/* owner-NAME: bounces of what NAME forwards go there */
+	ex->ext = NULL;
+	if (ext != NULL && (ex->l->propagate_ext & LOCAL_CLASS_ALIAS) != 0) {
+		ex->ext = ext;
+		ex->delim = delim;
+	}
+	/*
+	 * owner-NAME: bounces of what NAME forwards go there
+	 * (owner_request_special; not for owner-NAME itself)
+	 */
 	str_catf(&key, "owner-%s", name);
-	switch (alias_find(ex, key.s, &owner, &t, &noext)) {
+	switch (!ex->l->owner_request_special ||
+	    strncmp(name, "owner-", 6) == 0 ? MAP_NOTFOUND :
+	    alias_find(ex, key.s, &owner, &t, &noext)) {
 	case MAP_FOUND:
 		if (ex->l->expand_owner_alias &&
 		    mapsrc_alias_next(owner.s, owner.len, &pos, &elem) == 1 &&
@@ -351,6 +417,8 @@ expand_alias(struct expand *ex, const char *name, const char *value,
 	    sender, depth + 1, NULL, false);
 out:
 	ex->nchain--;
+	ex->ext = saved_ext;
+	ex->delim = saved_delim;
 	local_id_free(&id);
 	str_free(&key);
 	str_free(&owner);
@@ -423,8 +491,9 @@ dest(struct expand *ex, const char *elem, int class,
 	struct local_id		 tmp = LOCAL_ID_INIT;
 	struct local_status	 st = LOCAL_STATUS_INIT;
 	struct str		 a = STR_INIT, value = STR_INIT;
+	struct str		 fwd = STR_INIT, key = STR_INIT;
 	const char		*at, *name;
-	size_t			 i, table;
+	size_t			 i, n, table;
 	int			 noext;
 
 	if (ex->nseen >= LOCAL_EXPAND_MAX) {
@@ -470,13 +539,17 @@ dest(struct expand *ex, const char *elem, int class,
 	if (a.len == 0) {
 		goto out;
 	}
+	/* the address to forward: as written, plus an unmatched extension */
+	str_set(&fwd, elem[0] == '\\' ? elem + 1 : elem);
+	if (elem[0] != '\\') {
+		ext_add(ex, &fwd);
+	}
 	if (self != NULL) {
 		/* in a .forward: the user's own name is the mailbox */
 		if (at == NULL && strcmp(name, self) == 0) {
 			mailbox(ex, id);
 		} else {
-			forward_add(ex, sender, elem[0] == '\\' ? elem + 1 :
-			    elem);
+			forward_add(ex, sender, fwd.s);
 		}
 		goto out;
 	}
@@ -494,30 +567,49 @@ dest(struct expand *ex, const char *elem, int class,
 		goto out;
 	}
 	if (at == NULL) {
-		for (i = 0; i < ex->nchain; i++) {
-			if (strcmp(ex->chain[i], name) == 0) {
-				/* in its own expansion: the user instead */
-				user_deliver(ex, name, depth);
-				goto out;
-			}
-		}
-		switch (alias_find(ex, name, &value, &table, &noext)) {
+		/* a local name: an alias, with the extension, then without */
+		str_set(&key, a.s);
+		ext_add(ex, &key);
+		switch (alias_find(ex, key.s, &value, &table, &noext)) {
 		case MAP_FOUND:
-			expand_alias(ex, name, value.s, table, sender,
-			    depth);
-			goto out;
+			break;
 		case MAP_ERROR:
 			goto out;
 		default:
-			break;
+			forward_add(ex, sender, fwd.s);
+			goto out;
 		}
+		n = noext ? local_ext_split(l, key.s, key.len) : key.len;
+		str_truncate(&a, 0);
+		str_cat_mem(&a, key.s, n);
+		if (ex->nchain > 0 &&
+		    strcmp(ex->chain[ex->nchain - 1], a.s) == 0) {
+			/* listed in its own alias: the user instead */
+			user_deliver(ex, a.s, depth);
+			goto out;
+		}
+		for (i = 0; i < ex->nchain; i++) {
+			if (strcmp(ex->chain[i], a.s) == 0) {
+				/* a: b, b: a */
+				log_warnx("%s: alias database loop for %s",
+				    ex->env->address, a.s);
+				fail(ex, DSN_PERM, "5.4.6", "alias database "
+				    "loop for %s", a.s);
+				goto out;
+			}
+		}
+		expand_alias(ex, a.s, value.s, table, sender, depth,
+		    noext ? key.s + n + 1 : NULL, noext ? key.s[n] : 0);
+		goto out;
 	}
-	forward_add(ex, sender, elem[0] == '\\' ? elem + 1 : elem);
+	forward_add(ex, sender, fwd.s);
 out:
 	local_status_free(&st);
 	local_id_free(&tmp);
 	str_free(&a);
 	str_free(&value);
+	str_free(&fwd);
+	str_free(&key);
 }
 
 /* :include:PATH */
@@ -528,6 +620,7 @@ include(struct expand *ex, const char *path, int class,
 {
 	struct local_id	 inc = LOCAL_ID_INIT;
 	struct str	 text = STR_INIT, why = STR_INIT;
+	const char	*saved_ext = ex->ext;
 	uid_t		 owner = 0;
 	int		 r;
 
@@ -560,8 +653,13 @@ include(struct expand *ex, const char *path, int class,
 		privs_id(ex, &inc);
 	}
 	(void)class;
+	/* an unmatched extension goes on only with the class include */
+	if ((ex->l->propagate_ext & LOCAL_CLASS_INCLUDE) == 0) {
+		ex->ext = NULL;
+	}
 	(void)expand_list(ex, text.s, text.len, LOCAL_CLASS_INCLUDE, &inc,
 	    sender, depth + 1, self, false);
+	ex->ext = saved_ext;
 out:
 	local_id_free(&inc);
 	str_free(&text);
@@ -569,20 +667,18 @@ out:
 }
 
 /*
- * Expand one forward_path entry: $name, ${name}, ${name?text} and
- * ${name:text} with vars (name, value pairs, NULL-terminated); values
- * get '_' for bytes outside Postfix's forward_expansion_filter.  Returns
- * 0, or -1 when a plain $name is empty (the path is skipped, as
- * Postfix's "undefined").
+ * forward_path and command_execution_directory: see local.h.  The
+ * filter is Postfix's forward_expansion_filter default.
  */
-static int
-path_expand(const char *t, size_t len, const char *const *vars,
+int
+local_path_expand(const char *t, size_t len, const char *const *vars,
     struct str *out)
 {
 	static const char	 ok[] = "1234567890!@%-_=+:,./"
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	const char		*end = t + len, *n0, *v, *p;
 	size_t			 nlen, i;
+	int			 undefined = 0;
 	char			 op;
 
 	str_set(out, "");
@@ -637,7 +733,7 @@ path_expand(const char *t, size_t len, const char *const *vars,
 			}
 		} else {
 			if (*v == '\0') {
-				return -1;
+				undefined = 1;
 			}
 			for (; *v != '\0'; v++) {
 				str_cat_char(out, strchr(ok, *v) != NULL ?
@@ -648,7 +744,7 @@ path_expand(const char *t, size_t len, const char *const *vars,
 			t++;	/* the '}' */
 		}
 	}
-	return 0;
+	return undefined;
 }
 
 /* Deliver to user: .forward, else the mailbox. */
@@ -660,8 +756,11 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 	struct local_id		 id = LOCAL_ID_INIT;
 	struct str		 word = STR_INIT, path = STR_INIT;
 	struct str		 text = STR_INIT, why = STR_INIT;
-	const char		*vars[20];
-	size_t			 pos = 0, n = 0;
+	struct str		 plain = STR_INIT;
+	const char		*vars[20], *novars[20];
+	const char		*saved_ext = ex->ext;
+	char			 saved_delim = ex->delim;
+	size_t			 pos = 0, n = 0, i;
 	uid_t			 owner;
 	int			 r;
 
@@ -698,8 +797,15 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 	vars[n++] = "recipient_delimiter";
 	vars[n++] = env->delimiter;
 	vars[n] = NULL;
+	/* the same without the extension: which files do not depend on it */
+	for (i = 0; i <= n; i++) {
+		novars[i] = vars[i];
+	}
+	novars[9] = "";
+	novars[17] = "";
 	while (conf_list_next(l->forward_path, &pos, &word) == 1) {
-		if (path_expand(word.s, word.len, vars, &path) == -1 ||
+		/* an empty plain $name: skipped, as Postfix's "undefined" */
+		if (local_path_expand(word.s, word.len, vars, &path) != 0 ||
 		    path.s[0] != '/') {
 			continue;
 		}
@@ -722,12 +828,24 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 			/* an empty .forward (or only comments): the mailbox */
 			break;
 		}
+		/* a file found without the extension: propagate it? */
+		ex->ext = NULL;
+		if ((l->propagate_ext & LOCAL_CLASS_FORWARD) != 0 &&
+		    *env->extension != '\0' &&
+		    local_path_expand(word.s, word.len, novars, &plain) == 0 &&
+		    str_eq(&plain, path.s)) {
+			ex->ext = env->extension;
+			ex->delim = *env->delimiter;
+		}
 		(void)expand_list(ex, text.s, text.len, LOCAL_CLASS_FORWARD,
 		    &id, env->qf->sender, depth + 1, user, false);
+		ex->ext = saved_ext;
+		ex->delim = saved_delim;
 		goto out;
 	}
 	mailbox(ex, &id);
 out:
+	str_free(&plain);
 	local_id_free(&id);
 	str_free(&word);
 	str_free(&path);
@@ -790,7 +908,8 @@ local_expand(const struct local *l, const struct local_env *env,
 		case MAP_FOUND:
 			str_set(&key, noext ? env->user : env->local);
 			expand_alias(&ex, key.s, value.s, table,
-			    env->qf->sender, 0);
+			    env->qf->sender, 0, noext ? env->extension : NULL,
+			    *env->delimiter);
 			break;
 		case MAP_NOTFOUND:
 			user_deliver(&ex, env->user, 0);

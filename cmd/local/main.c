@@ -27,12 +27,32 @@
 #include "sig.h"
 
 static void	usage(void) __attribute__((noreturn));
-static int	classes(const char *);
+static bool	in_list(const char *, const char *);
+static int	classes(const char *, const char *);
 static void	tables_open(struct local *);
 
-/* allow_mail_to_commands and _files: "alias, forward, include". */
+/* Is word (any case) in the list? */
+static bool
+in_list(const char *list, const char *word)
+{
+	struct str	w = STR_INIT;
+	size_t		pos = 0;
+	bool		found = false;
+
+	while (!found && conf_list_next(list, &pos, &w) == 1) {
+		found = strcasecmp(w.s, word) == 0;
+	}
+	str_free(&w);
+	return found;
+}
+
+/*
+ * allow_mail_to_commands and _files, propagate_unmatched_extensions:
+ * "alias, forward, include"; the names in others (classes of other
+ * programs) are accepted and ignored.
+ */
 static int
-classes(const char *name)
+classes(const char *name, const char *others)
 {
 	struct str	word = STR_INIT;
 	size_t		pos = 0;
@@ -45,7 +65,7 @@ classes(const char *name)
 			bits |= LOCAL_CLASS_FORWARD;
 		} else if (strcasecmp(word.s, "include") == 0) {
 			bits |= LOCAL_CLASS_INCLUDE;
-		} else {
+		} else if (!in_list(others, word.s)) {
 			log_warnx("%s: unknown class \"%s\" ignored", name,
 			    word.s);
 		}
@@ -175,9 +195,19 @@ main(int argc, char *argv[])
 	} else if (l.command_time_limit > 86400 * 7) {
 		l.command_time_limit = 86400 * 7;
 	}
-	l.allow_commands = classes("allow_mail_to_commands");
-	l.allow_files = classes("allow_mail_to_files");
+	l.command_execution_directory = conf_raw(conf_main(),
+	    "command_execution_directory");
+	if (l.command_execution_directory == NULL) {
+		l.command_execution_directory =
+		    conf_param_find("command_execution_directory")->def;
+	}
+	l.allow_commands = classes("allow_mail_to_commands", "");
+	l.allow_files = classes("allow_mail_to_files", "");
+	l.propagate_ext = classes("propagate_unmatched_extensions",
+	    "canonical, virtual, generic");
 	l.expand_owner_alias = conf_bool("expand_owner_alias");
+	l.owner_request_special = conf_bool("owner_request_special");
+	l.enable_original_recipient = conf_bool("enable_original_recipient");
 	tables_open(&l);
 	/* only forwarding needs it (cleanup runs as mail_owner) */
 	l.mail_owner = conf_value("mail_owner");

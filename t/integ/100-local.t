@@ -116,9 +116,11 @@ PY
 # quoted, no final newline.
 printf 'Subject: test\nFrom: a@example.org\n\nFrom here\nFro\n>From x\nend' \
     > "$TAP_TMP/msg"
-# want1: what the mbox holds after the From_ line (lowercased Delivered-To)
+# want1: what the mbox holds after the From_ line (X-Original-To as
+# given, lowercased Delivered-To)
 {
 	printf 'Return-Path: <alice@example.org>\n'
+	printf 'X-Original-To: %s@localhost\n' "$ME"
 	printf 'Delivered-To: %s@localhost\n' "$ME"
 	printf 'Subject: test\nFrom: a@example.org\n\n>From here\nFro\n'
 	printf '>From x\nend\n\n'
@@ -169,7 +171,7 @@ tap_is "$(cat "$TAP_TMP/out")" "0 D 2.0.0 delivered to mailbox
 ." "mbox: the answer line and the end of the job"
 tap_is "$tap_status" 0 "mbox: exit 0 at the end of input"
 tap_is "$(chk raw "$N/spool/$ME" "$TAP_TMP/want1")" same \
-    "mbox: From_ line, Return-Path, Delivered-To, content with >From quoting"
+    "mbox: From_ line, Return-Path, X-Original-To, Delivered-To, content with >From quoting"
 tap_is "$(chk mbox "$N/spool/$ME" 1)" "1 alice@example.org" \
     "mbox: Python's mailbox.mbox reads one message from alice"
 tap_is "$(stat -c %a "$N/spool/$ME")" 600 "mbox: created mode 0600"
@@ -180,11 +182,12 @@ job "0 $ME@localhost" "2 $UC+Ext@LocalHost"
 tap_is "$(cat "$TAP_TMP/out")" "0 D 2.0.0 delivered to mailbox
 2 D 2.0.0 delivered to mailbox
 ." "two recipients: two answers"
-sed "s/^Delivered-To: .*/Delivered-To: $ME+ext@localhost/" \
+sed -e "s/^Delivered-To: .*/Delivered-To: $ME+ext@localhost/" \
+    -e "s/^X-Original-To: .*/X-Original-To: $UC+Ext@LocalHost/" \
     "$TAP_TMP/want1" > "$TAP_TMP/want2"
 tap_is "$(chk raw "$N/spool/$ME" "$TAP_TMP/want1" "$TAP_TMP/want1" \
     "$TAP_TMP/want2")" same \
-    "appended twice; USER+Ext@Domain: folded, the extension stripped"
+    "appended twice; USER+Ext@Domain: folded, the extension stripped (X-Original-To keeps the case)"
 tap_is "$(chk mbox "$N/spool/$ME" 3)" \
     "3 alice@example.org alice@example.org alice@example.org" \
     "mailbox.mbox reads three messages"
@@ -232,10 +235,10 @@ mkq 06553F100000000B3 "" "$TAP_TMP/nullmsg" "$ME@localhost"
 [ -n "$TU" ] && chown -R "$TU" "$N"
 ID=06553F100000000B3
 job "0 $ME@localhost"
-tail -c +"$((before + 1))" "$N/spool/$ME" | head -3 > "$TAP_TMP/nullhead"
-sed -n '1s/  .*//p;2,3p' "$TAP_TMP/nullhead" > "$TAP_TMP/nullgot"
-printf 'From MAILER-DAEMON\nReturn-Path: <>\nDelivered-To: %s@localhost\n' \
-    "$ME" > "$TAP_TMP/nullwant"
+tail -c +"$((before + 1))" "$N/spool/$ME" | head -4 > "$TAP_TMP/nullhead"
+sed -n '1s/  .*//p;2,4p' "$TAP_TMP/nullhead" > "$TAP_TMP/nullgot"
+printf 'From MAILER-DAEMON\nReturn-Path: <>\nX-Original-To: %s@localhost\nDelivered-To: %s@localhost\n' \
+    "$ME" "$ME" > "$TAP_TMP/nullwant"
 tap_file_is "$TAP_TMP/nullgot" "$TAP_TMP/nullwant" \
     "null sender: From MAILER-DAEMON, Return-Path: <>"
 
@@ -350,6 +353,7 @@ tap_is "$(grep -c ' D 2.0.0 delivered to maildir$' "$TAP_TMP/out")" 20 \
     "Maildir: 20 deliveries, each 2.0.0 delivered to maildir"
 {
 	printf 'Return-Path: <alice@example.org>\n'
+	printf 'X-Original-To: %s@localhost\n' "$ME"
 	printf 'Delivered-To: %s@localhost\n' "$ME"
 	cat "$TAP_TMP/msg"
 } > "$TAP_TMP/wantmd"

@@ -261,11 +261,11 @@ tap_is "$(answer)" "0 D 2.0.0 delivered to command: $CMD cmd" \
     "alias |command: D 2.0.0 delivered to command"
 tap_is "$(cat "$O/cmd.who")" "$OWNER" \
     "the alias command ran as the owner of the alias table"
-sed -n '1s/  .*//p;2,4p' "$O/cmd.in" > "$T/got"
-printf 'From alice@example.org\nReturn-Path: <alice@example.org>\nDelivered-To: cmd@host.example\nSubject: test\n' \
+sed -n '1s/  .*//p;2,5p' "$O/cmd.in" > "$T/got"
+printf 'From alice@example.org\nReturn-Path: <alice@example.org>\nX-Original-To: cmd@host.example\nDelivered-To: cmd@host.example\nSubject: test\n' \
     > "$T/want"
 tap_file_is "$T/got" "$T/want" \
-    "its stdin: From_ line, Return-Path, Delivered-To, the message"
+    "its stdin: From_ line, Return-Path, X-Original-To, Delivered-To, the message"
 tap_is "$(tail -2 "$O/cmd.in")" "From here
 body" "stdin: no >From quoting, no empty line added"
 tap_is "$(cut -d= -f1 "$O/cmd.env" | grep -v '^PWD$' | grep -v '^OUTDIR$' |
@@ -313,7 +313,7 @@ tap_is "$(stat -c '%U %a' "$T/files/file.mbox")" "$OWNER 600" \
 	done
 } > "$T/big"
 MSG=$T/big job early@host.example
-tail -n +4 "$O/early.in" > "$T/got"
+tail -n +5 "$O/early.in" > "$T/got"
 tap_is "$(answer) $(cmp -s "$T/got" "$T/big"; echo $?)" \
     "0 D 2.0.0 delivered to command: exec >/dev/null 2>&1; cat > $O/early.in 0" \
     "a command that closes its output early still gets the whole message"
@@ -463,8 +463,9 @@ tap_is "$(answer)" "0 D 2.0.0 delivered to command: $CMD mbc" \
     "mailbox_command: delivered to command"
 tap_is "$(cat "$O/mbc.who") $(grep -c "^$GR\$" "$O/mbc.groups")" "$RU 1" \
     "mailbox_command runs as the recipient, with its groups"
-tap_is "$(sed -n 3p "$O/mbc.in")" "Delivered-To: $RU@host.example" \
-    "mailbox_command: stdin has Delivered-To"
+tap_is "$(sed -n 3,4p "$O/mbc.in")" "X-Original-To: $RU@host.example
+Delivered-To: $RU@host.example" \
+    "mailbox_command: stdin has X-Original-To and Delivered-To"
 
 # A command that overruns command_time_limit is killed: a bounce.
 printf 'slow: "|sleep 30"\n' >> "$E/aliases"

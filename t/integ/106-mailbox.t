@@ -193,7 +193,7 @@ wait "$p1" "$p2" "$p3" "$p4"
 tap_is "$(cat "$T"/06553F100000000B?.out | grep -c '^[0-9]* D 2.0.0 delivered to maildir$')" 40 \
     "Maildir: 40 deliveries from 4 processes at once"
 {
-	printf 'Return-Path: <alice@example.org>\nDelivered-To: %s@localhost\n' "$ME"
+	printf 'Return-Path: <alice@example.org>\nX-Original-To: %s@localhost\nDelivered-To: %s@localhost\n' "$ME" "$ME"
 	cat "$T/first.msg"
 } > "$T/wantmd"
 python3 - "$T/md/$ME" "$T/wantmd" > "$T/got" <<'PY'

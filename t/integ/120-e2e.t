@@ -107,7 +107,8 @@ elif mode == "exact":
         sys.exit()
     me = re.escape(me)
     pat = (rb"Return-Path: <" + me.encode() + rb"@" + host.encode() +
-           rb">\nDelivered-To: " + me.encode() + rb"@" + host.encode() +
+           rb">\nX-Original-To: " + me.encode() + rb"@" + host.encode() +
+           rb"\nDelivered-To: " + me.encode() + rb"@" + host.encode() +
            rb"\nReceived: by " + host.encode() +
            rb" \(postlet, from userid \d+\)\n\tid [0-9A-F]+; "
            rb"[A-Z][a-z]{2}, \d+ [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d "
