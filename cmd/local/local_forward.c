@@ -93,13 +93,12 @@ local_forward(const struct local *l, const struct local_env *env,
 	static unsigned char	 frommem[2048];
 	static char		 chunk[SUBMIT_CHUNK_MAX];
 	const struct qfile	*qf = env->qf;
-	struct proc_cmd		 cmd;
+	struct submit_cleanup	 sc;
 	struct proc		 p;
 	struct buf		 to, from;
-	struct str		 path = STR_INIT, rec = STR_INIT;
+	struct str		 rec = STR_INIT;
 	struct str		 orcpt = STR_INIT, text = STR_INIT;
 	enum dsn_status		 status;
-	char			*argv[5];
 	char			 ws[PROC_STATUS_MAX];
 	off_t			 off, end;
 	size_t			 i, want;
@@ -111,36 +110,22 @@ local_forward(const struct local *l, const struct local_env *env,
 		    "mail_owner %s: no such user", l->mail_owner);
 		return;
 	}
-	str_catf(&path, "%s/cleanup", l->daemon_directory);
-	argv[0] = xstrdup("cleanup");
-	argv[1] = xstrdup("-c");
-	argv[2] = xstrdup(l->config_directory);
-	argv[3] = log_verbose > 0 ? xstrdup("-v") : NULL;
-	argv[4] = NULL;
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.path = path.s;
-	cmd.argv = argv;
-	cmd.io[0] = PROC_IO_PIPE;
-	cmd.io[1] = PROC_IO_PIPE;
-	cmd.io[2] = PROC_IO_NULL;
+	memset(&sc, 0, sizeof(sc));
+	sc.daemon_dir = l->daemon_directory;
+	sc.config_dir = l->config_directory;
+	sc.stderr_io = PROC_IO_NULL;
 	if (l->root) {
-		cmd.flags = PROC_SETID;
-		cmd.uid = l->mail_owner_uid;
-		cmd.gid = l->mail_owner_gid;
+		sc.setid = true;
+		sc.uid = l->mail_owner_uid;
+		sc.gid = l->mail_owner_gid;
 	}
-	r = proc_spawn(&cmd, &p);
-	for (i = 0; i < 4; i++) {
-		free(argv[i]);
-	}
-	if (r == -1) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot forward: %s %s: %s", p.failed, path.s,
-		    strerror(errno));
-		str_free(&path);
+	if (submit_start_cleanup(&sc, &p, &text) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0", "cannot forward: %s",
+		    text.s);
+		str_free(&text);
 		return;
 	}
-	(void)fd_set_nonblock(p.fd[0], true);
-	(void)fd_set_nonblock(p.fd[1], true);
+	str_clear(&text);
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem),
 	    LOCAL_CLEANUP_TIMEOUT_MS);
 	(void)submit_put(&to, 'S', sender);
@@ -233,7 +218,6 @@ kill:
 			    "cannot forward: %s", sp + 1);
 		}
 	}
-	str_free(&path);
 	str_free(&rec);
 	str_free(&orcpt);
 	str_free(&text);
