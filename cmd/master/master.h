@@ -5,8 +5,9 @@
  * master_queue.c makes the queue directories, master_pid.c holds the
  * pid file and its lock, master_service.c reads master.cf and starts,
  * watches and stops the daemons, master_listen.c listens on the sockets
- * of the public unix services and runs one child per connection,
- * master_loop.c is the event loop.
+ * of the public unix services and the inet services and runs one child
+ * per connection, master_inet.c finds the inet services' addresses and
+ * keeps their per-client limits, master_loop.c is the event loop.
  *
  * State lives in one struct master; nothing here is process-global
  * except what lib/conf and lib/sig keep.  Errors before the daemons run
@@ -18,13 +19,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 /* Stale files in tmp/ older than this are removed at start (6 hours). */
 #define MASTER_TMP_MAX_AGE	(6 * 60 * 60)
 /* A daemon that ends sooner than this after its start is throttled. */
 #define MASTER_STARTUP_MS	2000
-/* How long a stop waits for the daemons before SIGKILL. */
+/* How long a stop waits for the daemons before SIGKILL, and for the
+ * sessions of per-connection children before SIGTERM. */
 #define MASTER_STOP_MS		10000
+/* After that SIGTERM, how long until SIGKILL. */
+#define MASTER_KILL_MS		2000
 
 /* One daemon that master keeps running (one master.cf line). */
 struct master_service {
@@ -59,12 +64,54 @@ struct master_service {
 	bool		 matched;
 };
 
+/* One listening socket of a per-connection service. */
+struct master_sock {
+	/* where it listens: a sockaddr_un, sockaddr_in or sockaddr_in6 */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	/* for log lines: the path, ADDR:PORT or [ADDR]:PORT */
+	char			*label;
+	/* implied by inet_protocols = all: where the host has no IPv6,
+	 * failing to listen is a warning, not an error */
+	bool			 optional;
+	/* the listening socket (non-blocking), or -1 */
+	int			 fd;
+};
+
+/* One child of a per-connection service, and its client (inet). */
+struct master_kid {
+	pid_t			 pid;
+	/* counted in the client table (master_inet.c) */
+	bool			 counted;
+	int			 family;
+	unsigned char		 addr[16];
+};
+
+/* What master knows of one client address of an inet service. */
+struct master_client {
+	int			 family;
+	unsigned char		 addr[16];
+	/* its connections now (children running) */
+	size_t			 count;
+	/* connections in the rate window that began at window_start */
+	size_t			 rate;
+	long long		 window_start;
+};
+
+/* The client table of one inet service holds at most this many. */
+#define MASTER_CLIENTS_MAX	4096
+
 /* One service that master runs per connection (master_listen.c). */
 struct master_listener {
 	/* "name/type", for log lines and for matching on reload */
 	char		*key;
-	/* queue_directory/public/name */
-	char		*sock_path;
+	/* the master.cf name, for "for service NAME" in log lines */
+	char		*name;
+	/* an inet service (else unix: one socket in public/) */
+	bool		 inet;
+	/* the sockets: queue_directory/public/name, or the addresses */
+	struct master_sock *socks;
+	size_t		 nsocks;
 	/* $daemon_directory/command, and its argv as for a daemon */
 	char		*path;
 	char		**argv;
@@ -75,17 +122,24 @@ struct master_listener {
 	gid_t		 gid;
 	/* children at most (0: no limit) */
 	size_t		 maxproc;
-	/* the listening socket (non-blocking), or -1 */
-	int		 fd;
 	/* the running children */
-	pid_t		*kids;
+	struct master_kid *kids;
 	size_t		 nkids, capkids;
 	/* no accept before this clock_ms() (0: none) */
 	long long	 throttle_until;
+	/* inet: the per-client limits (0: none) and their exceptions */
+	size_t		 count_limit;
+	size_t		 rate_limit;
+	long long	 rate_unit_ms;
+	char		*exceptions;
+	/* inet: the client table (master_inet.c) */
+	struct master_client *clients;
+	size_t		 nclients, capclients;
 };
 
 struct pollfd;
 struct mastercf;
+struct mastercf_service;
 
 struct master {
 	/* the configuration directory (borrowed from argv or conf_dir) */
@@ -110,6 +164,10 @@ struct master {
 	size_t			 nlsn, caplsn;
 	/* stopping: a child's SIGTERM death is expected */
 	bool			 stopping;
+	/* stopping: per-connection children get SIGTERM at this
+	 * clock_ms(), SIGKILL at kill_at + MASTER_KILL_MS */
+	long long		 lsn_kill_at;
+	int			 lsn_kill_stage;
 	/* the locked pid file, or -1 */
 	int			 pid_fd;
 };
@@ -167,16 +225,19 @@ void	master_service_free(struct master *);
 
 /*
  * master_listen.c: make the list of per-connection services from
- * master.cf (after conf_load): every unix service with private n whose
- * command is not pickup or qmgr.  Services still there keep their socket
- * and children; removed ones are closed and their sockets removed.
- * Opens nothing (master_listen_open does).
+ * master.cf (after conf_load): every inet service, and every unix
+ * service with private n whose command is not pickup, qmgr or cleanup.
+ * Services still there keep their sockets (those whose address is
+ * unchanged) and children; removed ones are closed (unix sockets
+ * removed).  Opens nothing (master_listen_open does).  Returns the
+ * number of services left out for errors (each logged).
  */
-void	master_listen_config(struct master *, const struct mastercf *);
+int	master_listen_config(struct master *, const struct mastercf *);
 /*
  * Make the sockets that are not open yet (only with master.pid locked):
- * queue_directory/public/NAME, mode 0666, owned by mail_owner.  Returns
- * the number of services that could not listen (each logged).
+ * queue_directory/public/NAME, mode 0666, owned by mail_owner, and the
+ * inet addresses.  Returns the number of sockets that could not be made
+ * (each logged).
  */
 int	master_listen_open(struct master *);
 /*
@@ -185,18 +246,52 @@ int	master_listen_open(struct master *);
  */
 size_t	master_listen_pollfds(const struct master *, struct pollfd *,
 	    size_t max);
+/* The number of sockets (an upper bound for pollfds). */
+size_t	master_listen_nsocks(const struct master *);
 /* Accept on socket fd and run one child per connection, up to maxproc. */
 void	master_listen_accept(struct master *, int fd);
 /* Whether pid was a per-connection child (forgotten then; an abnormal
  * end is logged). */
 bool	master_listen_reaped(struct master *, pid_t pid, int status);
-/* Milliseconds until a throttled socket may accept again (-1: none). */
+/* Milliseconds until a throttled socket may accept again, or a stop
+ * deadline (-1: none). */
 int	master_listen_timeout(const struct master *);
-/* Close and remove every socket; SIGTERM to the children. */
+/* While stopping: SIGTERM, then SIGKILL, to children past the deadline. */
+void	master_listen_tick(struct master *);
+/* Close every socket (unix ones removed) at once; the children finish
+ * their sessions until MASTER_STOP_MS (master_listen_tick). */
 void	master_listen_stop_all(struct master *);
 /* The number of children still running. */
 size_t	master_listen_running(const struct master *);
 void	master_listen_free(struct master *);
+
+/*
+ * master_inet.c: the addresses of an inet service: its name is PORT,
+ * HOST:PORT or [IPV6]:PORT (PORT a number, smtp, submission, smtps,
+ * submissions, qmqp or a name from /etc/services); without a host,
+ * inet_interfaces and inet_protocols decide.  Fills *socks (n of them,
+ * fd -1).  Returns 0, or -1 with the reason in err.
+ */
+int	master_inet_socks(const char *name, struct master_sock **socks,
+	    size_t *n, struct str *err);
+/* Open, bind and listen on one inet socket: 0, or -1 (logged). */
+int	master_inet_open(const char *key, struct master_sock *);
+/*
+ * Set l's client limits from main.cf and the service's -o overrides:
+ * 0, or -1 with the reason in err.
+ */
+int	master_inet_limits(struct master_listener *,
+	    const struct mastercf_service *, struct str *err);
+/*
+ * Count a new connection c from peer against l's per-client limits.
+ * Over a limit: answer 421 on c, log, and return false; else true, with
+ * kid's client fields set (counted when the client is in the table).
+ */
+bool	master_inet_admit(struct master_listener *, int c,
+	    const struct sockaddr_storage *peer, struct master_kid *kid);
+/* A counted child ended: its client has one connection less. */
+void	master_inet_release(struct master_listener *,
+	    const struct master_kid *);
 
 /*
  * master_loop.c: leave the terminal and become a daemon: fork (the

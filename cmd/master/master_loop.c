@@ -8,8 +8,11 @@
  *
  *	SIGCHLD		reap children, restart them (throttled if needed)
  *	SIGHUP		reload main.cf and master.cf
- *	SIGTERM, SIGINT	stop: SIGTERM to every child, SIGKILL to those
- *			still there after MASTER_STOP_MS, then return
+ *	SIGTERM, SIGINT	stop: close the listening sockets, SIGTERM to
+ *			the daemons, SIGKILL to those still there after
+ *			MASTER_STOP_MS; per-connection children finish
+ *			their sessions until then (master_listen.c);
+ *			then return
  *
  * Also master_detach, which makes master a daemon.
  */
@@ -78,11 +81,11 @@ loop_wait(struct master *m, int timeout)
 	size_t		 n, i;
 	int		 r;
 
-	pfd = xreallocarray(NULL, 1 + m->nlsn, sizeof(*pfd));
+	pfd = xreallocarray(NULL, 1 + master_listen_nsocks(m), sizeof(*pfd));
 	pfd[0].fd = sig_fd();
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
-	n = 1 + master_listen_pollfds(m, pfd + 1, m->nlsn);
+	n = 1 + master_listen_pollfds(m, pfd + 1, master_listen_nsocks(m));
 	if ((r = poll(pfd, n, timeout)) == -1 && errno != EINTR) {
 		log_warn("poll");
 		/* never spin: a broken poll still waits a little */
@@ -155,7 +158,7 @@ loop_stop(struct master *m, int signo)
 	deadline = clock_deadline(MASTER_STOP_MS + 5000);
 	while (master_service_running(m) + master_listen_running(m) > 0 &&
 	    clock_left(deadline) > 0) {
-		int	t = master_service_timeout(m);
+		int	t = loop_timeout(m);
 
 		if (t == -1 || t > clock_left(deadline)) {
 			t = clock_left(deadline);
@@ -167,6 +170,7 @@ loop_stop(struct master *m, int signo)
 			}
 		}
 		master_service_tick(m);
+		master_listen_tick(m);
 	}
 	if (master_service_running(m) + master_listen_running(m) > 0) {
 		log_warnx("%zu process%s did not stop; leaving them",

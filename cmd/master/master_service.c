@@ -9,8 +9,8 @@
  * not n.  Public unix services (private n: showq) get a socket and a
  * child per connection (master_listen.c); every other unix service
  * (cleanup, local, smtp, ...) is run on demand by pickup and qmgr
- * themselves; inet services need network listeners, which master does
- * not have yet, and are reported and skipped.
+ * themselves; inet services get sockets and a child per connection too
+ * (master_listen.c, master_inet.c).
  *
  * A child that ends is started again.  One that ends within
  * MASTER_STARTUP_MS of its start, or cannot be started at all, is
@@ -223,7 +223,7 @@ master_config(struct master *m, bool reload)
 	struct master_service		 s;
 	const struct mastercf_service	*cs;
 	struct str			 errs = STR_INIT;
-	size_t				 i, j, old, ninet = 0;
+	size_t				 i, j, old;
 	int				 nerr;
 	bool				 found;
 
@@ -260,9 +260,6 @@ master_config(struct master *m, bool reload)
 	}
 	for (i = 0; i < mcf.n; i++) {
 		cs = &mcf.services[i];
-		if (strcmp(cs->type, "inet") == 0) {
-			ninet++;
-		}
 		if (!service_wanted(cs)) {
 			continue;
 		}
@@ -291,7 +288,10 @@ master_config(struct master *m, bool reload)
 			service_add(m, &s);
 		}
 	}
-	master_listen_config(m, &mcf);
+	if ((nerr = master_listen_config(m, &mcf)) > 0 && !reload) {
+		fatalx(EX_CONFIG, "%d error%s in master.cf", nerr,
+		    nerr == 1 ? "" : "s");
+	}
 	for (j = 0; j < old; j++) {
 		if (!m->svc[j].retired && !m->svc[j].matched) {
 			log_info("service %s: removed, stopping",
@@ -304,11 +304,6 @@ master_config(struct master *m, bool reload)
 		if (m->svc[j - 1].retired && m->svc[j - 1].pid <= 0) {
 			service_remove(m, j - 1);
 		}
-	}
-	if (ninet > 0) {
-		log_warnx("%zu inet service%s in master.cf ignored: network "
-		    "listeners are not supported yet", ninet,
-		    ninet == 1 ? "" : "s");
 	}
 	mastercf_free(&mcf);
 	return 0;
