@@ -14,6 +14,7 @@
  * waiting for the exit status.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ static void	usage(void) __attribute__((noreturn));
 static void	run_postlet(const struct sendmail_opts *, const char *,
 		    const char *) __attribute__((noreturn));
 static const char *config_dir(const struct sendmail_opts *, struct str *);
+static int	run_smtpd(const struct sendmail_opts *, const char *);
 static void	dsn_options(struct sendmail_opts *, struct str *,
 		    struct str *);
 static void	sender_of(const struct sendmail_opts *, struct str *);
@@ -86,6 +88,55 @@ run_postlet(const struct sendmail_opts *o, const char *dir,
 	argv[argc] = NULL;
 	execv(path.s, argv);
 	fatal(EX_UNAVAILABLE, "execute %s", path.s);
+}
+
+/*
+ * -bs: run "$daemon_directory/smtpd -S -c dir [-v]" on our standard
+ * input and output and wait for it; it submits each message through
+ * postdrop, as this user.  Returns its exit status (EX_TEMPFAIL when it
+ * could not run or was killed).
+ */
+static int
+run_smtpd(const struct sendmail_opts *o, const char *dir)
+{
+	struct proc_cmd	 cmd;
+	struct proc	 p;
+	struct str	 path = STR_INIT;
+	char		*argv[6];
+	char		 st[PROC_STATUS_MAX];
+	size_t		 argc = 0, i;
+	int		 status, ex = EX_TEMPFAIL;
+
+	str_catf(&path, "%s/smtpd", conf_value("daemon_directory"));
+	argv[argc++] = xstrdup("smtpd");
+	argv[argc++] = xstrdup("-S");
+	argv[argc++] = xstrdup("-c");
+	argv[argc++] = xstrdup(dir);
+	if (o->verbose > 0) {
+		argv[argc++] = xstrdup("-v");
+	}
+	argv[argc] = NULL;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.path = path.s;
+	cmd.argv = argv;
+	cmd.io[0] = PROC_IO_INHERIT;
+	cmd.io[1] = PROC_IO_INHERIT;
+	cmd.io[2] = PROC_IO_INHERIT;
+	if (proc_spawn(&cmd, &p) == -1) {
+		log_warn("%s %s", p.failed, path.s);
+	} else if (proc_wait(p.pid, &status, -1) == -1) {
+		log_warn("wait for smtpd");
+	} else if (WIFEXITED(status)) {
+		ex = WEXITSTATUS(status);
+	} else {
+		log_warnx("smtpd: %s", proc_status_text(status, st,
+		    sizeof(st)));
+	}
+	for (i = 0; i < argc; i++) {
+		free(argv[i]);
+	}
+	str_free(&path);
+	return ex;
 }
 
 /*
@@ -292,8 +343,14 @@ main(int argc, char *argv[])
 	case SENDMAIL_START_FG:
 		run_postlet(&o, explicit, "start-fg");
 	case SENDMAIL_SMTP:
-		/* XXX wire to smtpd once it exists (issue 3, item 1) */
-		fatalx(EX_UNAVAILABLE, "-bs: not supported yet");
+		ex = run_smtpd(&o, dir.s);
+		if (ex == 0) {
+			/* no master: deliver what was queued */
+			sendmail_daemonless(explicit);
+		}
+		str_free(&dir);
+		free(o.operands);
+		return ex;
 	case SENDMAIL_VERIFY:
 		/* queued like any message, flagged: qmgr verifies the
 		 * recipients instead of delivering, bounce reports */

@@ -143,10 +143,22 @@ sm -bz user
 tap_is "$rc" 64 "unknown -b mode: exit 64"
 empty "usage errors queue nothing"
 
-# 23-25: -bs is not there yet; -bv queues the message, flagged verify.
+# 23-25: -bs runs smtpd on standard input and output, which queues
+# through postdrop as this user; -bv queues the message, flagged verify.
+printf 'EHLO me\r\nMAIL FROM:<me@x.example>\r\nRCPT TO:<user@example.org>\r\nDATA\r\nSubject: s\r\n\r\n..hi\r\n.\r\nQUIT\r\n' > "$TAP_TMP/in"
 sm -bs
-tap_is "$rc" 69 "-bs: exit 69 for now"
-empty "-bs queues nothing"
+tap_is "$rc" 0 "-bs: an SMTP session on stdin/stdout, exit 0"
+set -- "$Q"/maildrop/*
+id=${1##*/}
+if tr -d '\r' < "$TAP_TMP/out" | grep -qx "250 2.0.0 Ok: queued as $id" &&
+    sed -n '4,6p' "$1" | tr '\n' '|' | grep -qx "A submit_uid=$uid|A submit_user=$me|R P - - user@example.org|" &&
+    tail -n 5 "$1" | tr '\n' '|' | grep -q "for <user@example.org>; .*|Subject: s||\.hi|END|\$"; then
+	tap_ok 0 "-bs: queued as the maildrop file, with submit_uid, Received, unstuffed content"
+else
+	tap_ok 1 "-bs: queued as the maildrop file, with submit_uid, Received, unstuffed content"
+	tap_diag "$(cat "$TAP_TMP/out" "$TAP_TMP/err" "$@")"
+fi
+rm -f "$Q"/maildrop/*
 printf 'Subject: v\n\nx\n' > "$TAP_TMP/in"
 sm -bv user
 drop_is "-bv: queued with flags=verify (qmgr verifies, bounce reports)" \

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * main.c: smtpd(8), the SMTP server of one connection.
+ *
+ * master runs it once per accepted connection with the socket on
+ * descriptors 0 and 1; smtpd learns the client's address with
+ * getpeername(2).  When descriptor 0 is not a socket (or with -S) it is
+ * `sendmail -bs': the client is the local user on standard input and
+ * output, named localhost[127.0.0.1] as Postfix does, relaying is
+ * permitted, and messages go through postdrop (so they carry the user's
+ * submit_uid) instead of straight to cleanup.  As root (network mode
+ * only) it becomes mail_owner first.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "conf.h"
+#include "confopt.h"
+#include "fd.h"
+#include "log.h"
+#include "priv.h"
+#include "proc.h"
+#include "rewrite.h"
+#include "smtpd.h"
+
+/* Buffer memory of the client's stream, each direction. */
+#define SMTPD_BUF	8192
+
+static void	usage(void) __attribute__((noreturn));
+static int	peer_of(struct smtpd *);
+static void	settings(struct smtpd *);
+
+static void
+usage(void)
+{
+	static const char	text[] =
+	    "usage: smtpd [-Sv] [-c config_dir] [-o name=value ...]\n";
+
+	(void)fd_write_all(2, text, sizeof(text) - 1);
+	exit(EX_USAGE);
+}
+
+/* An address as text, IPv4-mapped IPv6 as IPv4. */
+static void
+addr_text(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	const struct sockaddr_in6	*s6;
+	const struct sockaddr_in	*s4;
+	static const unsigned char	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (ss->ss_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)ss;
+		(void)inet_ntop(AF_INET, &s4->sin_addr, out, size);
+	} else if (ss->ss_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)ss;
+		if (memcmp(s6->sin6_addr.s6_addr, mapped, 12) == 0) {
+			(void)inet_ntop(AF_INET, s6->sin6_addr.s6_addr + 12,
+			    out, size);
+		} else {
+			(void)inet_ntop(AF_INET6, &s6->sin6_addr, out, size);
+		}
+	} else {
+		(void)snprintf(out, size, "unknown");
+	}
+}
+
+/* The client's address: 0 (network), 1 (not a socket), -1 (error). */
+static int
+peer_of(struct smtpd *s)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(0, (struct sockaddr *)&ss, &len) == -1) {
+		return errno == ENOTSOCK ? 1 : -1;
+	}
+	addr_text(&ss, s->addr, sizeof(s->addr));
+	(void)snprintf(s->name, sizeof(s->name), "unknown");
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+		(void)setsockopt(0, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
+	return 0;
+}
+
+static void
+settings(struct smtpd *s)
+{
+	const char	*bare = conf_value("smtpd_forbid_bare_newline");
+
+	s->myhostname = conf_value("myhostname");
+	s->size_limit = conf_size("message_size_limit");
+	s->recipient_limit = conf_int("smtpd_recipient_limit");
+	s->soft_limit = conf_int("smtpd_soft_error_limit");
+	s->hard_limit = conf_int("smtpd_hard_error_limit");
+	s->sleep_time = conf_time("smtpd_error_sleep_time");
+	s->line_limit = (size_t)conf_int("line_length_limit");
+	if (s->line_limit < 512) {
+		s->line_limit = 512;
+	}
+	s->timeout_ms = (int)(conf_time("smtpd_timeout") > 86400 ? 86400000 :
+	    conf_time("smtpd_timeout") * 1000);
+	s->forbid_pipelining = conf_bool("smtpd_forbid_unauth_pipelining");
+	s->disable_vrfy = conf_bool("disable_vrfy_command");
+	if (strcmp(bare, "reject") == 0 || strcmp(bare, "yes") == 0) {
+		s->bare = BARE_REJECT;
+	} else if (strcmp(bare, "normalize") == 0 || strcmp(bare, "no") ==
+	    0) {
+		s->bare = BARE_NORMALIZE;
+	} else {
+		log_warnx("smtpd_forbid_bare_newline: unknown value \"%s\", "
+		    "using reject", bare);
+		s->bare = BARE_REJECT;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
+	struct smtpd		 s;
+	struct str		 err = STR_INIT;
+	const char		*opt_c = NULL;
+	char			**overrides;
+	size_t			 noverrides = 0;
+	bool			 opt_s = false;
+	int			 ch, r;
+
+	if (proc_init(3) == -1) {
+		_exit(EX_OSERR);
+	}
+	log_open("smtpd", NULL);
+	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
+	    sizeof(char *));
+	while ((ch = getopt(argc, argv, "c:o:Sv")) != -1) {
+		switch (ch) {
+		case 'c':
+			opt_c = optarg;
+			break;
+		case 'o':
+			overrides[noverrides++] = optarg;
+			break;
+		case 'S':
+			opt_s = true;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind) {
+		usage();
+	}
+	memset(&s, 0, sizeof(s));
+	s.config_dir = conf_dir(opt_c);
+	confopt_load(s.config_dir, overrides, noverrides);
+	/* standard output may be the client: no log line may go there */
+	log_stdout_reserved();
+	if (log_open("smtpd", conf_value("maillog_file")) == -1) {
+		log_warn("cannot open maillog_file %s",
+		    conf_value("maillog_file"));
+	}
+	settings(&s);
+	r = opt_s ? 1 : peer_of(&s);
+	if (r == -1) {
+		fatal(EX_OSERR, "getpeername");
+	}
+	if (r == 1) {
+		s.stdin_mode = true;
+		(void)snprintf(s.name, sizeof(s.name), "localhost");
+		(void)snprintf(s.addr, sizeof(s.addr), "127.0.0.1");
+		s.in_mynetworks = true;
+		/* a file on stdin is always "ready": no pipelining checks */
+		s.forbid_pipelining = false;
+	} else {
+		if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
+			fatalx(EX_CONFIG, "%s", priv_error());
+		}
+		(void)fd_set_nonblock(0, true);
+		r = smtpd_policy_mynetworks(s.addr, &err);
+		if (r == -1) {
+			log_warnx("mynetworks: %s", err.s);
+		}
+		s.in_mynetworks = r == 1;
+	}
+	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
+	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
+	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
+	(void)smtpd_session(&s);
+	free(s.rcpts);
+	str_free(&s.helo);
+	str_free(&s.sender);
+	str_free(&s.envid);
+	str_free(&s.ret);
+	str_free(&s.body_type);
+	str_free(&err);
+	rewrite_close();
+	free(overrides);
+	return 0;
+}

@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * smtpd_data.c: DATA and BDAT, the message streamed to cleanup (or, in
+ * sendmail -bs mode, to postdrop) in the submission protocol
+ * (lib/submit.h), never held whole in memory.
+ *
+ * One cleanup per message: the envelope (S, A, R records) and our
+ * Received field go first, then the content in D records, with CRLF
+ * turned into LF and, for DATA, leading dots removed.  The reply "250
+ * 2.0.0 Ok: queued as ID" is sent only after cleanup answered OK, that
+ * is once the queue file is durable.  The Received field has no queue
+ * ID: it is written before cleanup chose one (see smtpd(8)).
+ *
+ * DATA ends only at CRLF "." CRLF.  A bare LF (not after CR) or a bare
+ * CR (not before LF) is, with smtpd_forbid_bare_newline = reject (or
+ * yes), answered with 521 and the end of the session; otherwise a bare
+ * LF is a line end and a bare CR is content.  A NUL byte makes the
+ * message refused at its end.  Content over message_size_limit is read
+ * to its end and refused (552 5.3.4).  After any refusal the whole
+ * transaction is forgotten, recipients included.  BDAT chunks are read
+ * through the same small buffers, whatever their number or size.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "alloc.h"
+#include "clock.h"
+#include "conf.h"
+#include "fd.h"
+#include "header.h"
+#include "log.h"
+#include "qfile.h"
+#include "scan.h"
+#include "smtpd.h"
+#include "submit.h"
+
+/* Converter states. */
+enum xstate { X_BOL, X_MID, X_CR, X_DOT, X_DOT_CR, X_END };
+
+/* Content bytes gathered before they go out as a D record. */
+#define XFER_CHUNK	8192
+
+struct smtpd_xfer {
+	struct proc		 p;
+	bool			 started;
+	struct buf		 to;
+	unsigned char		 tomem[2 * XFER_CHUNK + 64];
+	char			 chunk[XFER_CHUNK];
+	size_t			 chunk_len;
+	enum xstate		 state;
+	bool			 dots;		/* DATA, not BDAT */
+	bool			 too_big, nul, bare;
+	unsigned long long	 size;
+};
+
+static int	xfer_start(struct smtpd *, struct smtpd_xfer *, struct str *);
+static void	xfer_emit(struct smtpd *, struct smtpd_xfer *, const char *,
+		    size_t);
+static int	xfer_byte(struct smtpd *, struct smtpd_xfer *, int);
+static void	xfer_finish(struct smtpd *, struct smtpd_xfer *,
+		    struct str *);
+static void	xfer_stop(struct smtpd_xfer *);
+static void	put_attr(struct buf *, const char *, const char *);
+static void	received(struct smtpd *, struct str *);
+
+static void
+put_attr(struct buf *b, const char *name, const char *value)
+{
+	struct str	rec = STR_INIT;
+
+	if (value == NULL || *value == '\0') {
+		return;
+	}
+	str_catf(&rec, "%s=%s", name, value);
+	(void)submit_put(b, 'A', rec.s);
+	str_free(&rec);
+}
+
+/* Our Received field, Postfix's form without the queue ID. */
+static void
+received(struct smtpd *s, struct str *out)
+{
+	struct str	date = STR_INIT, q = STR_INIT;
+
+	header_date(time(NULL), &date);
+	str_catf(out, "Received: from %s (%s [%s])\n\tby %s (%s) with %s",
+	    str_c(&s->helo), s->name, s->addr, s->myhostname,
+	    conf_value("mail_name"), s->esmtp ? "ESMTP" : "SMTP");
+	if (s->nrcpt == 1) {
+		addr_quote(s->rcpts[0].addr, strlen(s->rcpts[0].addr), &q);
+		str_catf(out, "\n\tfor <%s>; %s\n", q.s, date.s);
+	} else {
+		str_catf(out, ";\n\t%s\n", date.s);
+	}
+	str_free(&date);
+	str_free(&q);
+}
+
+/* Start cleanup (postdrop with -bs) and write the envelope. */
+static int
+xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
+{
+	struct submit_cleanup	 sc;
+	struct proc_cmd		 cmd;
+	struct str		 path = STR_INIT, hdr = STR_INIT;
+	struct str		 notify = STR_INIT;
+	char			*argv[5];
+	size_t			 i;
+	int			 rc;
+
+	if (s->stdin_mode) {
+		str_catf(&path, "%s/postdrop",
+		    conf_value("daemon_directory"));
+		argv[0] = xstrdup("postdrop");
+		argv[1] = xstrdup("-c");
+		argv[2] = xstrdup(s->config_dir);
+		argv[3] = NULL;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.path = path.s;
+		cmd.argv = argv;
+		cmd.io[0] = PROC_IO_PIPE;
+		cmd.io[1] = PROC_IO_PIPE;
+		cmd.io[2] = PROC_IO_INHERIT;
+		rc = proc_spawn(&cmd, &x->p);
+		if (rc == -1) {
+			str_catf(why, "%s %s: %s", x->p.failed, path.s,
+			    strerror(errno));
+		} else {
+			(void)fd_set_nonblock(x->p.fd[0], true);
+			(void)fd_set_nonblock(x->p.fd[1], true);
+		}
+		for (i = 0; i < 3; i++) {
+			free(argv[i]);
+		}
+		str_free(&path);
+	} else {
+		memset(&sc, 0, sizeof(sc));
+		sc.daemon_dir = conf_value("daemon_directory");
+		sc.config_dir = s->config_dir;
+		sc.stderr_io = PROC_IO_INHERIT;
+		rc = submit_start_cleanup(&sc, &x->p, why);
+	}
+	if (rc == -1) {
+		return -1;
+	}
+	x->started = true;
+	buf_init_fd(&x->to, x->p.fd[0], x->tomem, sizeof(x->tomem),
+	    s->timeout_ms);
+	(void)submit_put(&x->to, 'S', str_c(&s->sender));
+	if (!s->stdin_mode) {
+		put_attr(&x->to, "client_name", s->name);
+		put_attr(&x->to, "client_address", s->addr);
+		put_attr(&x->to, "helo_name", str_c(&s->helo));
+		put_attr(&x->to, "protocol", s->esmtp ? "ESMTP" : "SMTP");
+	}
+	put_attr(&x->to, "envid", str_c(&s->envid));
+	put_attr(&x->to, "ret", str_c(&s->ret));
+	put_attr(&x->to, "body_type", str_c(&s->body_type));
+	for (i = 0; i < s->nrcpt; i++) {
+		str_clear(&notify);
+		if (s->rcpts[i].notify != 0) {
+			(void)qfile_notify_format(s->rcpts[i].notify,
+			    &notify);
+		}
+		(void)submit_put_rcpt(&x->to, notify.s, s->rcpts[i].orcpt,
+		    s->rcpts[i].addr);
+	}
+	received(s, &hdr);
+	submit_put_content(&x->to, hdr.s, hdr.len);
+	str_free(&hdr);
+	str_free(&notify);
+	return 0;
+}
+
+/* Content bytes (LF line ends) toward cleanup, within the size limit. */
+static void
+xfer_emit(struct smtpd *s, struct smtpd_xfer *x, const char *p, size_t n)
+{
+	x->size += n;
+	if (s->size_limit > 0 && x->size > s->size_limit) {
+		x->too_big = true;
+	}
+	if (x->too_big || !x->started) {
+		return;
+	}
+	while (n > 0) {
+		size_t	k = sizeof(x->chunk) - x->chunk_len;
+
+		k = k < n ? k : n;
+		memcpy(x->chunk + x->chunk_len, p, k);
+		x->chunk_len += k;
+		p += k;
+		n -= k;
+		if (x->chunk_len == sizeof(x->chunk)) {
+			submit_put_content(&x->to, x->chunk, x->chunk_len);
+			x->chunk_len = 0;
+		}
+	}
+}
+
+/*
+ * One input byte through the converter.  Returns 1 at the end of DATA,
+ * -1 on a bare LF or CR that must be refused, else 0.
+ */
+static int
+xfer_byte(struct smtpd *s, struct smtpd_xfer *x, int c)
+{
+	bool	reject = s->bare == BARE_REJECT && x->dots;
+
+	if (c == '\0') {
+		x->nul = true;
+	}
+	switch (x->state) {
+	case X_BOL:
+		if (x->dots && c == '.') {
+			x->state = X_DOT;
+			return 0;
+		}
+		break;
+	case X_DOT:
+		if (c == '\r') {
+			x->state = X_DOT_CR;
+			return 0;
+		}
+		if (c == '\n') {
+			if (reject) {
+				return -1;
+			}
+			/* "." and a bare LF: content, not the end */
+			xfer_emit(s, x, ".\n", 2);
+			x->state = X_BOL;
+			return 0;
+		}
+		/* a leading dot is removed (RFC 5321 4.5.2) */
+		break;
+	case X_DOT_CR:
+		if (c == '\n') {
+			x->state = X_END;
+			return 1;
+		}
+		if (reject) {
+			return -1;
+		}
+		xfer_emit(s, x, "\r", 1);
+		break;
+	case X_CR:
+		if (c == '\n') {
+			xfer_emit(s, x, "\n", 1);
+			x->state = X_BOL;
+			return 0;
+		}
+		if (reject) {
+			return -1;
+		}
+		xfer_emit(s, x, "\r", 1);
+		break;
+	case X_MID:
+	case X_END:
+		break;
+	}
+	/* an ordinary position in a line */
+	if (c == '\r') {
+		x->state = X_CR;
+		return 0;
+	}
+	if (c == '\n') {
+		if (reject) {
+			return -1;
+		}
+		xfer_emit(s, x, "\n", 1);
+		x->state = X_BOL;
+		return 0;
+	}
+	{
+		char	ch = (char)c;
+
+		xfer_emit(s, x, &ch, 1);
+	}
+	x->state = X_MID;
+	return 0;
+}
+
+/* Kill (if needed) and collect the child; nothing was accepted. */
+static void
+xfer_stop(struct smtpd_xfer *x)
+{
+	int	status;
+
+	if (!x->started) {
+		return;
+	}
+	proc_close(&x->p);
+	if (proc_wait(x->p.pid, &status, clock_ms() + 5000) == -1) {
+		(void)kill(x->p.pid, SIGKILL);
+		(void)proc_wait(x->p.pid, &status, -1);
+	}
+	x->started = false;
+}
+
+void
+smtpd_xfer_abort(struct smtpd *s)
+{
+	if (s->bdat != NULL) {
+		xfer_stop(s->bdat);
+		free(s->bdat);
+		s->bdat = NULL;
+	}
+}
+
+/*
+ * The end of the content: the last bytes, E, cleanup's answer, and the
+ * reply to the client in reply.  Resets the transaction.
+ */
+static void
+xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
+{
+	static unsigned char	 frommem[1024];
+	struct buf		 from;
+	struct str		 text = STR_INIT;
+	enum dsn_status		 status = DSN_TEMP;
+	const char		*sp;
+
+	if (x->state == X_CR) {
+		/* a BDAT message whose last byte is a CR */
+		xfer_emit(s, x, "\r", 1);
+	}
+	if (x->too_big) {
+		str_set(reply, "552 5.3.4 Error: message file too big");
+		smtpd_log_reject(s, "END-OF-MESSAGE", NULL, reply->s);
+		xfer_stop(x);
+		return;
+	}
+	if (x->nul) {
+		str_set(reply, "550 5.6.0 Error: NUL byte in message "
+		    "content");
+		smtpd_log_reject(s, "END-OF-MESSAGE", NULL, reply->s);
+		xfer_stop(x);
+		return;
+	}
+	if (!x->started) {
+		str_set(reply, "451 4.3.0 Error: queue file write error");
+		return;
+	}
+	submit_put_content(&x->to, x->chunk, x->chunk_len);
+	x->chunk_len = 0;
+	submit_put_end(&x->to);
+	(void)buf_flush(&x->to);
+	(void)close(x->p.fd[0]);
+	x->p.fd[0] = -1;
+	buf_init_fd(&from, x->p.fd[1], frommem, sizeof(frommem),
+	    s->timeout_ms);
+	(void)submit_get_reply(&from, &status, &text);
+	xfer_stop(x);
+	if (status == DSN_OK) {
+		if (!s->stdin_mode) {
+			log_info("%s: client=%s", text.s, s->peer);
+		}
+		str_catf(reply, "250 2.0.0 Ok: queued as %s", text.s);
+	} else {
+		sp = strchr(text.s, ' ');
+		if (sp == NULL) {
+			sp = text.s + text.len;
+		}
+		log_warnx("%s: message not queued: %s", s->peer, text.s);
+		if (status == DSN_PERM) {
+			str_catf(reply, "%s %s",
+			    strncmp(text.s, "5.3.4", 5) == 0 ? "552" : "554",
+			    text.s);
+		} else {
+			str_catf(reply, "451 %s", text.s);
+		}
+		smtpd_log_reject(s, "END-OF-MESSAGE", NULL, reply->s);
+	}
+	str_free(&text);
+}
+
+/* Read one byte from the client: 1, 0 at end of input, -1 (errno). */
+static int
+client_byte(struct smtpd *s, int *c)
+{
+	unsigned char	ch;
+	ssize_t		n;
+
+	if (s->in.in_pos < s->in.in_len) {
+		*c = s->in.in[s->in.in_pos++];
+		return 1;
+	}
+	n = buf_read(&s->in, &ch, 1);
+	if (n == 1) {
+		*c = ch;
+	}
+	return (int)n;
+}
+
+/* The client went away or timed out during content. */
+static void
+lost(struct smtpd *s, int r, const char *after)
+{
+	if (r == -1 && errno == ETIMEDOUT) {
+		log_info("timeout after %s from %s", after, s->peer);
+		smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->myhostname);
+	} else {
+		log_info("lost connection after %s from %s", after, s->peer);
+	}
+	s->quit = true;
+}
+
+int
+smtpd_data(struct smtpd *s)
+{
+	struct smtpd_xfer	*x;
+	struct str		 why = STR_INIT, reply = STR_INIT;
+	int			 c, r, e, rc = -1;
+
+	x = xcalloc(1, sizeof(*x));
+	x->dots = true;
+	x->state = X_BOL;
+	if (xfer_start(s, x, &why) == -1) {
+		log_warnx("%s: %s", s->peer, why.s);
+	}
+	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	if (smtpd_flush(s) == -1) {
+		goto out;
+	}
+	for (;;) {
+		if ((r = client_byte(s, &c)) != 1) {
+			lost(s, r, "DATA");
+			goto out;
+		}
+		if ((e = xfer_byte(s, x, c)) == 1) {
+			break;
+		}
+		if (e == -1) {
+			log_info("bare <%s> received from %s",
+			    c == '\n' ? "LF" : "CR", s->peer);
+			smtpd_reply(s, "521 5.5.2 %s Error: bare <%s> "
+			    "received", s->myhostname,
+			    c == '\n' ? "LF" : "CR");
+			s->quit = true;
+			goto out;
+		}
+	}
+	xfer_finish(s, x, &reply);
+	if (reply.s[0] == '2') {
+		rc = 0;
+		smtpd_reply(s, "%s", reply.s);
+	} else {
+		s->errors++;
+		smtpd_reply(s, "%s", reply.s);
+	}
+out:
+	xfer_stop(x);
+	free(x);
+	smtpd_reset(s);
+	str_free(&why);
+	str_free(&reply);
+	return rc;
+}
+
+/* Read and drop n bytes of a refused chunk: 0, or -1 (session over). */
+static int
+discard(struct smtpd *s, unsigned long long n)
+{
+	int	c, r;
+
+	while (n > 0) {
+		if ((r = client_byte(s, &c)) != 1) {
+			lost(s, r, "BDAT");
+			return -1;
+		}
+		n--;
+	}
+	return 0;
+}
+
+int
+smtpd_bdat(struct smtpd *s, const char *args)
+{
+	struct smtpd_xfer	*x;
+	struct str		 why = STR_INIT, reply = STR_INIT;
+	unsigned long long	 n, left;
+	const char		*sp;
+	bool			 last = false;
+	int			 c, r, rc = -1;
+
+	sp = strchr(args, ' ');
+	if (sp != NULL && strcasecmp(sp + 1, "LAST") == 0) {
+		last = true;
+	}
+	if ((sp != NULL && !last) || scan_uint_mem(args, sp != NULL ?
+	    (size_t)(sp - args) : strlen(args), ~0ULL >> 1, &n) == -1) {
+		/* the chunk's length is unknown: nothing can follow */
+		smtpd_reply(s, "501 5.5.4 Syntax: BDAT count [LAST]");
+		s->quit = true;
+		return -1;
+	}
+	if (!s->in_mail || s->nrcpt == 0) {
+		if (discard(s, n) == 0) {
+			smtpd_reply(s, s->in_mail ?
+			    "554 5.5.1 Error: no valid recipients" :
+			    "503 5.5.1 Error: need RCPT command");
+			s->errors++;
+		}
+		smtpd_reset(s);
+		return -1;
+	}
+	if (s->bdat == NULL) {
+		s->bdat = xcalloc(1, sizeof(*s->bdat));
+		s->bdat->state = X_MID;
+		if (xfer_start(s, s->bdat, &why) == -1) {
+			log_warnx("%s: %s", s->peer, why.s);
+		}
+	}
+	x = s->bdat;
+	for (left = n; left > 0; left--) {
+		if ((r = client_byte(s, &c)) != 1) {
+			lost(s, r, "BDAT");
+			smtpd_reset(s);
+			goto out;
+		}
+		(void)xfer_byte(s, x, c);
+	}
+	if (x->too_big) {
+		str_set(&reply, "552 5.3.4 Error: message file too big");
+		smtpd_log_reject(s, "BDAT", NULL, reply.s);
+	} else if (!x->started) {
+		str_set(&reply, "451 4.3.0 Error: queue file write error");
+	} else if (last) {
+		xfer_finish(s, x, &reply);
+	} else {
+		smtpd_reply(s, "250 2.0.0 Ok: %llu bytes", n);
+		rc = 0;
+		goto out;
+	}
+	if (reply.s[0] == '2') {
+		rc = 0;
+	} else {
+		s->errors++;
+	}
+	smtpd_reply(s, "%s", reply.s);
+	smtpd_reset(s);
+out:
+	str_free(&why);
+	str_free(&reply);
+	return rc;
+}

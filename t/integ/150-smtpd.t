@@ -1,0 +1,357 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# 150-smtpd.t: smtpd on real connections.  A small Python "inetd" listens
+# on 127.0.0.1 (random port) and runs smtpd per connection with the
+# socket on fd 0 and 1, as master does, against an instance in $TAP_TMP;
+# a second one runs with mynetworks outside 127.0.0.0/8 (relay tests).
+# Clients: Python's smtplib and raw sockets (pipelining, BDAT, bare LF).
+# Checked byte for byte: greeting, EHLO reply, replies, the queue file
+# (postlet show), log lines.  The Python part prints the TAP itself.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	tap_plan 1
+	tap_skip 1 "python3 not installed"
+	tap_done
+fi
+SMTPD=$(postlet_bin smtpd) || tap_bail "$SMTPD"
+POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
+unset MAIL_CONFIG
+T=$TAP_TMP
+Q=$T/q
+mkdir -p "$Q/incoming" "$Q/tmp" "$Q/public" "$Q/corrupt" "$Q/maildrop" \
+    "$T/etc" "$T/etc2"
+cat > "$T/etc/main.cf" <<EOF
+queue_directory = $Q
+daemon_directory = $POSTLET_BUILD/bin
+mail_owner = $(id -un)
+setgid_group = $(id -gn)
+maillog_file = $T/maillog
+myhostname = host.example.org
+mydomain = example.org
+alias_maps = texthash:$T/etc/aliases
+virtual_alias_maps = texthash:$T/etc/virtual
+relay_domains = relay.example.net
+message_size_limit = 20000
+smtpd_recipient_limit = 3
+smtpd_soft_error_limit = 2
+smtpd_hard_error_limit = 5
+smtpd_error_sleep_time = 0
+smtpd_timeout = 20s
+EOF
+sed 's/^maillog_file.*/maillog_file = $queue_directory\/..\/maillog2/' \
+    "$T/etc/main.cf" > "$T/etc2/main.cf"
+echo "mynetworks = 192.0.2.0/24" >> "$T/etc2/main.cf"
+printf 'postmaster root\n' > "$T/etc/aliases"
+printf 'virt.example.com x\nknown@virt.example.com root\n' > "$T/etc/virtual"
+
+exec python3 - "$SMTPD" "$POSTLET" "$T" <<'PYEOF'
+import os, re, socket, subprocess, sys, threading, time, smtplib
+
+SMTPD, POSTLET, T = sys.argv[1:4]
+Q = T + "/q"
+n = 0
+fails = 0
+PLAN = 40
+print("1..%d" % PLAN)
+
+def ok(cond, name, diag=None):
+    global n, fails
+    n += 1
+    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
+    if not cond:
+        fails += 1
+        if diag is not None:
+            for line in str(diag).splitlines():
+                print("# " + line)
+    sys.stdout.flush()
+
+def is_(got, want, name):
+    ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+class Inetd:
+    def __init__(self, conf, delay=0):
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(8)
+        self.port = self.s.getsockname()[1]
+        self.conf, self.delay, self.procs = conf, delay, []
+        threading.Thread(target=self.loop, daemon=True).start()
+    def loop(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            if self.delay:
+                time.sleep(self.delay)
+            p = subprocess.Popen([SMTPD, "-c", self.conf], stdin=c,
+                                 stdout=c, stderr=subprocess.DEVNULL)
+            c.close()
+            self.procs.append(p)
+    def wait(self):
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+main = Inetd(T + "/etc")
+other = Inetd(T + "/etc2")
+late = Inetd(T + "/etc", delay=0.5)
+
+class Raw:
+    def __init__(self, port):
+        self.c = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.c.recv(65536)
+            if not d:
+                r, self.buf = self.buf, b""
+                return r
+            self.buf += d
+        i = self.buf.index(b"\r\n") + 2
+        r, self.buf = self.buf[:i], self.buf[i:]
+        return r
+    def reply(self):
+        out = b""
+        while True:
+            l = self.line()
+            out += l
+            if len(l) < 4 or l[3:4] != b"-":
+                return out
+    def cmd(self, text):
+        self.c.sendall(text)
+        return self.reply()
+    def eof(self):
+        try:
+            return self.c.recv(100) == b""
+        except OSError:
+            return True
+
+def show(qid):
+    r = subprocess.run([POSTLET, "-c", T + "/etc", "show", qid],
+                       capture_output=True, text=True, timeout=20)
+    return r.stdout
+
+def log():
+    with open(T + "/maillog") as f:
+        return f.read()
+
+def qid_of(reply):
+    m = re.match(rb"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\r\n$", reply)
+    return m.group(1).decode() if m else None
+
+ENV = re.compile(r"^(arrival_time|message_size): .*\n", re.M)
+DATE = re.compile(r"; [A-Z][a-z]{2}, .*\n")
+
+# 1-2: greeting and EHLO, byte for byte.
+r = Raw(main.port)
+is_(r.reply(), b"220 host.example.org ESMTP postlet\r\n", "greeting")
+is_(r.cmd(b"EHLO client.example\r\n"),
+    b"250-host.example.org\r\n250-PIPELINING\r\n250-SIZE 20000\r\n"
+    b"250-VRFY\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+    b"250-SMTPUTF8\r\n250 CHUNKING\r\n", "EHLO reply")
+# 3-6: commands before HELO, HELP, VRFY, unknown.
+is_(r.cmd(b"HELP\r\n"), b"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
+    b"BDAT RSET NOOP VRFY HELP QUIT\r\n", "HELP")
+is_(r.cmd(b"VRFY <postmaster@host.example.org>\r\n"),
+    b"252 2.0.0 <postmaster@host.example.org>\r\n", "VRFY of a known address")
+is_(r.cmd(b"STARTTLS\r\n"), b"502 5.5.2 Error: command not recognized\r\n",
+    "STARTTLS not there yet")
+is_(r.cmd(b"QUIT\r\n"), b"221 2.0.0 Bye\r\n", "QUIT")
+
+# 7-10: smtplib with DSN options; the queue file (smtplib stuffs the
+# dots, smtpd removes them again).
+s = smtplib.SMTP("127.0.0.1", main.port, timeout=20)
+code, _ = s.ehlo("client.example")
+msg = "Subject: dsn\r\n\r\n.leading dot\r\n..two\r\nlast\r\n"
+s.mail("sender@example.net", ["RET=HDRS", "ENVID=env+2Bid"])
+s.rcpt("root@host.example.org", ["NOTIFY=SUCCESS,DELAY",
+                                 "ORCPT=rfc822;orig+2Bx@example.org"])
+code, resp = s.data(msg)
+s.quit()
+m = re.match(r"2\.0\.0 Ok: queued as ([0-9A-F]+)$", resp.decode())
+ok(code == 250 and m is not None, "smtplib: 250 2.0.0 Ok: queued as ID",
+   resp)
+qid = m.group(1) if m else "none"
+got = DATE.sub("; DATE\n", ENV.sub("", show(qid)))
+want = ("*** ENVELOPE RECORDS incoming/%s ***\n"
+        "sender: sender@example.net\n"
+        "named_attribute: client_name=unknown\n"
+        "named_attribute: client_address=127.0.0.1\n"
+        "named_attribute: helo_name=client.example\n"
+        "named_attribute: protocol=ESMTP\n"
+        "named_attribute: envid=env+2Bid\n"
+        "named_attribute: ret=HDRS\n"
+        "recipient: root@host.example.org (pending) notify=SUCCESS,DELAY "
+        "orcpt=rfc822;orig+2Bx@example.org\n"
+        "*** MESSAGE CONTENTS incoming/%s ***\n"
+        "Received: from client.example (unknown [127.0.0.1])\n"
+        "\tby host.example.org (postlet) with ESMTP\n"
+        "\tfor <root@host.example.org>; DATE\n"
+        "Subject: dsn\n\n.leading dot\n..two\nlast\n"
+        "*** MESSAGE FILE END incoming/%s ***\n") % (qid, qid, qid)
+is_(got, want, "queue file: envelope with DSN, Received, content unstuffed")
+ok(("%s: client=unknown[127.0.0.1]" % qid) in log(), "log: ID: client=")
+ok(re.search(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 "
+             r"rcpt=1 data=1 quit=1 commands=5\n", log()) is not None,
+   "log: disconnect line with counters")
+
+# 11-13: pipelining after DATA; client talking before the greeting.
+r = Raw(main.port)
+r.reply()
+r.cmd(b"EHLO x\r\n")
+r.c.sendall(b"MAIL FROM:<a@example.net>\r\nRCPT TO:<root@host.example.org>"
+            b"\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n")
+got = r.reply() + r.reply() + r.reply()
+is_(got, b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+    b"554 5.5.0 Error: SMTP protocol synchronization\r\n",
+    "command pipelining after DATA: 554 5.5.0")
+ok(r.eof() and "improper command pipelining after DATA from "
+   "unknown[127.0.0.1]: Subject: x" in log(), "... disconnected and logged")
+r = Raw(late.port)
+r.c.sendall(b"EHLO early\r\n")
+is_(r.reply(), b"554 5.5.0 Error: SMTP protocol synchronization\r\n",
+    "talking before the greeting: 554 instead of 220")
+
+# 14-16: bare LF, NUL, long line.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r.cmd(b"DATA\r\n")
+is_(r.cmd(b"Subject: x\r\n\r\nsmuggle\n.\r\nMAIL FROM:<x@y>\r\n"),
+    b"521 5.5.2 host.example.org Error: bare <LF> received\r\n",
+    "bare LF in DATA: 521, disconnected")
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r.cmd(b"DATA\r\n")
+is_(r.cmd(b"Subject: x\r\n\r\na\0b\r\n.\r\n"),
+    b"550 5.6.0 Error: NUL byte in message content\r\n", "NUL refused")
+is_(r.cmd(b"NOOP " + b"x" * 3000 + b"\r\n"),
+    b"500 5.5.0 Error: line too long\r\n", "long command line: 500")
+r.cmd(b"QUIT\r\n")
+
+# 17-20: SIZE=, the real size, recipient limit.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+is_(r.cmd(b"MAIL FROM:<a@example.net> SIZE=20001\r\n"),
+    b"552 5.3.4 Message size exceeds fixed limit\r\n", "SIZE= too big: 552")
+r.cmd(b"MAIL FROM:<a@example.net> SIZE=100\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r.cmd(b"DATA\r\n")
+is_(r.cmd(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 25 +
+          b".\r\n"),
+    b"552 5.3.4 Error: message file too big\r\n",
+    "real size over message_size_limit: 552")
+is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
+    b"503 5.5.1 Error: need MAIL command\r\n",
+    "after a refused DATA the transaction is gone")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+for i in range(3):
+    r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
+    b"452 4.5.3 Error: too many recipients\r\n", "recipient limit: 452")
+r.cmd(b"QUIT\r\n")
+
+# 21-25: local recipients, virtual alias domain, relay from mynetworks.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+is_(r.cmd(b"RCPT TO:<nosuchuser@host.example.org>\r\n"),
+    b"550 5.1.1 <nosuchuser@host.example.org>: Recipient address rejected:"
+    b" User unknown in local recipient table\r\n", "unknown local user: 550")
+is_(r.cmd(b"RCPT TO:<postmaster@host.example.org>\r\n"),
+    b"250 2.1.5 Ok\r\n", "an alias is a known local recipient")
+is_(r.cmd(b"RCPT TO:<other@virt.example.com>\r\n"),
+    b"550 5.1.1 <other@virt.example.com>: Recipient address rejected: "
+    b"User unknown in virtual alias table\r\n",
+    "unknown virtual alias: 550")
+is_(r.cmd(b"RCPT TO:<known@virt.example.com>\r\n"), b"250 2.1.5 Ok\r\n",
+    "known virtual alias")
+is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"), b"250 2.1.5 Ok\r\n",
+    "relay from mynetworks")
+r.cmd(b"QUIT\r\n")
+
+# 26-29: a client outside mynetworks.
+r = Raw(other.port); r.reply(); r.cmd(b"EHLO h\r\n")
+r.cmd(b"MAIL FROM:<a@b.example>\r\n")
+is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"),
+    b"454 4.7.1 <x@example.com>: Relay access denied\r\n",
+    "no relay for a client outside mynetworks (defer_unauth_destination)")
+is_(r.cmd(b"RCPT TO:<y@relay.example.net>\r\n"), b"250 2.1.5 Ok\r\n",
+    "relay_domains accepted")
+is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"), b"250 2.1.5 Ok\r\n",
+    "local domain accepted")
+r.cmd(b"QUIT\r\n")
+time.sleep(0.2)
+with open(T + "/maillog2") as f:
+    ok("NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 454 4.7.1 "
+       "<x@example.com>: Relay access denied; from=<a@b.example> "
+       "to=<x@example.com> proto=ESMTP helo=<h>\n" in f.read(),
+       "log: NOQUEUE reject line")
+
+# 30-31: error limits.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+got = b"".join(r.cmd(b"BOGUS\r\n") for i in range(5))
+is_(got, b"502 5.5.2 Error: command not recognized\r\n" * 5,
+    "five errors answered")
+is_(r.reply(), b"421 4.7.0 host.example.org Error: too many errors\r\n",
+    "hard error limit: 421")
+
+# 32-35: BDAT, many 1-byte chunks, memory bounded.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+body = b"Subject: chunks\r\n\r\n" + b"z" * 3000 + b"\r\n"
+replies = []
+for i in range(0, len(body), 200):
+    r.c.sendall(b"".join(b"BDAT 1\r\n" + body[j:j + 1]
+                         for j in range(i, min(i + 200, len(body)))))
+    replies += [r.reply() for j in range(i, min(i + 200, len(body)))]
+ok(all(x == b"250 2.0.0 Ok: 1 bytes\r\n" for x in replies),
+   "%d one-byte BDAT chunks: 250 each" % len(replies))
+hwm = None
+for p in main.procs:
+    try:
+        with open("/proc/%d/status" % p.pid) as f:
+            st = f.read()
+        if p.poll() is None:
+            hwm = int(re.search(r"VmHWM:\s+(\d+)", st).group(1))
+    except (OSError, AttributeError):
+        pass
+ok(hwm is not None and hwm < 2048, "smtpd's peak RSS stays small "
+   "(VmHWM %s kB)" % hwm)
+qid = qid_of(r.cmd(b"BDAT 0 LAST\r\n"))
+ok(qid is not None, "BDAT 0 LAST: queued")
+ok(show(qid).endswith("Subject: chunks\n\n" + "z" * 3000 +
+   "\n*** MESSAGE FILE END incoming/%s ***\n" % qid), "BDAT content")
+
+# 36-39: an error in a BDAT transaction resets the recipients.
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<x@example.com>\r\n")
+big = b"w" * 20001
+is_(r.cmd(b"BDAT 20001\r\n" + big),
+    b"552 5.3.4 Error: message file too big\r\n", "BDAT chunk too big: 552")
+is_(r.cmd(b"BDAT 5 LAST\r\nhello"), b"503 5.5.1 Error: need RCPT command\r\n",
+    "the next BDAT: no transaction any more")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<postmaster@host.example.org>\r\n")
+qid = qid_of(r.cmd(b"BDAT 12 LAST\r\nSubject: y\r\n"))
+rc = re.findall(r"^recipient: .*$", show(qid or "none"), re.M)
+is_(rc, ["recipient: postmaster@host.example.org (pending)"],
+    "only the new recipient")
+is_(r.cmd(b"QUIT\r\n"), b"221 2.0.0 Bye\r\n", "QUIT after BDAT")
+
+# 40: a bare LF command line.
+r = Raw(main.port); r.reply()
+is_(r.cmd(b"EHLO x\n"),
+    b"521 5.5.2 host.example.org Error: bare <LF> received\r\n",
+    "bare LF after a command: 521")
+
+for d in (main, other, late):
+    d.s.close()
+    d.wait()
+sys.exit(1 if fails or n != PLAN else 0)
+PYEOF
