@@ -7,6 +7,7 @@
 #   make install    install into $(DESTDIR)$(PREFIX) and friends
 #   make size       size of each program and the total of distinct files
 #   make lint       mandoc -Tlint, banned functions, headers compile alone
+#   make fuzz       run the libFuzzer harnesses of t/fuzz/ (clang)
 #   make clean      remove build/ (keeps downloaded sources in build/src/)
 #
 # Every knob lives in config.mk.  Nothing is written outside build/ except
@@ -15,7 +16,24 @@
 
 include config.mk
 
-ifeq ($(SANITIZE),1)
+# make fuzz: libFuzzer harnesses t/fuzz/*.c, built with clang, ASan and
+# UBSan (FUZZ=1, into build/fuzz/), each run FUZZ_TIME seconds from a
+# copy of its seed corpus t/fuzz/corpus/NAME/, FUZZ_JOBS at once.
+FUZZ_CC    = clang
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+FUZZ_TIME  = 60
+FUZZ_JOBS  = 1
+
+# (clang's -Wformat=2 also flags lib/log.c's vsnprintf of its own format
+# argument, which gcc accepts: hence -Wno-format-nonliteral.)
+ifeq ($(FUZZ),1)
+BUILD     ?= build/fuzz
+CC        := $(FUZZ_CC)
+CFLAGS    := -std=c11 $(FUZZ_FLAGS) $(WARN) -Wno-format-nonliteral
+LDFLAGS   := $(FUZZ_FLAGS)
+DEP_CFLAGS := -O1 -g
+else ifeq ($(SANITIZE),1)
 BUILD     ?= build/san
 CC        := $(SAN_CC)
 CFLAGS    := -std=c11 $(SAN_FLAGS) $(WARN)
@@ -78,9 +96,11 @@ UNIT_SRC  = $(sort $(wildcard t/unit/*.c))
 UNIT_BINS = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%.t)
 TAP_OBJ   = $(BUILD)/t/tap.o
 MANS      = $(wildcard docs/*.[1-8])
+FUZZ_SRC  = $(sort $(wildcard t/fuzz/*.c))
+FUZZ_BINS = $(FUZZ_SRC:t/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all check units install size lint clean distclean deps tools testtools \
-        run
+        run fuzz fuzz-run
 .SUFFIXES:
 # Keep objects that only a test binary needs.
 .SECONDARY:
@@ -167,6 +187,20 @@ check: all units testtools
 	    POSTLET_CC='$(CC)' POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
 	    $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
 
+# Fuzzing (never part of check): clang and its libFuzzer runtime
+# (installed as root by mk/testtools.sh), then the harnesses in the FUZZ=1
+# flavour, then mk/fuzz.sh runs each; any crash, leak or timeout fails.
+fuzz:
+	@sh mk/testtools.sh fuzz '$(FUZZ_CC)'
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	sh mk/fuzz.sh '$(BUILD)' '$(FUZZ_TIME)' '$(FUZZ_JOBS)' $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: $(BUILD)/t/fuzz/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS)
+
 # A self-contained instance under ./run/ as the current user, in the
 # foreground with its log on stdout (mk/run.sh); Ctrl-C stops it.
 run: all
@@ -230,5 +264,6 @@ clean:
 distclean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(UNIT_BINS:.t=.d) $(TAP_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_BINS:.t=.d) $(TAP_OBJ:.o=.d) \
+    $(FUZZ_SRC:%.c=$(BUILD)/%.d)
 -include $(foreach p,$(PROGS),$(patsubst %.c,$(BUILD)/%.d,$(wildcard cmd/$(p)/*.c)))
