@@ -43,6 +43,7 @@ want mandoc mandoc
 want file file
 want python3 python3
 want strace strace
+want swaks swaks
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "testtools: not installing$need (not root): tests needing them will skip" >&2

@@ -53,7 +53,7 @@ SMTPD, POSTLET, T = sys.argv[1:4]
 Q = T + "/q"
 n = 0
 fails = 0
-PLAN = 40
+PLAN = 43
 print("1..%d" % PLAN)
 
 def ok(cond, name, diag=None):
@@ -354,6 +354,40 @@ r = Raw(main.port); r.reply()
 is_(r.cmd(b"EHLO x\n"),
     b"521 5.5.2 host.example.org Error: bare <LF> received\r\n",
     "bare LF after a command: 521")
+
+# 41-43: swaks, a client nobody here wrote: a pipelined session, and a
+# relay attempt from outside mynetworks.
+import shutil
+if shutil.which("swaks") is None:
+    for i in range(3):
+        n += 1
+        print("ok %d # skip swaks not installed" % n)
+else:
+    sw = subprocess.run(["swaks", "--server", "127.0.0.1",
+                         "--port", str(main.port), "--ehlo", "swaks.test",
+                         "--from", "a@example.net",
+                         "--to", "root@host.example.org", "--pipeline",
+                         "--header", "Subject: by swaks",
+                         "--body", "swaks body\n.dot line"],
+                        capture_output=True, text=True, timeout=60)
+    m = re.search(r"<-  250 2\.0\.0 Ok: queued as ([0-9A-F]+)",
+                  sw.stdout)
+    ok(sw.returncode == 0 and m is not None,
+       "swaks --pipeline: exit 0, queued", sw.stdout[-2000:])
+    body = show(m.group(1)) if m else ""
+    ok("Subject: by swaks\n" in body and
+       "\nswaks body\n.dot line\n" in body,
+       "swaks: the header and the body, dot-unstuffed, in the queue file",
+       body[-1500:])
+    sw = subprocess.run(["swaks", "--server", "127.0.0.1",
+                         "--port", str(other.port), "--ehlo", "swaks.test",
+                         "--from", "a@example.net",
+                         "--to", "relay@example.com"],
+                        capture_output=True, text=True, timeout=60)
+    ok(sw.returncode != 0 and
+       "<** 454 4.7.1 <relay@example.com>: Relay access denied" in
+       sw.stdout, "swaks from outside mynetworks to a foreign domain: "
+       "454 Relay access denied", sw.stdout[-1500:])
 
 for d in (main, other, late):
     d.s.close()
