@@ -209,6 +209,13 @@ void	master_pid_remove(struct master *);
  * stopped, new ones started when their predecessor is gone; returns 0.
  */
 int	master_config(struct master *, bool reload);
+/*
+ * The command line of master.cf service cs: *path is
+ * $daemon_directory/COMMAND, *argv "COMMAND -c config_dir [-o n=v ...]
+ * [arguments ...]" NULL-ended, *argc its length (all allocated).
+ */
+void	master_command(const struct master *, const struct mastercf_service *,
+	    char **path, char ***argv, size_t *argc);
 /* Start every live service that has no child and is not throttled. */
 void	master_service_start_all(struct master *);
 /* Reap ended children, log abnormal ends, throttle bad starts. */

@@ -111,7 +111,6 @@ listen_build(struct master *m, const struct mastercf_service *cs,
 {
 	struct str		 t = STR_INIT;
 	struct sockaddr_un	*sun;
-	size_t			 i, n;
 	long long		 limit;
 
 	memset(l, 0, sizeof(*l));
@@ -145,25 +144,7 @@ listen_build(struct master *m, const struct mastercf_service *cs,
 		l->socks[0].addrlen = sizeof(*sun);
 	}
 	str_clear(&t);
-	str_catf(&t, "%s/%s", conf_value("daemon_directory"), cs->command);
-	l->path = xstrdup(t.s);
-	/* command -c dir, two per override, the arguments, NULL */
-	n = 3 + 2 * cs->noverrides + (cs->argc > 0 ? cs->argc - 1 : 0) + 1;
-	l->argv = xreallocarray(NULL, n, sizeof(*l->argv));
-	l->argv[l->argc++] = xstrdup(cs->command);
-	l->argv[l->argc++] = xstrdup("-c");
-	l->argv[l->argc++] = xstrdup(m->config_dir);
-	for (i = 0; i < cs->noverrides; i++) {
-		str_clear(&t);
-		str_catf(&t, "%s=%s", cs->overrides[i].name,
-		    cs->overrides[i].value);
-		l->argv[l->argc++] = xstrdup("-o");
-		l->argv[l->argc++] = xstrdup(t.s);
-	}
-	for (i = 1; i < cs->argc; i++) {
-		l->argv[l->argc++] = xstrdup(cs->argv[i]);
-	}
-	l->argv[l->argc] = NULL;
+	master_command(m, cs, &l->path, &l->argv, &l->argc);
 	l->setid = m->root && cs->unpriv != MASTERCF_NO;
 	l->uid = m->owner_uid;
 	l->gid = m->owner_gid;

@@ -54,6 +54,36 @@ static bool	service_blocked(const struct master *,
 static int	service_read_cf(const char *, struct mastercf *,
 		    struct str *);
 
+void
+master_command(const struct master *m, const struct mastercf_service *cs,
+    char **path, char ***argv, size_t *argc)
+{
+	struct str	t = STR_INIT;
+	size_t		i, n;
+
+	str_catf(&t, "%s/%s", conf_value("daemon_directory"), cs->command);
+	*path = xstrdup(t.s);
+	/* command -c dir, two per override, the arguments, NULL */
+	n = 3 + 2 * cs->noverrides + (cs->argc > 0 ? cs->argc - 1 : 0) + 1;
+	*argv = xreallocarray(NULL, n, sizeof(**argv));
+	*argc = 0;
+	(*argv)[(*argc)++] = xstrdup(cs->command);
+	(*argv)[(*argc)++] = xstrdup("-c");
+	(*argv)[(*argc)++] = xstrdup(m->config_dir);
+	for (i = 0; i < cs->noverrides; i++) {
+		str_clear(&t);
+		str_catf(&t, "%s=%s", cs->overrides[i].name,
+		    cs->overrides[i].value);
+		(*argv)[(*argc)++] = xstrdup("-o");
+		(*argv)[(*argc)++] = xstrdup(t.s);
+	}
+	for (i = 1; i < cs->argc; i++) {
+		(*argv)[(*argc)++] = xstrdup(cs->argv[i]);
+	}
+	(*argv)[*argc] = NULL;
+	str_free(&t);
+}
+
 static void
 service_free_one(struct master_service *s)
 {
@@ -86,32 +116,12 @@ service_build(struct master *m, const struct mastercf_service *cs,
     struct master_service *s)
 {
 	struct str	t = STR_INIT;
-	size_t		i, n;
 
 	memset(s, 0, sizeof(*s));
 	str_catf(&t, "%s/%s", cs->name, cs->type);
 	s->key = xstrdup(t.s);
 	s->wake_name = xstrdup(cs->command);
-	str_clear(&t);
-	str_catf(&t, "%s/%s", conf_value("daemon_directory"), cs->command);
-	s->path = xstrdup(t.s);
-	/* command -c dir, two per override, the arguments, NULL */
-	n = 3 + 2 * cs->noverrides + (cs->argc > 0 ? cs->argc - 1 : 0) + 1;
-	s->argv = xreallocarray(NULL, n, sizeof(*s->argv));
-	s->argv[s->argc++] = xstrdup(cs->command);
-	s->argv[s->argc++] = xstrdup("-c");
-	s->argv[s->argc++] = xstrdup(m->config_dir);
-	for (i = 0; i < cs->noverrides; i++) {
-		str_clear(&t);
-		str_catf(&t, "%s=%s", cs->overrides[i].name,
-		    cs->overrides[i].value);
-		s->argv[s->argc++] = xstrdup("-o");
-		s->argv[s->argc++] = xstrdup(t.s);
-	}
-	for (i = 1; i < cs->argc; i++) {
-		s->argv[s->argc++] = xstrdup(cs->argv[i]);
-	}
-	s->argv[s->argc] = NULL;
+	master_command(m, cs, &s->path, &s->argv, &s->argc);
 	/*
 	 * qmgr always starts as root when we are: it forks its privileged
 	 * spawner (lib/spawn.h), which starts the unpriv = n agents, and
