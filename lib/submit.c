@@ -6,12 +6,14 @@
  * refused.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "bounds.h"
 #include "buf.h"
+#include "clock.h"
 #include "dsn.h"
 #include "fd.h"
 #include "log.h"
@@ -354,4 +356,18 @@ submit_start_cleanup(const struct submit_cleanup *sc, struct proc *p,
 	}
 	str_free(&path);
 	return r;
+}
+
+int
+submit_end_cleanup(struct proc *p)
+{
+	int	status = 0;
+
+	proc_close(p);
+	if (proc_wait(p->pid, &status,
+	    clock_deadline(SUBMIT_CLEANUP_EXIT_MS)) == -1) {
+		(void)kill(p->pid, SIGKILL);
+		(void)proc_wait(p->pid, &status, -1);
+	}
+	return status;
 }

@@ -123,5 +123,12 @@ struct submit_cleanup {
  */
 int	submit_start_cleanup(const struct submit_cleanup *, struct proc *p,
 	    struct str *why);
+/*
+ * The end of cleanup started by submit_start_cleanup: close our ends,
+ * give it SUBMIT_CLEANUP_EXIT_MS to exit, then SIGKILL it.  Returns its
+ * wait status.
+ */
+#define SUBMIT_CLEANUP_EXIT_MS	5000
+int	submit_end_cleanup(struct proc *p);
 
 #endif

@@ -69,11 +69,7 @@ bounce_submit(const struct bounce_config *cfg, const char *sender,
 		rc = 0;
 	}
 kill:
-	proc_close(&p);
-	if (proc_wait(p.pid, &wstatus, clock_ms() + 5000) == -1) {
-		(void)kill(p.pid, SIGKILL);
-		(void)proc_wait(p.pid, &wstatus, -1);
-	}
+	wstatus = submit_end_cleanup(&p);
 	if (rc == -1 && text->len > 0 && WIFEXITED(wstatus) == 0) {
 		str_catf(text, " (cleanup %s)",
 		    proc_status_text(wstatus, st, sizeof(st)));

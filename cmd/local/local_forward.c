@@ -178,11 +178,7 @@ local_forward(const struct local *l, const struct local_env *env,
 		answered = 1;
 	}
 kill:
-	proc_close(&p);
-	if (proc_wait(p.pid, &wstatus, clock_ms() + 5000) == -1) {
-		(void)kill(p.pid, SIGKILL);
-		(void)proc_wait(p.pid, &wstatus, -1);
-	}
+	wstatus = submit_end_cleanup(&p);
 	if (!answered) {
 		if (text.len > 0) {
 			local_status_set(st, DSN_TEMP, "4.3.0",

@@ -291,16 +291,10 @@ xfer_byte(struct smtpd *s, struct smtpd_xfer *x, int c)
 static void
 xfer_stop(struct smtpd_xfer *x)
 {
-	int	status;
-
 	if (!x->started) {
 		return;
 	}
-	proc_close(&x->p);
-	if (proc_wait(x->p.pid, &status, clock_ms() + 5000) == -1) {
-		(void)kill(x->p.pid, SIGKILL);
-		(void)proc_wait(x->p.pid, &status, -1);
-	}
+	(void)submit_end_cleanup(&x->p);
 	x->started = false;
 }
 
