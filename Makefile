@@ -89,6 +89,8 @@ $(shell mkdir -p $(BUILD))
 $(file >$(PROGS_FILE),$(PROGS))
 endif
 BINS      = $(PROGS:%=$(BUILD)/bin/%)
+# lmtp is smtp under another name (it checks argv[0]), as in Postfix.
+ALIAS_BINS = $(if $(filter smtp,$(PROGS)),$(BUILD)/bin/lmtp)
 # Installed in SBINDIR; everything else goes to LIBEXECDIR/postlet.
 SBIN_PROGS = postlet sendmail
 
@@ -100,12 +102,15 @@ FUZZ_SRC  = $(sort $(wildcard t/fuzz/*.c))
 FUZZ_BINS = $(FUZZ_SRC:t/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all check units install size lint clean distclean deps tools testtools \
-        run fuzz fuzz-run
+        bench run fuzz fuzz-run
 .SUFFIXES:
 # Keep objects that only a test binary needs.
 .SECONDARY:
 
-all: $(BINS)
+all: $(BINS) $(ALIAS_BINS)
+
+$(BUILD)/bin/lmtp: $(BUILD)/bin/smtp
+	ln -f $(BUILD)/bin/smtp $@
 
 # The compiler itself: musl-gcc comes from musl-tools.
 tools:
@@ -201,6 +206,11 @@ $(BUILD)/fuzz/%: $(BUILD)/t/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS)
 
+# postlet and Debian's Postfix side by side (never part of check): as
+# root, minutes; knobs and output in bench/README.md.
+bench: all testtools
+	sh bench/run.sh $(BUILD)
+
 # A self-contained instance under ./run/ as the current user, in the
 # foreground with its log on stdout (mk/run.sh); Ctrl-C stops it.
 run: all
@@ -229,6 +239,15 @@ install: all
 	    ln -f $$lib/$$p $(DESTDIR)$(SBINDIR)/$$p 2>/dev/null || \
 	    install -m 755 $$lib/$$p $(DESTDIR)$(SBINDIR)/$$p; \
 	done; \
+	if [ -e $$lib/smtp ]; then ln -f $$lib/smtp $$lib/lmtp; fi; \
+	if [ "$$(id -u)" -eq 0 ] && \
+	    chgrp $(SETGID_GROUP) $$lib/postdrop 2>/dev/null; then \
+	    chmod 2755 $$lib/postdrop; \
+	else \
+	    echo "install: postdrop is not set-group-ID $(SETGID_GROUP):" \
+	        "as root, groupadd $(SETGID_GROUP) and make install again," \
+	        "or see postdrop(1)" >&2; \
+	fi; \
 	if [ -e $$lib/sendmail ]; then \
 	    for a in mailq newaliases; do \
 	        ln -f $(DESTDIR)$(SBINDIR)/sendmail $(DESTDIR)$(SBINDIR)/$$a; \
@@ -237,6 +256,9 @@ install: all
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
+	if [ -e docs/smtp.8 ]; then \
+	    ln -f $(DESTDIR)$(MANDIR)/man8/smtp.8 $(DESTDIR)$(MANDIR)/man8/lmtp.8; \
+	fi
 	for f in conf/main.cf conf/master.cf; do \
 	    b=$${f##*/}; [ -e $(DESTDIR)$(SYSCONFDIR)/$$b ] || \
 	    install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/$$b; \

@@ -10,6 +10,9 @@ LIBEXECDIR = $(PREFIX)/libexec
 MANDIR     = $(PREFIX)/share/man
 SYSCONFDIR = /etc/postlet
 SPOOLDIR   = /var/spool/postlet
+# The group postdrop is set-group-ID to (main.cf's setgid_group): make
+# install, as root, gives it to postdrop when the group exists.
+SETGID_GROUP = postdrop
 
 # The compiler.  musl-gcc gives small static binaries; on Debian and Ubuntu
 # the build installs musl-tools when it is missing and we are root.

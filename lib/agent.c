@@ -241,6 +241,29 @@ agent_put_done(struct buf *b)
 	return buf_flush(b);
 }
 
+void
+agent_put_site_failure(struct buf *b)
+{
+	buf_put(b, "!\n", 2);
+}
+
+void
+agent_put_relay(struct buf *b, const char *relay)
+{
+	size_t	i, n = strlen(relay);
+
+	if (n > 500) {
+		n = 500;
+	}
+	buf_put(b, "@ ", 2);
+	for (i = 0; i < n; i++) {
+		/* one line, whatever it holds */
+		buf_put(b, relay[i] == '\n' || relay[i] == '\r' ? "?" :
+		    &relay[i], 1);
+	}
+	buf_put(b, "\n", 1);
+}
+
 int
 agent_parse_result(const char *s, size_t len, struct agent_result *res,
     struct str *why)
@@ -255,6 +278,13 @@ agent_parse_result(const char *s, size_t len, struct agent_result *res,
 	}
 	if (len == 1 && s[0] == '.') {
 		return 2;
+	}
+	if (len == 1 && s[0] == '!') {
+		return 3;
+	}
+	if (len >= 2 && s[0] == '@' && s[1] == ' ') {
+		str_set_mem(&res->text, s + 2, len - 2);
+		return 4;
 	}
 	/* index SP status SP code SP text */
 	if ((sp = memchr(s, ' ', len)) == NULL ||

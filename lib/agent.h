@@ -24,7 +24,14 @@
  *				an RFC 3463 status code matching it (2.x.x,
  *				4.x.x, 5.x.x); text says what happened
  *
- * then a line "." when the job is finished.  An agent handles any number
+ * then a line "." when the job is finished.  Before the results, the
+ * agent may write a line "!": the destination failed as a whole (no
+ * server of the next hop could be reached, or each one refused the
+ * session), not this message.  qmgr then counts a failure against the
+ * destination (see qmgr(8): enough of them in a row and its other mail
+ * waits for a while without being tried).  A line "@ relay" names the
+ * server the results that follow come from ("mx.example.com[192.0.2.1]
+ * :25", without the space), for the relay= field of qmgr's log lines.  An agent handles any number
  * of jobs, one after the other, and exits 0 at the end of its input.  A
  * recipient the agent did not report before it died, or before "." came,
  * is deferred by qmgr, never bounced.
@@ -71,15 +78,17 @@ void	agent_job_free(struct agent_job *);
 int	agent_put_job(struct buf *, const struct agent_job *);
 /*
  * Read one answer: 1 with a result in res, 2 at the "." that ends the
- * job, 0 at the end of input, -1 with errno (EBADMSG with the reason in
- * why for a malformed line, or the I/O error such as ETIMEDOUT).
+ * job, 3 for the "!" of a failed destination, 4 for "@ relay" (the relay
+ * in res->text), 0 at the end of input, -1
+ * with errno (EBADMSG with the reason in why for a malformed line, or
+ * the I/O error such as ETIMEDOUT).
  */
 int	agent_get_result(struct buf *, struct agent_result *res,
 	    struct str *why);
 /*
  * The same for one line already read, without its "\n" (len bytes at s,
- * at most QFILE_RECORD_MAX): 1 with a result, 2 for ".", -1 with EBADMSG
- * and the reason in why.  For callers that read agents' output
+ * at most QFILE_RECORD_MAX): 1 with a result, 2 for ".", 3 for "!", 4
+ * for "@", -1 with EBADMSG and the reason in why.  For callers that read agents' output
  * themselves (qmgr, which waits on many agents at once).
  */
 int	agent_parse_result(const char *s, size_t len, struct agent_result *res,
@@ -93,6 +102,11 @@ int	agent_get_job(struct buf *, struct agent_job *, struct str *why);
  * replaced by the class default (2.0.0, 4.0.0, 5.0.0). */
 void	agent_put_result(struct buf *, size_t index, enum dsn_status,
 	    const char *code, const char *text);
+/* The "!" of a destination that failed as a whole (before the
+ * results of the job). */
+void	agent_put_site_failure(struct buf *);
+/* "@ relay": the server the next results come from (cut to one line). */
+void	agent_put_relay(struct buf *, const char *relay);
 /* The "." that ends a job, then a flush: 0 or -1 with errno. */
 int	agent_put_done(struct buf *);
 

@@ -75,7 +75,8 @@ conf_param_find(const char *name)
  * master.cf transport T, T_destination_concurrency_limit and
  * T_destination_recipient_limit, whose default and type are those of
  * default_destination_concurrency_limit and
- * default_destination_recipient_limit.
+ * default_destination_recipient_limit; and T_time_limit (pipe(8)), whose
+ * default and type are command_time_limit's.
  */
 static const char *const conf_transport_suffixes[] = {
 	"_destination_concurrency_limit",
@@ -102,6 +103,11 @@ conf_param_like(const char *name)
 			str_free(&def);
 			return p;
 		}
+	}
+	/* pipe(8)'s TRANSPORT_time_limit: a command_time_limit */
+	k = sizeof("_time_limit") - 1;
+	if (n > k && strcmp(name + n - k, "_time_limit") == 0) {
+		return conf_param_find("command_time_limit");
 	}
 	return NULL;
 }

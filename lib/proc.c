@@ -5,8 +5,9 @@
  *
  * The child of proc_spawn runs only async-signal-safe calls (sigaction,
  * sigprocmask, setsid, fcntl, dup2, close, chdir, execve, write through
- * fd_write, _exit, the raw close_range system call, and for PROC_SETID
- * the identity calls of priv_drop_ids): everything that
+ * fd_write, _exit, the raw close_range system call, for PROC_SETID
+ * the identity calls of priv_drop_ids, for PROC_PARENT_DEATH prctl and
+ * getppid): everything that
  * allocates or locks (the /dev/null open, pipe creation, the descriptor
  * scan) is done by the parent before fork.  All signals are blocked
  * across fork, so no handler of ours runs in the child before it has
@@ -44,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
@@ -95,6 +97,8 @@ struct proc_plan {
 	int	report;
 	/* highest descriptor to close by hand */
 	int	bound;
+	/* our pid, for PROC_PARENT_DEATH */
+	pid_t	parent;
 };
 
 /* 1: close_range(2) works here; 0: it does not; -1: not probed yet. */
@@ -382,6 +386,14 @@ proc_child(const struct proc_cmd *cmd, struct proc_plan *pl)
 	    priv_drop_ids(cmd->uid, cmd->gid, NULL) == -1) {
 		proc_child_fail(report, PROC_STEP_SETID);
 	}
+#ifdef __linux__
+	if (cmd->flags & PROC_PARENT_DEATH) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != pl->parent) {
+			_exit(0);
+		}
+	}
+#endif
 	execve(cmd->path, cmd->argv, cmd->envp);
 	proc_child_fail(report, PROC_STEP_EXECVE);
 }
@@ -477,6 +489,7 @@ proc_spawn(const struct proc_cmd *cmd, struct proc *p)
 	pl.lowest++;
 	pl.report = report[1];
 	pl.bound = proc_need_bound() ? proc_max_fd() : 0;
+	pl.parent = getpid();
 
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);

@@ -67,6 +67,15 @@ struct proc_fdmap {
  * priv_drop_ids is; a failure is reported as the step "priv_drop".
  */
 #define PROC_SETID	0x02
+/*
+ * The child ends with SIGTERM when the parent dies (Linux's
+ * PR_SET_PDEATHSIG, set after the identity change, which clears it; a
+ * parent already gone by then ends the child at once): master starts its
+ * daemons and per-connection servers this way, so that a killed master
+ * leaves no orphan qmgr or pickup behind to run beside the next one.
+ * Elsewhere a no-op.
+ */
+#define PROC_PARENT_DEATH	0x04
 
 /*
  * What to run.  Every pointer is borrowed for the duration of proc_spawn.
@@ -89,7 +98,7 @@ struct proc_cmd {
 	/* nfdmap entries; distinct to */
 	const struct proc_fdmap	*fdmap;
 	size_t			 nfdmap;
-	/* PROC_SETSID, PROC_SETID */
+	/* PROC_SETSID, PROC_SETID, PROC_PARENT_DEATH */
 	int			 flags;
 	/* for PROC_SETID */
 	uid_t			 uid;

@@ -6,7 +6,7 @@
 # component of argv[0] (or, when that is the multi-call binary itself, by
 # argv[1]).  Each program's own main() was renamed NAME_main by objcopy,
 # so the programs' code is not changed at all.  sendmail also answers to
-# mailq and newaliases, as it does alone.
+# mailq and newaliases, as it does alone, and smtp to lmtp.
 set -eu
 ident() { printf '%s' "$1" | tr -- '-' '_'; }
 
@@ -31,6 +31,10 @@ for p in "$@"; do
 	if [ "$p" = sendmail ]; then
 		printf '\t{ "mailq", sendmail_main },\n'
 		printf '\t{ "newaliases", sendmail_main },\n'
+	fi
+	# one program, two protocols: smtp run as lmtp speaks LMTP
+	if [ "$p" = smtp ]; then
+		printf '\t{ "lmtp", smtp_main },\n'
 	fi
 done
 cat <<'TAIL'

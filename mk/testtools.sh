@@ -44,6 +44,45 @@ want file file
 want python3 python3
 want strace strace
 want swaks swaks
+want openssl openssl
+# dnsmasq-base: the program without the package that starts a system
+# daemon on port 53 (t/integ/045-dns.t)
+want dnsmasq dnsmasq-base
+# swaks --tls needs Perl's Net::SSLeay (t/integ/155-smtpd-tls.t)
+perl -MNet::SSLeay -e 1 >/dev/null 2>&1 || need="$need libnet-ssleay-perl"
+
+# deb_tool PKG FILE: programs from a Debian package that must not be
+# installed (its maintainer scripts would start a daemon), unpacked with
+# `apt-get download` and `dpkg -x` into build/src/debs/PKG/ (kept by make
+# clean), where tests look for FILE.  Only as root with apt-get.
+deb_tool() {
+	dir=build/src/debs/$1
+	[ -e "$dir/$2" ] && return 0
+	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		echo "testtools: not fetching $1 (not root): tests needing it will skip" >&2
+		return 0
+	fi
+	echo "testtools: fetching $1 (apt-get download, dpkg -x)" >&2
+	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/deb" || return 0
+	if (cd "$dir.tmp/deb" && { apt-get -q download "$1" >&2 ||
+	    { apt-get -q update >&2 && apt-get -q download "$1" >&2; }; }) &&
+	    dpkg -x "$dir.tmp/deb/"*.deb "$dir.tmp/root" &&
+	    [ -e "$dir.tmp/root/$2" ]; then
+		rm -rf "$dir" && mv "$dir.tmp/root" "$dir"
+	else
+		echo "testtools: cannot fetch $1: tests needing it will skip" >&2
+	fi
+	rm -rf "$dir.tmp"
+}
+# nullmailer's QMQP client (t/integ/157-qmqpd.t)
+deb_tool nullmailer usr/lib/nullmailer/qmqp
+# Postfix's smtp-sink, a server for the smtp and lmtp clients
+# (t/integ/160-smtp.t, 165-lmtp.t); it needs LD_LIBRARY_PATH=.../usr/lib/postfix
+deb_tool postfix usr/sbin/smtp-sink
+# aiosmtpd, a second server (160-smtp.t, 165-lmtp.t)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ||
+    need="$need python3-aiosmtpd"
+
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 	echo "testtools: not installing$need (not root): tests needing them will skip" >&2

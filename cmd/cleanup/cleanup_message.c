@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "addr_edit.h"
 #include "alloc.h"
 #include "bounds.h"
 #include "header.h"
@@ -244,56 +245,44 @@ field_class(const struct str *f)
 	return -1;
 }
 
+/* For addr_edit_field: cleanup_rewrite_header of one class. */
+struct field_edit {
+	struct cleanup	*c;
+	bool		 sender;
+};
+
+static int
+field_edit_one(void *ctx, const char *addr, struct str *out)
+{
+	struct field_edit	*e = ctx;
+
+	return cleanup_rewrite_header(e->c, e->sender, addr, out);
+}
+
 /*
  * Rewrite the addresses of field f (of the sender class or not) in
  * place: each addr-spec that rewriting changes is replaced by the new
- * address, quoted as needed; everything around it stays.  Returns 0, or
- * -1 after cleanup_fail (a table error).
+ * address, quoted as needed; everything around it stays (lib/addr_edit,
+ * shared with smtp's smtp_generic_maps).  Returns 0, or -1 after
+ * cleanup_fail (a table error).
  */
 static int
 field_rewrite(struct cleanup *c, struct str *f, bool sender)
 {
-	struct addr_list	 l = ADDR_LIST_INIT;
-	struct str		 addr = STR_INIT, quoted = STR_INIT;
+	struct field_edit	 e = { c, sender };
 	struct str		 out = STR_INIT;
-	size_t			 i, off = header_value_offset(f->s, f->len);
-	size_t			 done = 0, at;
-	int			 rc = 0;
+	int			 r;
 
 	/* too many addresses: the first ADDR_LIST_MAX are rewritten */
-	(void)addr_list_parse(f->s + off, f->len - off, ADDR_PATH_UTF8, &l);
-	for (i = 0; i < l.count; i++) {
-		if (l.item[i].len == 0) {
-			continue;
-		}
-		if (cleanup_rewrite_header(c, sender, l.item[i].s,
-		    &addr) == -1) {
-			rc = -1;
-			goto out;
-		}
-		if (str_eq(&addr, l.item[i].s)) {
-			continue;
-		}
-		at = off + l.span[i].pos;
-		str_cat_mem(&out, f->s + done, at - done);
-		str_clear(&quoted);
-		addr_quote(addr.s, addr.len, &quoted);
-		str_cat_mem(&out, quoted.s, quoted.len);
-		done = at + l.span[i].len;
-	}
-	if (done > 0) {
-		str_cat_mem(&out, f->s + done, f->len - done);
+	if ((r = addr_edit_field(f->s, f->len, field_edit_one, &e,
+	    &out)) == 1) {
 		if (out.len > f->len) {
 			c->fields.bytes += out.len - f->len;
 		}
 		str_set_mem(f, out.s, out.len);
 	}
-out:
-	addr_list_free(&l);
-	str_free(&addr);
-	str_free(&quoted);
 	str_free(&out);
-	return rc;
+	return r == -1 ? -1 : 0;
 }
 
 /* The header section is complete: inspect it, then write it. */

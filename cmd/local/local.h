@@ -180,17 +180,6 @@ int	local_run(const struct local *, struct buf *in, struct buf *out);
 size_t	local_ext_split(const struct local *, const char *local, size_t len);
 
 /*
- * Expand a forward_path or command_execution_directory entry (t, len
- * bytes; local_expand.c): $name, ${name}, ${name?text}, ${name:text}
- * from vars (name, value pairs, NULL-terminated); values get '_' for
- * bytes outside Postfix's expansion filter set.  Returns 0, 1 when a
- * plain $name was empty (expanded to nothing), -1 for a "${" without
- * its '}'.
- */
-int	local_path_expand(const char *t, size_t len, const char *const *vars,
-	    struct str *out);
-
-/*
  * Deliver the recipient described by env (local_expand.c): aliases,
  * .forward, mailbox; the outcome goes to st.
  */
@@ -284,12 +273,5 @@ void	local_file(const struct local *, const struct local_env *,
 void	local_forward(const struct local *, const struct local_env *,
 	    const char *sender, const struct str *addrs, size_t n,
 	    struct local_status *st);
-
-/*
- * RFC 3461 xtext: decode ("+XX" hex) into out (0, or -1 for bad xtext
- * or a NUL), or encode in into out.
- */
-int	local_xtext_decode(const char *in, struct str *out);
-void	local_xtext_encode(const char *in, struct str *out);
 
 #endif

@@ -8,12 +8,12 @@
  * command, a file, reading a .forward or :include: file) runs in a
  * forked child that first becomes that user: supplementary groups from
  * the group file (getgrouplist), gid, uid, verified by priv_drop_groups.
- * The child reports one line "S CODE TEXT" (S: D, T or P) on a pipe and
- * exits; a child that dies without one defers the delivery.  Its
- * standard input and output (qmgr's protocol) are replaced by /dev/null
- * first, so nothing the child runs can read jobs or write answers.
+ * The child (lib/dchild) reports one line "S CODE TEXT" (S: D, T or P)
+ * on a pipe and exits; a child that dies without one defers the
+ * delivery.  Its standard input and output (qmgr's protocol) are
+ * replaced by /dev/null first, so nothing the child runs can read jobs
+ * or write answers.
  */
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dchild.h"
 #include "fd.h"
 #include "local.h"
 #include "log.h"
@@ -33,6 +34,8 @@
 #include "str.h"
 
 static int	id_from_pw(const struct passwd *, struct local_id *);
+static size_t	id_groups(const struct local_id *, gid_t *);
+static void	child_call(void *, const char *, struct str *);
 static void	read_list_child(const struct local *, void *,
 		    struct local_status *);
 
@@ -110,27 +113,35 @@ local_id_free(struct local_id *id)
 	str_free(&id->shell);
 }
 
+/* The supplementary groups of id from the group file into groups
+ * (PRIV_GROUPS_MAX): their number; none for a nameless id. */
+static size_t
+id_groups(const struct local_id *id, gid_t *groups)
+{
+	int	n = PRIV_GROUPS_MAX;
+
+	if (id->name.len == 0) {
+		return 0;
+	}
+	if (getgrouplist(id->name.s, id->gid, groups, &n) == -1) {
+		/* more than PRIV_GROUPS_MAX: keep the first ones */
+		n = PRIV_GROUPS_MAX;
+	}
+	return n < 0 ? 0 : (size_t)n;
+}
+
 int
 local_become(const struct local *l, const struct local_id *id,
     struct local_status *st)
 {
 	gid_t	groups[PRIV_GROUPS_MAX];
-	int	n = PRIV_GROUPS_MAX;
+	size_t	n;
 
 	if (!l->root) {
 		return 0;
 	}
-	/* The user's groups from the group file; none for a nameless id. */
-	if (id->name.len == 0) {
-		n = 0;
-	} else if (getgrouplist(id->name.s, id->gid, groups, &n) == -1) {
-		/* more than PRIV_GROUPS_MAX: keep the first ones */
-		n = PRIV_GROUPS_MAX;
-	}
-	if (n < 0) {
-		n = 0;
-	}
-	if (priv_drop_groups(id->uid, id->gid, groups, (size_t)n) == -1) {
+	n = id_groups(id, groups);
+	if (priv_drop_groups(id->uid, id->gid, groups, n) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "cannot become uid %lu: %s", (unsigned long)id->uid,
 		    priv_error());
@@ -143,95 +154,69 @@ void
 local_child_result(const char *p, size_t len, int wstatus,
     struct local_status *st)
 {
-	char		 code[16], text[PROC_STATUS_MAX];
-	const char	*sp;
-	enum dsn_status	 status;
-	size_t		 n;
+	char		 text[PROC_STATUS_MAX];
 
-	if (len < 4 || p[1] != ' ' || strchr("DTP", p[0]) == NULL ||
-	    (sp = memchr(p + 2, ' ', len - 2)) == NULL ||
-	    (n = (size_t)(sp - p - 2)) >= sizeof(code)) {
+	if (dchild_result_parse(p, len, &st->status, st->code,
+	    &st->text) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "mail delivery process: %s",
 		    proc_status_text(wstatus, text, sizeof(text)));
-		return;
 	}
-	status = p[0] == 'D' ? DSN_OK : p[0] == 'T' ? DSN_TEMP : DSN_PERM;
-	memcpy(code, p + 2, n);
-	code[n] = '\0';
-	if (!dsn_code_valid(code, status)) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "mail delivery process: bad status %s", code);
-		return;
+}
+
+/* What child_call needs (borrowed). */
+struct child_call {
+	const struct local	*l;
+	local_child_fn		 fn;
+	void			*arg;
+};
+
+/* In the child (lib/dchild): fn, and its status as "S CODE TEXT". */
+static void
+child_call(void *arg, const char *become_error, struct str *result)
+{
+	const struct child_call	*c = arg;
+	struct local_status	 cst = LOCAL_STATUS_INIT;
+
+	if (become_error != NULL) {
+		local_status_set(&cst, DSN_TEMP, "4.3.0", "%s", become_error);
+	} else {
+		local_status_set(&cst, DSN_TEMP, "4.3.0",
+		    "delivery not attempted");
+		c->fn(c->l, c->arg, &cst);
 	}
-	local_status_set(st, status, code, "%s", "");
-	str_set_mem(&st->text, sp + 1, len - (size_t)(sp + 1 - p));
+	dchild_result_put(result, cst.status, cst.code, &cst.text);
+	local_status_free(&cst);
 }
 
 void
 local_child(const struct local *l, const struct local_id *id,
     local_child_fn fn, void *arg, struct local_status *st)
 {
-	static const char	 letter[] = { 'D', 'T', 'P' };
-	struct local_status	 cst = LOCAL_STATUS_INIT;
-	struct rlimit		 rl;
+	struct child_call	 call;
+	struct dchild_id	 did;
 	struct str		 res = STR_INIT;
-	char			 chunk[4096];
-	ssize_t			 n;
-	pid_t			 pid;
-	int			 pfd[2], wstatus = 0, nul;
+	gid_t			 groups[PRIV_GROUPS_MAX];
+	int			 wstatus = 0;
 
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
+	call.l = l;
+	call.fn = fn;
+	call.arg = arg;
+	memset(&did, 0, sizeof(did));
+	did.setid = l->root;
+	did.uid = id->uid;
+	did.gid = id->gid;
+	did.groups = groups;
+	did.ngroups = l->root ? id_groups(id, groups) : 0;
+	did.fsize_limit = l->mailbox_size_limit;
+	if (dchild_run(&did, LOCAL_LIST_FILE_MAX + 4096, child_call, &call,
+	    &res, &wstatus) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "cannot start delivery process: %s", strerror(errno));
-		return;
+	} else {
+		local_child_result(res.s == NULL ? "" : res.s, res.len,
+		    wstatus, st);
 	}
-	if ((pid = fork()) == -1) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot start delivery process: %s", strerror(errno));
-		(void)close(pfd[0]);
-		(void)close(pfd[1]);
-		return;
-	}
-	if (pid == 0) {
-		(void)close(pfd[0]);
-		local_status_set(&cst, DSN_TEMP, "4.3.0",
-		    "delivery not attempted");
-		/* qmgr's protocol is not the child's business */
-		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-		    dup2(nul, 0) == -1 || dup2(nul, 1) == -1) {
-			local_status_set(&cst, DSN_TEMP, "4.3.0",
-			    "/dev/null: %s", strerror(errno));
-			goto out;
-		}
-		if (l->mailbox_size_limit > 0) {
-			rl.rlim_cur = rl.rlim_max =
-			    (rlim_t)l->mailbox_size_limit;
-			if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
-				local_status_set(&cst, DSN_TEMP, "4.3.0",
-				    "setrlimit: %s", strerror(errno));
-				goto out;
-			}
-		}
-		if (local_become(l, id, &cst) == 0) {
-			fn(l, arg, &cst);
-		}
-out:
-		str_catf(&res, "%c %s ", letter[cst.status], cst.code);
-		str_cat_mem(&res, cst.text.s, cst.text.len);
-		(void)fd_write_all(pfd[1], res.s, res.len);
-		_exit(0);
-	}
-	(void)close(pfd[1]);
-	while (res.len < LOCAL_LIST_FILE_MAX + 4096 &&
-	    (n = fd_read(pfd[0], chunk, sizeof(chunk))) > 0) {
-		str_cat_mem(&res, chunk, (size_t)n);
-	}
-	(void)close(pfd[0]);
-	if (proc_wait(pid, &wstatus, -1) == -1) {
-		wstatus = -1;
-	}
-	local_child_result(res.s == NULL ? "" : res.s, res.len, wstatus, st);
 	str_free(&res);
 }
 

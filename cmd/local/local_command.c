@@ -20,13 +20,11 @@
  * are collected (the first LOCAL_OUTPUT_MAX bytes) for the diagnostic
  * text; the exit status is judged by lib/sysexits.  A command still
  * running after command_time_limit is killed and bounces, as in Postfix.
+ * Running, feeding and judging are lib/runcmd's, shared with pipe(8).
  */
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +32,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "fd.h"
+#include "expand.h"
 #include "local.h"
 #include "log.h"
 #include "mbox.h"
 #include "proc.h"
+#include "runcmd.h"
 #include "str.h"
-#include "sysexits.h"
+#include "xtext.h"
 
 /* What the child needs (borrowed). */
 struct command_job {
@@ -53,9 +51,6 @@ struct command_job {
 static void	env_put(struct proc_env *, const char *, const char *);
 static void	command_child(const struct local *, void *,
 		    struct local_status *);
-static int	command_io(const struct local *, const struct local_env *,
-		    struct proc *, long long, struct str *);
-static void	printable(struct str *, const char *, size_t);
 static int	exec_dir(const struct local *, const struct local_env *,
 		    const struct local_id *, struct str *,
 		    struct local_status *);
@@ -75,146 +70,6 @@ env_put(struct proc_env *e, const char *name, const char *value)
 	}
 	(void)proc_env_set(e, name, v.s);
 	str_free(&v);
-}
-
-/* The output, for a diagnostic: printable ASCII, newlines as blanks. */
-static void
-printable(struct str *out, const char *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
-			if (out->len > 0 && out->s[out->len - 1] != ' ') {
-				str_cat_char(out, ' ');
-			}
-		} else if ((unsigned char)p[i] >= 0x20 &&
-		    (unsigned char)p[i] < 0x7f) {
-			str_cat_char(out, p[i]);
-		} else {
-			str_cat_char(out, '?');
-		}
-	}
-	while (out->len > 0 && out->s[out->len - 1] == ' ') {
-		str_truncate(out, out->len - 1);
-	}
-}
-
-/*
- * Feed the message to the command's stdin and collect its output until
- * it closes it, or the deadline.  Returns 0, or -1 with ETIMEDOUT (or
- * the poll error).  A command that stops reading early (EPIPE) is not an
- * error here: its exit status says whether it was happy.
- */
-static int
-command_io(const struct local *l, const struct local_env *env,
-    struct proc *p, long long deadline, struct str *output)
-{
-	const struct qfile	*qf = env->qf;
-	struct str		 head = STR_INIT;
-	char			 chunk[8192], buf[4096];
-	size_t			 hoff = 0, clen = 0, coff = 0;
-	off_t			 off = qf->content_offset;
-	off_t			 end = qf->content_offset + qf->content_len;
-	struct pollfd		 pfd[2];
-	ssize_t			 n;
-	int			 left, rc = -1, nfds, ri, wi;
-
-	(void)l;
-	mbox_from_line(&head, qf->sender, time(NULL));
-	str_cat_mem(&head, env->head->s, env->head->len);
-	(void)fd_set_nonblock(p->fd[0], true);
-	(void)fd_set_nonblock(p->fd[1], true);
-	/* until the command has all of the message and closed its output */
-	while (p->fd[1] != -1 || p->fd[0] != -1) {
-		if ((left = clock_left(deadline)) <= 0) {
-			errno = ETIMEDOUT;
-			goto out;
-		}
-		nfds = 0;
-		ri = wi = -1;
-		if (p->fd[1] != -1) {
-			pfd[nfds].fd = p->fd[1];
-			pfd[nfds].events = POLLIN;
-			pfd[nfds].revents = 0;
-			ri = nfds++;
-		}
-		if (p->fd[0] != -1) {
-			pfd[nfds].fd = p->fd[0];
-			pfd[nfds].events = POLLOUT;
-			pfd[nfds].revents = 0;
-			wi = nfds++;
-		}
-		if (poll(pfd, (nfds_t)nfds, left) == -1) {
-			if (errno == EINTR) {
-				continue;
-			}
-			goto out;
-		}
-		if (ri != -1 && pfd[ri].revents != 0) {
-			n = read(p->fd[1], buf, sizeof(buf));
-			if (n > 0) {
-				if (output->len < LOCAL_OUTPUT_MAX) {
-					str_cat_mem(output, buf,
-					    LOCAL_OUTPUT_MAX - output->len <
-					    (size_t)n ? LOCAL_OUTPUT_MAX -
-					    output->len : (size_t)n);
-				}
-			} else if (n == 0 || (errno != EINTR &&
-			    errno != EAGAIN)) {
-				(void)close(p->fd[1]);
-				p->fd[1] = -1;
-			}
-		}
-		if (wi == -1 || pfd[wi].revents == 0) {
-			continue;
-		}
-		/* the next piece: the head, then the content */
-		if (hoff < head.len) {
-			n = write(p->fd[0], head.s + hoff, head.len - hoff);
-		} else {
-			if (coff == clen && off < end) {
-				do {
-					n = pread(qf->fd, chunk, end - off >
-					    (off_t)sizeof(chunk) ?
-					    sizeof(chunk) :
-					    (size_t)(end - off), off);
-				} while (n == -1 && errno == EINTR);
-				if (n <= 0) {
-					errno = n == 0 ? EIO : errno;
-					goto out;
-				}
-				clen = (size_t)n;
-				coff = 0;
-				off += n;
-			}
-			if (coff == clen) {
-				/* all written: end of input */
-				(void)close(p->fd[0]);
-				p->fd[0] = -1;
-				continue;
-			}
-			n = write(p->fd[0], chunk + coff, clen - coff);
-		}
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN) {
-				continue;
-			}
-			/* EPIPE and the like: it stopped reading */
-			(void)close(p->fd[0]);
-			p->fd[0] = -1;
-			continue;
-		}
-		if (hoff < head.len) {
-			hoff += (size_t)n;
-		} else {
-			coff += (size_t)n;
-		}
-	}
-	rc = 0;
-out:
-	str_free(&head);
-	return rc;
 }
 
 /*
@@ -252,8 +107,9 @@ exec_dir(const struct local *l, const struct local_env *env,
 	vars[n++] = "recipient_delimiter";
 	vars[n++] = env->delimiter;
 	vars[n] = NULL;
-	if (local_path_expand(l->command_execution_directory,
-	    strlen(l->command_execution_directory), vars, dir) == -1 ||
+	if (expand_vars(l->command_execution_directory,
+	    strlen(l->command_execution_directory), vars,
+	    EXPAND_FILTER_DEFAULT, dir) == -1 ||
 	    dir->s[0] != '/') {
 		local_status_set(st, DSN_TEMP, "4.3.5", "mail system "
 		    "configuration error: command_execution_directory: "
@@ -271,16 +127,15 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 	const struct local_env		*env = job->env;
 	const struct local_id		*id = job->id;
 	struct proc_env			 pe = PROC_ENV_INIT;
-	struct proc_cmd			 cmd;
-	struct proc			 p;
-	struct sysexits_result		 r;
-	struct str			 output = STR_INIT, shown = STR_INIT;
+	struct runcmd			 cmd;
+	struct runcmd_result		 res = RUNCMD_RESULT_INIT;
+	struct str			 shown = STR_INIT, head = STR_INIT;
 	struct str			 orig = STR_INIT, dir = STR_INIT;
+	struct str			 text = STR_INIT;
 	char				*argv[4];
-	char				 ws[PROC_STATUS_MAX];
-	const char			*shell;
-	long long			 deadline;
-	int				 wstatus = 0, timedout = 0;
+	char				 code[16];
+	const char			*shell, *failed;
+	enum dsn_status			 status;
 
 	shell = *l->local_command_shell != '\0' ? l->local_command_shell :
 	    "/bin/sh";
@@ -301,7 +156,7 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 	env_put(&pe, "EXTENSION", env->extension);
 	if (env->qrcpt != NULL && env->qrcpt->orcpt != NULL &&
 	    strncasecmp(env->qrcpt->orcpt, "rfc822;", 7) == 0 &&
-	    local_xtext_decode(env->qrcpt->orcpt + 7, &orig) == 0) {
+	    xtext_decode(env->qrcpt->orcpt + 7, &orig) == 0) {
 		env_put(&pe, "ORIGINAL_RECIPIENT", orig.s);
 	} else {
 		env_put(&pe, "ORIGINAL_RECIPIENT", env->address);
@@ -310,18 +165,23 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 	argv[1] = (char *)(uintptr_t)"-c";
 	argv[2] = (char *)(uintptr_t)job->command;
 	argv[3] = NULL;
+	mbox_from_line(&head, env->qf->sender, time(NULL));
+	str_cat_mem(&head, env->head->s, env->head->len);
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.path = shell;
 	cmd.argv = argv;
 	cmd.envp = proc_env_vector(&pe);
 	cmd.cwd = dir.s;
-	cmd.io[0] = PROC_IO_PIPE;
-	cmd.io[1] = PROC_IO_PIPE;
-	cmd.io[2] = PROC_IO_STDOUT;
-	cmd.flags = PROC_SETSID;
-	printable(&shown, job->command, strlen(job->command));
-	if (proc_spawn(&cmd, &p) == -1) {
-		if (p.failed != NULL && strcmp(p.failed, "chdir") == 0) {
+	cmd.head = head.s;
+	cmd.headlen = head.len;
+	cmd.src = env->qf->fd;
+	cmd.off = env->qf->content_offset;
+	cmd.len = env->qf->content_len;
+	cmd.time_limit = l->command_time_limit;
+	cmd.output_max = LOCAL_OUTPUT_MAX;
+	runcmd_printable(&shown, job->command, strlen(job->command));
+	if (runcmd_run(&cmd, &res, &failed) == -1) {
+		if (strcmp(failed, "chdir") == 0) {
 			local_status_set(st, DSN_TEMP, "4.3.0",
 			    "cannot run command \"%s\": cannot change to "
 			    "directory %s: %s", shown.s, dir.s,
@@ -329,59 +189,25 @@ command_child(const struct local *l, void *arg, struct local_status *st)
 		} else {
 			local_status_set(st, DSN_TEMP, "4.3.0",
 			    "cannot run command \"%s\": %s %s: %s", shown.s,
-			    p.failed, shell, strerror(errno));
+			    failed, shell, strerror(errno));
 		}
 		goto out;
 	}
-	deadline = clock_ms() + l->command_time_limit * 1000;
-	if (command_io(l, env, &p, deadline, &output) == -1) {
-		if (errno == ETIMEDOUT) {
-			timedout = 1;
-		} else {
-			log_warn("command \"%s\": i/o", shown.s);
-		}
-		(void)kill(-p.pid, SIGKILL);
-	}
-	proc_close(&p);
-	if (proc_wait(p.pid, &wstatus, timedout ? -1 : deadline) == -1) {
-		timedout = 1;
-		(void)kill(-p.pid, SIGKILL);
-		(void)proc_wait(p.pid, &wstatus, -1);
-	}
-	str_clear(&orig);
-	printable(&orig, output.s == NULL ? "" : output.s, output.len);
-	if (timedout) {
-		local_status_set(st, DSN_PERM, "5.3.0",
-		    "command time limit exceeded: \"%s\"%s%s", shown.s,
-		    orig.len > 0 ? ". Command output: " : "", str_c(&orig));
-	} else if (WIFSIGNALED(wstatus)) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "command \"%s\" %s%s%s", shown.s,
-		    proc_status_text(wstatus, ws, sizeof(ws)),
-		    orig.len > 0 ? ". Command output: " : "", str_c(&orig));
-	} else if (!WIFEXITED(wstatus)) {
-		local_status_set(st, DSN_TEMP, "4.3.0", "command \"%s\": %s",
-		    shown.s, proc_status_text(wstatus, ws, sizeof(ws)));
+	runcmd_judge(&res, shown.s, &status, code, &text);
+	if (status == DSN_OK) {
+		local_status_set(st, DSN_OK, "2.0.0",
+		    "delivered to command: %s", shown.s);
 	} else {
-		sysexits_judge(WEXITSTATUS(wstatus), output.s, output.len,
-		    &r);
-		if (r.status == DSN_OK) {
-			local_status_set(st, DSN_OK, "2.0.0",
-			    "delivered to command: %s", shown.s);
-		} else {
-			local_status_set(st, r.status, r.code,
-			    "command died with status %d (%s): \"%s\"%s%s",
-			    WEXITSTATUS(wstatus), r.text, shown.s,
-			    orig.len > 0 ? ". Command output: " : "",
-			    str_c(&orig));
-		}
+		local_status_set(st, status, code, "%s", text.s);
 	}
 out:
 	proc_env_free(&pe);
-	str_free(&output);
+	runcmd_result_free(&res);
 	str_free(&shown);
+	str_free(&head);
 	str_free(&orig);
 	str_free(&dir);
+	str_free(&text);
 }
 
 void

@@ -57,6 +57,7 @@
 
 #include "alloc.h"
 #include "conf.h"
+#include "expand.h"
 #include "local.h"
 #include "log.h"
 #include "map.h"
@@ -666,87 +667,6 @@ out:
 	str_free(&why);
 }
 
-/*
- * forward_path and command_execution_directory: see local.h.  The
- * filter is Postfix's forward_expansion_filter default.
- */
-int
-local_path_expand(const char *t, size_t len, const char *const *vars,
-    struct str *out)
-{
-	static const char	 ok[] = "1234567890!@%-_=+:,./"
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-	const char		*end = t + len, *n0, *v, *p;
-	size_t			 nlen, i;
-	int			 undefined = 0;
-	char			 op;
-
-	str_set(out, "");
-	while (t < end) {
-		if (*t != '$' || t + 1 >= end) {
-			str_cat_char(out, *t++);
-			continue;
-		}
-		t++;
-		op = 0;
-		if (*t == '{') {
-			n0 = ++t;
-			while (t < end && (isalnum((unsigned char)*t) ||
-			    *t == '_')) {
-				t++;
-			}
-			nlen = (size_t)(t - n0);
-			if (t < end && (*t == '?' || *t == ':')) {
-				op = *t++;
-			}
-			p = t;
-			while (t < end && *t != '}') {
-				t++;
-			}
-			if (t >= end) {
-				return -1;
-			}
-		} else {
-			n0 = t;
-			while (t < end && (isalnum((unsigned char)*t) ||
-			    *t == '_')) {
-				t++;
-			}
-			nlen = (size_t)(t - n0);
-			p = NULL;
-		}
-		v = "";
-		for (i = 0; vars[i] != NULL; i += 2) {
-			if (strlen(vars[i]) == nlen &&
-			    strncmp(vars[i], n0, nlen) == 0) {
-				v = vars[i + 1];
-				break;
-			}
-		}
-		if (op == '?') {
-			if (*v != '\0') {
-				str_cat_mem(out, p, (size_t)(t - p));
-			}
-		} else if (op == ':') {
-			if (*v == '\0') {
-				str_cat_mem(out, p, (size_t)(t - p));
-			}
-		} else {
-			if (*v == '\0') {
-				undefined = 1;
-			}
-			for (; *v != '\0'; v++) {
-				str_cat_char(out, strchr(ok, *v) != NULL ?
-				    *v : '_');
-			}
-		}
-		if (p != NULL) {
-			t++;	/* the '}' */
-		}
-	}
-	return undefined;
-}
-
 /* Deliver to user: .forward, else the mailbox. */
 static void
 user_deliver(struct expand *ex, const char *user, size_t depth)
@@ -805,7 +725,8 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 	novars[17] = "";
 	while (conf_list_next(l->forward_path, &pos, &word) == 1) {
 		/* an empty plain $name: skipped, as Postfix's "undefined" */
-		if (local_path_expand(word.s, word.len, vars, &path) != 0 ||
+		if (expand_vars(word.s, word.len, vars,
+		    EXPAND_FILTER_DEFAULT, &path) != 0 ||
 		    path.s[0] != '/') {
 			continue;
 		}
@@ -832,7 +753,8 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 		ex->ext = NULL;
 		if ((l->propagate_ext & LOCAL_CLASS_FORWARD) != 0 &&
 		    *env->extension != '\0' &&
-		    local_path_expand(word.s, word.len, novars, &plain) == 0 &&
+		    expand_vars(word.s, word.len, novars,
+		    EXPAND_FILTER_DEFAULT, &plain) == 0 &&
 		    str_eq(&plain, path.s)) {
 			ex->ext = env->extension;
 			ex->delim = *env->delimiter;

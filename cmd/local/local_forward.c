@@ -39,50 +39,10 @@
 #include "qfile.h"
 #include "str.h"
 #include "submit.h"
+#include "xtext.h"
 
 /* How long cleanup may take to read the message and to answer. */
 #define LOCAL_CLEANUP_TIMEOUT_MS	(300 * 1000)
-
-int
-local_xtext_decode(const char *in, struct str *out)
-{
-	static const char	hex[] = "0123456789ABCDEF";
-	const char		*a, *b;
-
-	str_set(out, "");
-	for (; *in != '\0'; in++) {
-		if (*in != '+') {
-			str_cat_char(out, *in);
-			continue;
-		}
-		if (in[1] == '\0' || in[2] == '\0' ||
-		    (a = strchr(hex, in[1])) == NULL ||
-		    (b = strchr(hex, in[2])) == NULL) {
-			return -1;
-		}
-		if (a == hex && b == hex) {
-			return -1;
-		}
-		str_cat_char(out, (int)((a - hex) * 16 + (b - hex)));
-		in += 2;
-	}
-	return 0;
-}
-
-void
-local_xtext_encode(const char *in, struct str *out)
-{
-	const unsigned char	*p;
-
-	str_set(out, "");
-	for (p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (*p < '!' || *p > '~' || *p == '+' || *p == '=') {
-			str_catf(out, "+%02X", *p);
-		} else {
-			str_cat_char(out, *p);
-		}
-	}
-}
 
 void
 local_forward(const struct local *l, const struct local_env *env,
@@ -133,7 +93,7 @@ local_forward(const struct local *l, const struct local_env *env,
 		str_set(&orcpt, env->qrcpt->orcpt);
 	} else {
 		str_set(&orcpt, "rfc822;");
-		local_xtext_encode(env->address, &rec);
+		xtext_encode(env->address, &rec);
 		str_cat(&orcpt, rec.s);
 	}
 	for (i = 0; i < n; i++) {

@@ -24,7 +24,8 @@
  * exempt.  -o overrides of these
  * in master.cf apply to their service.  Over a limit master answers
  * "421 4.7.0 Error: too many connections from ADDR" (or "too many
- * connection requests") itself, closes, and logs as Postfix's smtpd.
+ * connection requests"; a qmqpd service gets the same text as a QMQP
+ * "Z" netstring) itself, closes, and logs as Postfix's smtpd.
  * The table holds at most MASTER_CLIENTS_MAX clients per service:
  * clients with no connection and no rate window left go first, then the
  * one whose window is oldest; a client that finds no room is not
@@ -50,8 +51,13 @@
 #include "str.h"
 #include "master.h"
 
-/* Connections that wait for a child: the listen(2) backlog. */
-#define INET_BACKLOG	100
+/*
+ * Connections that wait for a child: the listen(2) backlog (the kernel
+ * may cap it: somaxconn).  Room for a few hundred clients over maxproc,
+ * who then wait for their greeting instead of seeing their SYN dropped
+ * and retried for minutes.
+ */
+#define INET_BACKLOG	511
 /* The longest host name or address in a service name or a list. */
 #define INET_HOST_MAX	255
 
@@ -574,21 +580,32 @@ inet_client(struct master_listener *l, int family, const unsigned char *addr,
 	return c;
 }
 
-/* Answer 421 on c (never waiting) and log, as Postfix's smtpd does. */
+/*
+ * Answer 421 on c (never waiting) and log, as Postfix's smtpd does; a
+ * qmqpd service gets QMQP's temporary failure, a "Z" netstring.
+ */
 static void
 inet_refuse(const struct master_listener *l, int c, const char *text,
     const char *what, const char *addr, size_t n)
 {
-	struct str	reply = STR_INIT;
+	struct str	 reply = STR_INIT, z = STR_INIT;
+	const char	*prog = strrchr(l->path, '/');
 
-	str_catf(&reply, "421 4.7.0 Error: too many %s from %s\r\n", text,
-	    addr);
+	prog = prog != NULL ? prog + 1 : l->path;
+	if (strcmp(prog, "qmqpd") == 0) {
+		str_catf(&z, "ZError: too many %s from %s", text, addr);
+		str_catf(&reply, "%zu:%s,", z.len, z.s);
+	} else {
+		str_catf(&reply, "421 4.7.0 Error: too many %s from %s\r\n",
+		    text, addr);
+	}
 	(void)send(c, reply.s, reply.len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	/* no RST that could overtake the reply: end our side first */
 	(void)shutdown(c, SHUT_WR);
 	log_warnx("Connection %s limit exceeded: %zu from "
 	    "unknown[%s] for service %s", what, n, addr, l->name);
 	str_free(&reply);
+	str_free(&z);
 }
 
 bool

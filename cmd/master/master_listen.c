@@ -469,6 +469,7 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 	cmd.io[1] = PROC_IO_FD;
 	cmd.io_fd[1] = c;
 	cmd.io[2] = PROC_IO_INHERIT;
+	cmd.flags = PROC_PARENT_DEATH;
 	if (l->setid) {
 		cmd.flags |= PROC_SETID;
 		cmd.uid = l->uid;

@@ -348,6 +348,8 @@ master_service_start_all(struct master *m)
 		/* The daemons log on their own; stray text goes where ours
 		 * goes (nowhere once daemonized). */
 		cmd.io[2] = PROC_IO_INHERIT;
+		/* no orphan daemon beside the next master's */
+		cmd.flags = PROC_PARENT_DEATH;
 		if (s->setid) {
 			cmd.flags |= PROC_SETID;
 			cmd.uid = s->uid;

@@ -28,6 +28,7 @@ static const struct postlet_command postlet_commands[] = {
 	{ "check", postlet_check, false },
 	{ "conf", postlet_conf, false },
 	{ "delete", postlet_queue, true },
+	{ "dns", postlet_dns, true },
 	{ "flush", postlet_flush, true },
 	{ "hold", postlet_queue, true },
 	{ "map", postlet_map, true },
@@ -65,6 +66,8 @@ usage(void)
 	    "(like postsuper)\n"
 	    "  flush [-i]                   deliver what is queued now "
 	    "(like postqueue -f)\n"
+	    "  dns TYPE NAME                DNS lookups as smtp and smtpd "
+	    "do them\n"
 	    "  start|start-fg|stop|status|reload\n"
 	    "                               run and control master "
 	    "(like postfix)\n";

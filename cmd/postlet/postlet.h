@@ -62,6 +62,12 @@ int	postlet_master_running(pid_t *pid);
  */
 int	postlet_flush(int argc, char *argv[]);
 
+/*
+ * postlet_dns.c: dns TYPE NAME: postlet's DNS resolver as smtp and
+ * smtpd use it (records, the smtp client's host list, client names).
+ */
+int	postlet_dns(int argc, char *argv[]);
+
 /* The configuration directory chosen by -c, MAIL_CONFIG or the default. */
 extern const char	*postlet_config_dir;
 

@@ -81,6 +81,13 @@ struct qmgr_job {
 	struct qmgr_job		*next;
 	/* sent once to a reused agent that turned out dead */
 	bool			 retried;
+	/* the agent said "!" (the destination failed as a whole), and
+	 * the first reason it gave then; some recipient got D or P */
+	bool			 site_failed;
+	char			*site_reason;
+	bool			 final;
+	/* the server the agent last named ("@"), for the log lines */
+	char			*relay;
 };
 
 /* A delivery agent process, busy or idle. */
@@ -101,6 +108,9 @@ struct qmgr_agent {
 	long long	 idle_since;
 	/* taken from the idle pool (it may have died meanwhile) */
 	bool		 reused;
+	/* the next hop of its last job (an smtp agent may still hold a
+	 * session to it): idle agents are matched on it first */
+	char		*nexthop;
 	/*
 	 * started by the privileged spawner: not our child (its exit
 	 * comes as a report from the spawner), and proc.fd[0] and fd[1]
@@ -116,6 +126,9 @@ struct qmgr_transport {
 	/* the most agents at once; the most busy per destination; the
 	 * most recipients per job */
 	int			 proc_limit, dest_limit, rcpt_limit;
+	/* a new destination's concurrency; failed jobs in a row (times
+	 * the concurrency) that make a destination dead */
+	int			 init_window, cohort_limit;
 	int			 busy;
 	struct qmgr_transport	*next;
 };
@@ -125,6 +138,15 @@ struct qmgr_dest {
 	struct qmgr_transport	*transport;
 	char			*key;
 	int			 busy;
+	/*
+	 * concurrency: starts at init_window, one more after each job
+	 * that delivered or bounced something, up to dest_limit; failed
+	 * jobs in a row; while dead (clock_ms() < dead_until), its jobs
+	 * are deferred with dead_reason without being tried
+	 */
+	int			 window, failures;
+	long long		 dead_until;
+	char			*dead_reason;
 	/* jobs waiting, in arrival order */
 	struct qmgr_job		*head, *tail;
 	struct qmgr_dest	*next;
@@ -239,7 +261,8 @@ void	qmgr_sched_abort(struct qmgr *);
 
 /* qmgr_agent.c */
 /*
- * An agent for transport: an idle one, or a new one started from
+ * An agent for transport: an idle one (one whose last job went to
+ * nexthop first), or a new one started from
  * master.cf's unix service of that name (or $daemon_directory/transport),
  * by the privileged spawner when we started as root and the service's
  * unpriv column is n.
@@ -247,7 +270,7 @@ void	qmgr_sched_abort(struct qmgr *);
  * qmgr_agent_kill), or NULL with the reason in why ("4.3.0 ...").
  */
 struct qmgr_agent *qmgr_agent_get(struct qmgr *, const char *transport,
-	    struct str *why);
+	    const char *nexthop, struct str *why);
 /* Put a healthy agent back into the idle pool. */
 void	qmgr_agent_release(struct qmgr *, struct qmgr_agent *);
 /*
@@ -273,6 +296,8 @@ int	qmgr_reason_add(const struct qmgr *, const char *subdir,
 	    const char *id, const struct str *text, bool replace);
 /* Remove the defer and bounce logs of id (missing ones are fine). */
 void	qmgr_reason_remove(const struct qmgr *, const char *id);
+/* Remove only the bounce log (once its notice was sent). */
+void	qmgr_reason_remove_bounce(const struct qmgr *, const char *id);
 /* True when queue_dir/bounce/id exists. */
 bool	qmgr_reason_have_bounce(const struct qmgr *, const char *id);
 /* Append one log line "address TAB code SP text LF" to out, with text

@@ -138,23 +138,31 @@ agent_wait_spawned(struct qmgr_agent *a, bool graceful)
 }
 
 struct qmgr_agent *
-qmgr_agent_get(struct qmgr *q, const char *transport, struct str *why)
+qmgr_agent_get(struct qmgr *q, const char *transport, const char *nexthop,
+    struct str *why)
 {
 	const struct mastercf_service	*svc = NULL;
 	struct qmgr_agent		*a = NULL;
 	struct spawn_cmd		 sc = SPAWN_CMD_INIT;
 	struct str			 err = STR_INIT;
 	size_t				 i;
-	int				 timeout_ms, rc;
+	int				 timeout_ms, rc, pass;
 
-	for (i = 0; i < q->nidle; i++) {
-		if (str_eq(&q->idle[i]->transport, transport)) {
+	/* an agent that went to the same next hop last, else any */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < q->nidle; i++) {
 			a = q->idle[i];
+			if (!str_eq(&a->transport, transport) || (pass == 0 &&
+			    (a->nexthop == NULL ||
+			    strcmp(a->nexthop, nexthop) != 0))) {
+				continue;
+			}
 			q->idle[i] = q->idle[--q->nidle];
 			a->reused = true;
 			return a;
 		}
 	}
+	a = NULL;
 	str_clear(why);
 	if (spawn_name_ok(transport)) {
 		svc = mastercf_find(&q->mcf, transport, "unix");
@@ -252,6 +260,7 @@ qmgr_agent_end(struct qmgr_agent *a, bool graceful, struct str *status_text)
 	}
 	proc_close(&a->proc);
 	str_free(&a->transport);
+	free(a->nexthop);
 	free(a);
 }
 

@@ -261,7 +261,8 @@ qmgr_msg_result(struct qmgr_job *job, const struct agent_result *res,
     struct str *why)
 {
 	struct qmgr_msg		*m = job->msg;
-	const char		*relay = job->dest->transport->name;
+	const char		*relay = job->relay != NULL ? job->relay :
+				    job->dest->transport->name;
 	size_t			 i = res->index;
 
 	if (i >= m->qf.nrcpt || m->job_of[i] != job) {
@@ -669,7 +670,8 @@ out:
 }
 
 /*
- * The attempt is over (every job ended): expire, then defer, notify or
+ * The attempt is over (every job ended): expire, then defer (returning
+ * what failed so far, and a delay notice when due), notify or
  * remove, and forget the message.  When the file cannot leave active/
  * it stays there, for the next scan of active/ or the next start.
  */
@@ -687,6 +689,13 @@ msg_finish(struct qmgr_msg *m)
 		if (m->defer_text.len > 0 && qmgr_reason_add(q, "defer",
 		    m->id, &m->defer_text, true) == -1) {
 			log_warn("%s: cannot write defer log", m->id);
+		}
+		/* As Postfix: what failed in this attempt is returned
+		 * now, not when the last recipient is done.  A crash
+		 * before the log is removed sends that notice twice. */
+		if (qmgr_reason_have_bounce(q, m->id) &&
+		    msg_bounce(m, false) == 0) {
+			qmgr_reason_remove_bounce(q, m->id);
 		}
 		msg_delay_notice(m);
 		(void)msg_defer_file(m);

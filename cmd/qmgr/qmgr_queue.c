@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -409,6 +410,44 @@ queue_fifo_read(struct qmgr *q, struct queue_state *st)
 	}
 }
 
+/*
+ * The daemon holds an exclusive flock(2) on active/ while it runs, as a
+ * daemonless pass does (postlet flush): one queue manager per queue.  A
+ * previous one (its master killed, it finishing its last deliveries)
+ * is waited for.  Returns the descriptor, or -1 when a signal came
+ * first.
+ */
+static int
+queue_lock(struct qmgr *q)
+{
+	struct str	 path = STR_INIT;
+	bool		 said = false;
+	int		 fd;
+
+	str_catf(&path, "%s/%s", q->queue_dir.s, QFILE_ACTIVE);
+	if ((fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fatal(EX_OSERR, "open %s", path.s);
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fatal(EX_OSERR, "lock %s", path.s);
+		}
+		if (!said) {
+			log_info("another queue manager works on %s: waiting",
+			    q->queue_dir.s);
+			said = true;
+		}
+		if (sig_caught(SIGTERM) || sig_caught(SIGINT)) {
+			(void)close(fd);
+			fd = -1;
+			break;
+		}
+		(void)poll(NULL, 0, 200);
+	}
+	str_free(&path);
+	return fd;
+}
+
 static int
 queue_loop(struct qmgr *q)
 {
@@ -416,10 +455,14 @@ queue_loop(struct qmgr *q)
 	struct pollfd		*pfd = NULL;
 	size_t			 npfd = 0, nagents;
 	long long		 now, next_scan, stop_at = -1, wait, t;
+	int			 lock_fd = -1;
 
 	memset(&st, 0, sizeof(st));
 	st.want_active = st.want_incoming = st.want_deferred = true;
 	if (!q->once) {
+		if ((lock_fd = queue_lock(q)) == -1) {
+			return 0;
+		}
 		queue_fifo_open(q);
 	}
 	next_scan = clock_ms() + q->queue_run_delay * 1000;
@@ -509,6 +552,9 @@ queue_loop(struct qmgr *q)
 	free(pfd);
 	free(st.waiting.id);
 	free(st.tried.id);
+	if (lock_fd != -1) {
+		(void)close(lock_fd);
+	}
 	return q->stop && q->once ? EX_TEMPFAIL : 0;
 }
 

@@ -23,6 +23,8 @@
 #include "log.h"
 #include "qmgr.h"
 
+static void	reason_unlink(const struct qmgr *, const char *, bool);
+
 static int	reason_read(const char *path, struct str *out);
 static bool	reason_listed(const struct str *text, const char *addr,
 		    size_t n);
@@ -109,11 +111,24 @@ out:
 void
 qmgr_reason_remove(const struct qmgr *q, const char *id)
 {
-	static const char *const subdirs[] = { "defer", "bounce" };
+	reason_unlink(q, id, false);
+}
+
+void
+qmgr_reason_remove_bounce(const struct qmgr *q, const char *id)
+{
+	reason_unlink(q, id, true);
+}
+
+/* Remove bounce/ID, and unless bounce_only defer/ID too. */
+static void
+reason_unlink(const struct qmgr *q, const char *id, bool bounce_only)
+{
+	static const char *const subdirs[] = { "bounce", "defer" };
 	struct str	path = STR_INIT;
 	size_t		i;
 
-	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+	for (i = 0; i < (bounce_only ? 1 : 2); i++) {
 		str_clear(&path);
 		str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir), subdirs[i],
 		    id);

@@ -16,6 +16,19 @@
  * Destinations take turns: each round starts at most one job per
  * destination, and rounds repeat until nothing more can start.
  *
+ * A destination's concurrency grows as Postfix's does: it starts at
+ * initial_destination_concurrency and gains one after each job that
+ * delivered or bounced something, up to its limit.  A job whose agent
+ * said "!" (no server of the next hop could be reached, or each one
+ * refused) is a failure; TRANSPORT_destination_concurrency_failed_
+ * cohort_limit times the current concurrency of failures in a row make
+ * the destination dead: its waiting and new jobs are deferred at once
+ * ("delivery temporarily suspended: ...") for minimal_backoff_time,
+ * then it starts over at the initial concurrency.
+ *
+ * An idle agent whose last job went to the same next hop is preferred:
+ * an smtp agent keeps its session open between jobs.
+ *
  * A busy agent is read when poll(2) says it wrote: whole lines are
  * results, "." ends the job and the agent becomes idle.  An agent that
  * breaks the protocol, says nothing for ipc_timeout, or dies, is ended,
@@ -80,6 +93,12 @@ transport_limits(struct qmgr *q, struct qmgr_transport *t)
 	t->dest_limit = v < 1 || v > t->proc_limit ? t->proc_limit : (int)v;
 	v = conf_transport_int(t->name, "_destination_recipient_limit");
 	t->rcpt_limit = v < 1 ? 1 : v > 100000 ? 100000 : (int)v;
+	v = conf_int("initial_destination_concurrency");
+	t->init_window = v < 1 ? 1 : v > t->dest_limit ? t->dest_limit :
+	    (int)v;
+	v = conf_transport_int(t->name,
+	    "_destination_concurrency_failed_cohort_limit");
+	t->cohort_limit = v < 1 ? 1 : v > 1000 ? 1000 : (int)v;
 }
 
 struct qmgr_transport *
@@ -129,17 +148,20 @@ dest_find(struct qmgr *q, struct qmgr_transport *t, const char *key)
 	d = xcalloc(1, sizeof(*d));
 	d->transport = t;
 	d->key = xstrdup(key);
+	d->window = t->init_window;
 	*tail = d;
 	return d;
 }
 
-/* Forget a destination with nothing waiting and nothing running. */
+/* Forget a destination with nothing waiting and nothing running, unless
+ * it is dead: that must be remembered until it ends. */
 static void
 dest_release(struct qmgr *q, struct qmgr_dest *d)
 {
 	struct qmgr_dest	**pp;
 
-	if (d->busy > 0 || d->head != NULL) {
+	if (d->busy > 0 || d->head != NULL || (d->dead_until > 0 &&
+	    clock_ms() < d->dead_until && !q->abort)) {
 		return;
 	}
 	for (pp = &q->dests; *pp != NULL; pp = &(*pp)->next) {
@@ -149,7 +171,70 @@ dest_release(struct qmgr *q, struct qmgr_dest *d)
 		}
 	}
 	free(d->key);
+	free(d->dead_reason);
 	free(d);
+}
+
+/*
+ * What job says about its destination: a success widens the window, a
+ * failure as a whole counts toward the dead state (see above).
+ */
+static void
+dest_feedback(struct qmgr *q, struct qmgr_dest *d, struct qmgr_job *job)
+{
+	struct qmgr_transport	*t = d->transport;
+	struct str		 reason = STR_INIT;
+
+	if (!job->site_failed) {
+		if (job->final) {
+			d->failures = 0;
+			if (d->window < t->dest_limit) {
+				d->window++;
+			}
+		}
+		return;
+	}
+	d->failures++;
+	if (d->dead_until > 0 || d->failures < t->cohort_limit * d->window) {
+		return;
+	}
+	d->dead_until = clock_ms() + q->minimal_backoff_time * 1000;
+	str_catf(&reason, "4.4.1 delivery temporarily suspended: %s",
+	    job->site_reason != NULL ? job->site_reason :
+	    "the destination is not reachable");
+	free(d->dead_reason);
+	d->dead_reason = str_take(&reason);
+	log_info("%s: destination %s of transport %s is not reachable: "
+	    "delivery suspended for %llds", job->id, d->key, t->name,
+	    q->minimal_backoff_time);
+}
+
+/* While d is dead its waiting jobs are deferred; after, it starts over. */
+static bool
+dest_dead(struct qmgr *q, struct qmgr_dest *d)
+{
+	struct qmgr_job	*job;
+
+	if (d->dead_until == 0) {
+		return false;
+	}
+	if (clock_ms() >= d->dead_until) {
+		d->dead_until = 0;
+		d->failures = 0;
+		d->window = d->transport->init_window;
+		free(d->dead_reason);
+		d->dead_reason = NULL;
+		return false;
+	}
+	while ((job = d->head) != NULL) {
+		d->head = job->next;
+		if (d->head == NULL) {
+			d->tail = NULL;
+		}
+		job->next = NULL;
+		qmgr_msg_job_end(q, job, d->dead_reason);
+	}
+	return true;
 }
 
 void
@@ -163,6 +248,8 @@ qmgr_job_free(struct qmgr_job *job)
 	free(job->address);
 	free(job->index);
 	free(job->nexthop);
+	free(job->site_reason);
+	free(job->relay);
 	free(job);
 }
 
@@ -238,7 +325,8 @@ job_start(struct qmgr *q, struct qmgr_dest *d)
 		agent_job_add_rcpt(&aj, job->index[k], job->address[k]);
 	}
 	for (;;) {
-		if ((a = qmgr_agent_get(q, t->name, &why)) == NULL) {
+		if ((a = qmgr_agent_get(q, t->name, job->nexthop,
+		    &why)) == NULL) {
 			break;
 		}
 		reused = a->reused;
@@ -270,6 +358,8 @@ job_start(struct qmgr *q, struct qmgr_dest *d)
 		return true;
 	}
 	str_free(&why);
+	free(a->nexthop);
+	a->nexthop = xstrdup(job->nexthop);
 	a->job = job;
 	a->nreported = 0;
 	a->line_len = 0;
@@ -293,7 +383,12 @@ qmgr_sched_dispatch(struct qmgr *q)
 		started = false;
 		for (d = q->dests; d != NULL; d = next) {
 			next = d->next;
-			if (d->head == NULL || d->busy >= d->transport->dest_limit ||
+			if (dest_dead(q, d)) {
+				next = d->next;
+				dest_release(q, d);
+				continue;
+			}
+			if (d->head == NULL || d->busy >= d->window ||
 			    d->transport->busy >= d->transport->proc_limit) {
 				continue;
 			}
@@ -326,6 +421,9 @@ agent_done(struct qmgr *q, struct qmgr_agent *a, bool healthy, bool graceful,
 		qmgr_agent_release(q, a);
 	} else {
 		qmgr_agent_end(a, graceful, NULL);
+	}
+	if (!q->abort) {
+		dest_feedback(q, d, job);
 	}
 	qmgr_msg_job_end(q, job, reason);
 	dest_release(q, d);
@@ -377,6 +475,17 @@ agent_fail(struct qmgr *q, struct qmgr_agent *a, bool eof, const char *why)
 	str_free(&status);
 }
 
+/* What a result says about the destination (see dest_feedback). */
+static void
+job_note(struct qmgr_job *job, const struct agent_result *res)
+{
+	if (res->status != DSN_TEMP) {
+		job->final = true;
+	} else if (job->site_failed && job->site_reason == NULL) {
+		job->site_reason = xstrdup(str_c(&res->text));
+	}
+}
+
 /*
  * Take the whole lines in a's buffer.  Returns 1 while the job goes on,
  * 0 when it ended (a is idle or gone), -1 when a failed (already
@@ -396,7 +505,17 @@ agent_lines(struct qmgr *q, struct qmgr_agent *a)
 		r = agent_parse_result(a->line, n, &res, &why);
 		a->line_len -= n + 1;
 		memmove(a->line, nl + 1, a->line_len);
+		if (r == 3) {
+			a->job->site_failed = true;
+			continue;
+		}
+		if (r == 4) {
+			free(a->job->relay);
+			a->job->relay = xstrdup(str_c(&res.text));
+			continue;
+		}
 		if (r == 1 && qmgr_msg_result(a->job, &res, &why) == 0) {
+			job_note(a->job, &res);
 			a->nreported++;
 			a->deadline = clock_ms() + ipc_ms(q);
 			continue;
@@ -536,7 +655,18 @@ qmgr_sched_next_deadline(const struct qmgr *q)
 bool
 qmgr_sched_idle(const struct qmgr *q)
 {
-	return q->nbusy == 0 && q->dests == NULL;
+	const struct qmgr_dest	*d;
+
+	if (q->nbusy > 0) {
+		return false;
+	}
+	/* dead destinations with no work are only remembered */
+	for (d = q->dests; d != NULL; d = d->next) {
+		if (d->head != NULL) {
+			return false;
+		}
+	}
+	return true;
 }
 
 size_t

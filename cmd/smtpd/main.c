@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "conf.h"
+#include "dns.h"
 #include "confopt.h"
 #include "fd.h"
 #include "log.h"
@@ -189,6 +190,9 @@ main(int argc, char *argv[])
 		/* a file on stdin is always "ready": no pipelining checks */
 		s.forbid_pipelining = false;
 	} else {
+		/* the key may be readable by root only */
+		smtpd_tls_init(&s);
+		smtpd_auth_init(&s);
 		if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
 			fatalx(EX_CONFIG, "%s", priv_error());
 		}
@@ -199,12 +203,22 @@ main(int argc, char *argv[])
 		}
 		s.in_mynetworks = r == 1;
 	}
+	if (!s.stdin_mode && conf_bool("smtpd_peername_lookup")) {
+		smtpd_dns_client(&s);
+	} else if (!s.stdin_mode) {
+		/* not looked up: unknown, for the restrictions too */
+		s.name_status = s.reverse_status = DNS_NXDOMAIN;
+	}
 	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
 	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
 	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
 	(void)smtpd_session(&s);
 	free(s.rcpts);
 	str_free(&s.helo);
+	str_free(&s.sasl_name);
+	tls_server_conf_free(s.tls_conf);
+	str_free(&s.early_reject);
+	str_free(&s.policy_reply);
 	str_free(&s.sender);
 	str_free(&s.envid);
 	str_free(&s.ret);

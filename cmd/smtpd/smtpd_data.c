@@ -90,9 +90,11 @@ received(struct smtpd *s, struct str *out)
 	struct str	date = STR_INIT, q = STR_INIT;
 
 	header_date(time(NULL), &date);
-	str_catf(out, "Received: from %s (%s [%s])\n\tby %s (%s) with %s",
-	    str_c(&s->helo), s->name, s->addr, s->myhostname,
-	    conf_value("mail_name"), s->esmtp ? "ESMTP" : "SMTP");
+	str_catf(out, "Received: from %s (%s [%s])", str_c(&s->helo),
+	    s->name, s->addr);
+	smtpd_tls_received(s, out);
+	str_catf(out, "\n\tby %s (%s) with %s", s->myhostname,
+	    conf_value("mail_name"), smtpd_protocol(s));
 	if (s->nrcpt == 1) {
 		addr_quote(s->rcpts[0].addr, strlen(s->rcpts[0].addr), &q);
 		str_catf(out, "\n\tfor <%s>; %s\n", q.s, date.s);
@@ -158,7 +160,8 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		put_attr(&x->to, "client_name", s->name);
 		put_attr(&x->to, "client_address", s->addr);
 		put_attr(&x->to, "helo_name", str_c(&s->helo));
-		put_attr(&x->to, "protocol", s->esmtp ? "ESMTP" : "SMTP");
+		put_attr(&x->to, "protocol", smtpd_protocol(s));
+		put_attr(&x->to, "sasl_username", s->sasl_username);
 	}
 	put_attr(&x->to, "envid", str_c(&s->envid));
 	put_attr(&x->to, "ret", str_c(&s->ret));
@@ -354,7 +357,13 @@ xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
 	xfer_stop(x);
 	if (status == DSN_OK) {
 		if (!s->stdin_mode) {
-			log_info("%s: client=%s", text.s, s->peer);
+			if (s->sasl_username != NULL) {
+				log_info("%s: client=%s, sasl_method=%s, "
+				    "sasl_username=%s", text.s, s->peer,
+				    s->sasl_method, s->sasl_username);
+			} else {
+				log_info("%s: client=%s", text.s, s->peer);
+			}
 		}
 		str_catf(reply, "250 2.0.0 Ok: queued as %s", text.s);
 	} else {

@@ -81,8 +81,12 @@ smtpd_log_reject(struct smtpd *s, const char *cmd, const char *rcpt,
 {
 	struct str	line = STR_INIT;
 
-	str_catf(&line, "NOQUEUE: reject: %s from %s: %s; from=<%s>", cmd,
-	    s->peer, reply, str_c(&s->sender));
+	str_catf(&line, "NOQUEUE: reject: %s from %s: %s;", cmd, s->peer,
+	    reply);
+	/* HELO comes before any sender */
+	if (strcmp(cmd, "HELO") != 0 && strcmp(cmd, "EHLO") != 0) {
+		str_catf(&line, " from=<%s>", str_c(&s->sender));
+	}
 	if (rcpt != NULL) {
 		str_catf(&line, " to=<%s>", rcpt);
 	}
@@ -137,6 +141,48 @@ error_reply(struct smtpd *s, int count, const char *fmt, ...)
 	smtpd_reply(s, "%s", line.s);
 	str_free(&line);
 	return -1;
+}
+
+int
+smtpd_error(struct smtpd *s, int count, const char *text)
+{
+	return error_reply(s, count, "%s", text);
+}
+
+/*
+ * A line of the client inside a command (AUTH responses), without its
+ * line end: replies are flushed first.  1 a line, 0 too long (a reply
+ * is up to the caller), -1 the session ends (lost, timeout; logged).
+ */
+int
+smtpd_read_line(struct smtpd *s, struct str *line, const char *after)
+{
+	int	r;
+
+	if (smtpd_flush(s) == -1) {
+		return -1;
+	}
+	r = buf_getline(&s->in, line, s->line_limit);
+	if (r == -1 && errno == EMSGSIZE) {
+		return 0;
+	}
+	if (r == -1 && errno == ETIMEDOUT) {
+		log_info("timeout after %s from %s", after, s->peer);
+		smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->myhostname);
+		s->quit = true;
+		return -1;
+	}
+	if (r != 1 || line->s[line->len - 1] != '\n') {
+		log_info("lost connection after %s from %s", after, s->peer);
+		s->quit = true;
+		return -1;
+	}
+	str_truncate(line, line->len - 1);
+	if (line->len > 0 && line->s[line->len - 1] == '\r') {
+		str_truncate(line, line->len - 1);
+	}
+	return 1;
 }
 
 /*
@@ -246,6 +292,13 @@ cmd_helo(struct smtpd *s, const char *arg, bool ehlo)
 	smtpd_reset(s);
 	str_set(&s->helo, arg);
 	s->esmtp = ehlo;
+	if (smtpd_policy_helo(s, &s->policy_reply) == -1) {
+		smtpd_log_reject(s, ehlo ? "EHLO" : "HELO", NULL,
+		    s->policy_reply.s);
+		str_clear(&s->helo);
+		return error_reply(s, s->policy_reply.s[0] == '5', "%s",
+		    s->policy_reply.s);
+	}
 	if (!ehlo) {
 		smtpd_reply(s, "250 %s", s->myhostname);
 		return 0;
@@ -259,6 +312,13 @@ cmd_helo(struct smtpd *s, const char *arg, bool ehlo)
 	}
 	if (!s->disable_vrfy) {
 		smtpd_reply(s, "250-VRFY");
+	}
+	if (s->tls_offer && s->tls_conf != NULL && s->tls == NULL &&
+	    !s->tls_wrapper && !s->stdin_mode) {
+		smtpd_reply(s, "250-STARTTLS");
+	}
+	if (smtpd_auth_offered(s)) {
+		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	}
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtpd_reply(s, "250-8BITMIME");
@@ -324,9 +384,13 @@ cmd_mail(struct smtpd *s, const char *arg)
 	int			 flags = ADDR_PATH_NULL_OK, rc = -1;
 	unsigned long long	 size;
 
-	if (s->helo.len == 0) {
+	if (s->helo.len == 0 && conf_bool("smtpd_helo_required")) {
 		return error_reply(s, 1, "503 5.5.1 Error: send HELO/EHLO "
 		    "first");
+	}
+	if (s->tls_required && s->tls == NULL) {
+		return error_reply(s, 1, "530 5.7.0 Must issue a STARTTLS "
+		    "command first");
 	}
 	if (s->in_mail) {
 		return error_reply(s, 1, "503 5.5.1 Error: nested MAIL "
@@ -422,6 +486,12 @@ cmd_mail(struct smtpd *s, const char *arg)
 			    "option: %s", key.s);
 			goto out;
 		}
+	}
+	if (smtpd_policy_mail(s, &s->policy_reply) == -1) {
+		smtpd_log_reject(s, "MAIL", NULL, s->policy_reply.s);
+		(void)error_reply(s, s->policy_reply.s[0] == '5', "%s",
+		    s->policy_reply.s);
+		goto out;
 	}
 	s->in_mail = true;
 	smtpd_reply(s, "250 2.1.0 Ok");
@@ -697,7 +767,11 @@ run_cmd(struct smtpd *s, const char *line)
 		s->quit = true;
 		break;
 	case CMD_STARTTLS:
+		rc = smtpd_tls_starttls(s, arg);
+		break;
 	case CMD_AUTH:
+		rc = smtpd_auth(s, arg);
+		break;
 	case CMD_UNKNOWN:
 		rc = error_reply(s, 1, "502 5.5.2 Error: command not "
 		    "recognized");
@@ -724,7 +798,12 @@ smtpd_session(struct smtpd *s)
 	int		 r;
 
 	log_info("connect from %s", s->peer);
-	if (pipelined(s, "CONNECT")) {
+	if (s->tls_wrapper && !s->stdin_mode) {
+		/* the client speaks first: its TLS handshake */
+		if (smtpd_tls_wrapper(s) == -1) {
+			goto done;
+		}
+	} else if (pipelined(s, "CONNECT")) {
 		(void)smtpd_flush(s);
 		goto done;
 	}
@@ -773,7 +852,13 @@ smtpd_session(struct smtpd *s)
 			    "received", s->myhostname);
 			break;
 		}
-		log_debug("< %s: %s", s->peer, line.s);
+		if (strncasecmp(line.s, "AUTH ", 5) == 0) {
+			/* never log secrets: the mechanism only */
+			log_debug("< %s: %.*s", s->peer, (int)(5 +
+			    strcspn(line.s + 5, " ")), line.s);
+		} else {
+			log_debug("< %s: %s", s->peer, line.s);
+		}
 		if (memchr(line.s, '\0', line.len) != NULL ||
 		    memchr(line.s, '\r', line.len) != NULL) {
 			(void)error_reply(s, 1, "500 5.5.2 Error: bad syntax");
@@ -793,7 +878,9 @@ smtpd_session(struct smtpd *s)
 	}
 	(void)smtpd_flush(s);
 done:
+	smtpd_tls_end(s);
 	smtpd_reset(s);
+	smtpd_auth_reset(s);
 	log_disconnect(s);
 	str_free(&line);
 	str_free(&banner);

@@ -41,7 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_buf(&b, mem, sizeof(mem), &m, data + 1, size - 1, data[0]);
 	for (i = 0; i < 100000; i++) {
-		if ((r = agent_get_result(&b, &res, &why)) != 1 && r != 2) {
+		if ((r = agent_get_result(&b, &res, &why)) != 1 && r != 2 &&
+		    r != 3) {
 			break;
 		}
 		if (r == 1 && !dsn_code_valid(res.code, res.status)) {

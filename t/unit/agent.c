@@ -291,7 +291,8 @@ static void
 test_results(void)
 {
 	static const char	 good[] =
-	    "0 D 2.0.0 delivered to mailbox\n3 T 4.4.1 connect to x: "
+	    "0 D 2.0.0 delivered to mailbox\n!\n@ mx[192.0.2.1]:25\n"
+	    "3 T 4.4.1 connect to x: "
 	    "refused\n10000 P 5.1.1 user unknown\n1 D 2.1.5 \n.\n";
 	struct agent_result	 res = AGENT_RESULT_INIT;
 	struct buf		 b;
@@ -334,6 +335,10 @@ test_results(void)
 	ok(res.index == 0 && res.status == DSN_OK &&
 	    strcmp(res.code, "2.0.0") == 0 &&
 	    str_eq(&res.text, "delivered to mailbox"), "get_result: D fields");
+	is_int(agent_get_result(&b, &res, &why), 3,
+	    "get_result: ! (destination failed) is 3");
+	is_int(agent_get_result(&b, &res, &why), 4, "get_result: @ is 4");
+	ok(str_eq(&res.text, "mx[192.0.2.1]:25"), "get_result: @ relay text");
 	is_int(agent_get_result(&b, &res, &why), 1, "get_result: T");
 	ok(res.index == 3 && res.status == DSN_TEMP &&
 	    strcmp(res.code, "4.4.1") == 0 &&

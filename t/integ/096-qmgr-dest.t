@@ -1,0 +1,160 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+#
+# 096-qmgr-dest.t: a destination's concurrency, as the queue manager
+# learns it.  A stand-in agent notes how many of its jobs run at once;
+# with initial_destination_concurrency = 1 the first job runs alone and
+# the window grows with each success up to the destination limit.  A
+# second stand-in says "!" (the destination failed as a whole) and
+# defers its recipients: after one such job the destination is dead, its
+# other messages are deferred without being tried ("delivery
+# temporarily suspended: ..." in their defer logs), while another
+# destination of the same transport is still delivered.
+. "$(dirname "$0")/../lib.sh"
+
+tap_plan 8
+
+Q=$(postlet_bin qmgr) || tap_bail "$Q"
+if ! command -v python3 >/dev/null 2>&1; then
+	tap_skip 8 "python3 not installed"
+	tap_done
+fi
+QD=$TAP_TMP/queue
+LX=$TAP_TMP/libexec
+LOG=$TAP_TMP/log
+RUN=$TAP_TMP/running
+export QD
+for d in incoming active deferred hold corrupt defer bounce public tmp; do
+	mkdir -p "$QD/$d"
+done
+mkdir -p "$LX" "$RUN"
+cat > "$TAP_TMP/main.cf" <<EOF
+queue_directory = $QD
+daemon_directory = $LX
+maillog_file = $LOG
+mail_owner = $(id -un)
+default_transport = slow
+default_process_limit = 50
+initial_destination_concurrency = 1
+slow_destination_concurrency_limit = 3
+EOF
+cat > "$TAP_TMP/master.cf" <<'EOF'
+slow      unix  -       -       n       -       10      slow-agent
+down      unix  -       -       n       -       10      down-agent
+EOF
+
+# slow-agent: per job "conc N" (its jobs running now), then every
+# recipient delivered.
+cat > "$LX/slow-agent" <<EOF
+#!/bin/sh
+PATH=/usr/bin:/bin
+export PATH
+idx=
+while IFS= read -r line; do
+	case \$line in
+	"R "*)
+		set -- \$line
+		idx="\$idx \$2"
+		;;
+	G)
+		m=$RUN/\$\$.\$(date +%s%N)
+		: > "\$m"
+		echo "conc \$(ls "$RUN" | wc -l)" >> "$TAP_TMP/conc"
+		sleep 0.3
+		rm -f "\$m"
+		for r in \$idx; do echo "\$r D 2.0.0 delivered"; done
+		echo .
+		idx=
+		;;
+	esac
+done
+exit 0
+EOF
+# down-agent: next hop dead.test cannot be reached ("!", then each
+# recipient deferred); any other next hop is delivered.
+cat > "$LX/down-agent" <<EOF
+#!/bin/sh
+PATH=/usr/bin:/bin
+export PATH
+idx=
+while IFS= read -r line; do
+	case \$line in
+	"N "*) hop=\${line#N } ;;
+	"R "*)
+		set -- \$line
+		idx="\$idx \$2"
+		;;
+	G)
+		echo "job \$hop" >> "$TAP_TMP/jobs"
+		if [ "\$hop" = dead.test ]; then
+			echo "!"
+			for r in \$idx; do
+				echo "\$r T 4.4.1 connect to mx.dead.test[192.0.2.9]:25: Connection refused"
+			done
+		else
+			for r in \$idx; do echo "\$r D 2.0.0 delivered"; done
+		fi
+		echo .
+		idx=
+		;;
+	esac
+done
+exit 0
+EOF
+chmod 755 "$LX/slow-agent" "$LX/down-agent"
+printf '#!/bin/sh\nexit 0\n' > "$LX/bounce"
+chmod 755 "$LX/bounce"
+
+cat > "$TAP_TMP/mkq.py" <<'PY'
+import os, sys
+q, qid, sec, sender = sys.argv[1:5]
+env = b"postlet-queue 1\n" + b"T %s.000000\n" % sec.encode()
+env += b"S " + sender.encode() + b"\n" + b"A protocol=local\n"
+for r in sys.argv[5:]:
+    env += b"R P - - %s\n" % r.encode()
+body = b"Subject: test\n\nhello\n"
+env += b"E %020d %020d\n" % (len(body), 15)
+with open(os.path.join(os.environ["QD"], q, qid), "wb") as f:
+    f.write(env + body + b"END\n")
+PY
+mkq() { python3 "$TAP_TMP/mkq.py" "$@"; }
+qmgr() { "$Q" -c "$TAP_TMP" "$@"; }
+qid() { printf '%09X%05X%X\n' "$1" "$2" "$3"; }
+left() { find "$QD/incoming" "$QD/active" "$QD/deferred" -type f | wc -l; }
+now=$(date +%s)
+
+# 1-3. Eight messages to one domain: the first job alone, then more,
+# never above the limit of 3.
+i=1
+while [ $i -le 8 ]; do
+	mkq incoming "$(qid "$now" 1 $i)" "$now" s@example.org "u$i@one.test"
+	i=$((i + 1))
+done
+tap_run qmgr -x
+tap_is "$(left)" 0 "slow start: all eight delivered"
+tap_is "$(head -n 1 "$TAP_TMP/conc")" "conc 1" \
+    "slow start: the first job runs alone"
+tap_is "$(sort -n -k2 "$TAP_TMP/conc" | tail -n 1)" "conc 3" \
+    "slow start: the window grows to the limit of 3, no further"
+
+# 4-8. Four messages to dead.test, one to live.test, transport down.
+i=1
+while [ $i -le 4 ]; do
+	mkq incoming "$(qid "$now" 2 $i)" "$now" s@example.org "u$i@dead.test"
+	i=$((i + 1))
+done
+mkq incoming "$(qid "$now" 3 1)" "$now" s@example.org "u@live.test"
+tap_run qmgr -x -o default_transport=down
+tap_is "$(grep -c '^job dead.test$' "$TAP_TMP/jobs")" 1 \
+    "dead destination: tried once, not four times"
+tap_is "$(grep -c '^job live.test$' "$TAP_TMP/jobs")" 1 \
+    "another destination of the transport is still tried"
+tap_is "$(ls "$QD/deferred" | wc -l | tr -d ' ')" 4 \
+    "dead destination: its four messages deferred"
+printf 'u4@dead.test\t4.4.1 delivery temporarily suspended: connect to mx.dead.test[192.0.2.9]:25: Connection refused\n' \
+    > "$TAP_TMP/want"
+tap_file_is "$QD/defer/$(qid "$now" 2 4)" "$TAP_TMP/want" \
+    "an untried message: the reason is the destination's"
+grep -q "destination dead.test of transport down is not reachable: delivery suspended for 300s" "$LOG"
+tap_ok $? "the log says the destination is suspended" "$(cat "$LOG")"
+tap_done

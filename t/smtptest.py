@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: ISC
+#
+# smtptest.py: shared Python helpers for the smtpd integration tests:
+# TAP output, a small "inetd" that runs smtpd per connection with the
+# socket on fd 0 and 1 (as master does), and a raw SMTP client that
+# returns replies byte for byte.
+#
+#	import sys; sys.path.insert(0, SRC + "/t"); from smtptest import *
+#	tap = Tap(3)
+#	d = Inetd(SMTPD, T + "/etc")
+#	r = Raw(d.port); tap.is_(r.reply(), b"220 ...\r\n", "greeting")
+#	sys.exit(tap.done())
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+
+class Tap:
+    def __init__(self, plan):
+        self.n = 0
+        self.fails = 0
+        self.plan = plan
+        print("1..%d" % plan)
+        sys.stdout.flush()
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name))
+        if not cond:
+            self.fails += 1
+            if diag is not None:
+                for line in str(diag).splitlines():
+                    print("# " + line)
+        sys.stdout.flush()
+
+    def is_(self, got, want, name):
+        self.ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+
+    def done(self):
+        if self.n != self.plan:
+            print("# planned %d checks, ran %d" % (self.plan, self.n))
+            return 1
+        return 1 if self.fails else 0
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free on 127.0.0.1 for TCP (or kind) right now."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Inetd:
+    """Listen on 127.0.0.1 (a free port); run argv per connection."""
+
+    def __init__(self, argv, delay=0):
+        self.s = socket.socket()
+        self.s.bind(("127.0.0.1", 0))
+        self.s.listen(8)
+        self.port = self.s.getsockname()[1]
+        self.argv, self.delay, self.procs = argv, delay, []
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while True:
+            try:
+                c, _ = self.s.accept()
+            except OSError:
+                return
+            if self.delay:
+                time.sleep(self.delay)
+            p = subprocess.Popen(self.argv, stdin=c, stdout=c,
+                                 stderr=subprocess.DEVNULL)
+            c.close()
+            self.procs.append(p)
+
+    def wait(self):
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+class Raw:
+    """A client that sends bytes and reads whole replies."""
+
+    def __init__(self, port, timeout=20, source=None):
+        self.c = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        self.buf = b""
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.c.recv(65536)
+            if not d:
+                r, self.buf = self.buf, b""
+                return r
+            self.buf += d
+        i = self.buf.index(b"\r\n") + 2
+        r, self.buf = self.buf[:i], self.buf[i:]
+        return r
+
+    def reply(self):
+        out = b""
+        while True:
+            l = self.line()
+            out += l
+            if len(l) < 4 or l[3:4] != b"-":
+                return out
+
+    def cmd(self, text):
+        self.c.sendall(text)
+        return self.reply()
+
+    def close(self):
+        self.c.close()
