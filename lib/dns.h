@@ -68,6 +68,7 @@
 #define DNS_SEARCH_MAX	6	/* search domains kept */
 #define DNS_HOSTS_MAX	100	/* entries in one dns_hosts list */
 #define DNS_TXT_MAX	4096	/* bytes of TXT data kept per answer */
+#define DNS_PTR_NAMES_MAX 2	/* PTR names a client name check tries */
 
 enum dns_status {
 	DNS_OK,		/* found */

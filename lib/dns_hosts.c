@@ -328,7 +328,9 @@ dns_client_name(const struct dns_conf *conf, const char *addr,
 	(void)dns_text_copy(cn->reverse_name, ptr->rr[0].name,
 	    sizeof(cn->reverse_name));
 	cn->reverse_status = DNS_OK;
-	for (j = 0; j < ptr->nrr; j++) {
+	/* a client that controls its reverse zone must not hold smtpd
+	 * for many lookups: the first DNS_PTR_NAMES_MAX names only */
+	for (j = 0; j < ptr->nrr && j < DNS_PTR_NAMES_MAX; j++) {
 		st = dns_lookup(conf, ptr->rr[j].name, family == AF_INET ?
 		    DNS_T_A : DNS_T_AAAA, fwd);
 		if (st == DNS_TEMP) {

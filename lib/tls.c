@@ -298,11 +298,13 @@ tls_x509_end_chain(const br_x509_class **ctx)
 	x->info->trusted = anon == 0;
 	/*
 	 * BearSSL checks the name at the end of the leaf, before the
-	 * chain: any other verdict means the name was fine (or the leaf
-	 * did not parse, which leaf_ok tells).
+	 * chain: only a good chain or one that stopped at the trust
+	 * anchors (after the name) proves the name was checked; an
+	 * earlier stop (expired leaf, unknown critical extension) does
+	 * not.
 	 */
 	x->info->name_matched = x->servername != NULL && x->leaf_ok &&
-	    named != BR_ERR_X509_BAD_SERVER_NAME;
+	    (named == 0 || named == BR_ERR_X509_NOT_TRUSTED);
 	x->info->peer_cn[0] = '\0';
 	if (x->cn.status == 1) {
 		for (i = 0; x->cn.buf[i] != '\0' &&

@@ -12,6 +12,10 @@
 #include "buf.h"
 #include "str.h"
 
+/* The largest message with message_size_limit = 0 (qmqpd holds the
+ * message in memory). */
+#define QMQPD_CONTENT_MAX	(64ULL * 1024 * 1024)
+
 /* QMQP reply codes. */
 #define QMQPD_OK	'K'	/* accepted */
 #define QMQPD_TEMP	'Z'	/* temporary failure */

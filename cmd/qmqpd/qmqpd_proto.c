@@ -287,7 +287,10 @@ receive(struct qmqpd *q)
 		goto out;
 	}
 	rq.where = "receiving message content";
-	limit = q->size_limit > 0 ? q->size_limit : ~0ULL;
+	/* the message is held in memory: bounded even without a limit,
+	 * and never more than the outer netstring announced */
+	limit = q->size_limit > 0 ? q->size_limit : QMQPD_CONTENT_MAX;
+	limit = limit < rq.left ? limit : rq.left;
 	if (!take(q, &rq, limit, &rq.content)) {
 		goto out;
 	}

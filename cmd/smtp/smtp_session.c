@@ -378,7 +378,7 @@ smtp_reply_read(struct smtp_session *s, int timeout_ms, struct smtp_reply *r)
 {
 	struct str	 line = STR_INIT;
 	const char	*t;
-	size_t		 n, lines = 0;
+	size_t		 n, i, lines = 0;
 	int		 got, code = 0, rc = -1;
 	bool		 last = false;
 
@@ -399,6 +399,13 @@ smtp_reply_read(struct smtp_session *s, int timeout_ms, struct smtp_reply *r)
 		while (line.len > 0 && (line.s[line.len - 1] == '\n' ||
 		    line.s[line.len - 1] == '\r')) {
 			str_truncate(&line, line.len - 1);
+		}
+		/* the text goes into logs and DSNs: printable ASCII only */
+		for (i = 0; i < line.len; i++) {
+			if ((unsigned char)line.s[i] < 32 ||
+			    (unsigned char)line.s[i] > 126) {
+				line.s[i] = '?';
+			}
 		}
 		if (line.len < 3 || !isdigit((unsigned char)line.s[0]) ||
 		    !isdigit((unsigned char)line.s[1]) ||
@@ -681,6 +688,8 @@ try_hop(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 	if (dest_parse(cf, nexthop, &d, st) == -1) {
 		return -1;
 	}
+	/* the hop being tried, for the secure TLS level's name check */
+	str_set(&s->nexthop, nexthop);
 	if ((n = dest_addrs(cf, &d, a, SMTP_ADDR_MAX, st)) == 0) {
 		return -1;
 	}

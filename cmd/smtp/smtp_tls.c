@@ -10,8 +10,11 @@
  *	verify	STARTTLS required, the certificate must chain to a trust
  *		anchor (smtp_tls_CAfile, smtp_tls_CApath) and name the
  *		server's host name
- *	secure	the same (XXX: Postfix matches the next hop domain; we
- *		match the host name, as for verify)
+ *	secure	as verify, and the server must be the next hop itself or
+ *		within its domain (Postfix's "nexthop, dot-nexthop"): for
+ *		an MX host found in the DNS, which an attacker may forge,
+ *		mx.example.com serves example.com, evil.example.net does
+ *		not; a next hop in brackets ([host]) is the host itself
  *
  * smtp_tls_wrappermode starts TLS before the greeting (port 465).  Each
  * session logs Postfix's line "Untrusted|Trusted|Verified TLS connection
@@ -19,6 +22,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "smtp.h"
@@ -28,6 +32,29 @@
 
 static int	start(struct smtp *, struct smtp_session *,
 		    struct smtp_status *);
+
+/*
+ * secure: is the server's host name the next hop's domain or under it?
+ * The next hop is "domain", "domain:port", "[host]" or "[host]:port".
+ */
+static bool
+within_nexthop(const struct smtp_session *s)
+{
+	const char	*hop = str_c(&s->nexthop), *host = s->where.host;
+	size_t		 n, h = strlen(host);
+
+	if (*hop == '[') {
+		hop++;
+		n = strcspn(hop, "]");
+	} else {
+		n = strcspn(hop, ":");
+	}
+	if (h == n && strncasecmp(host, hop, n) == 0) {
+		return true;
+	}
+	return h > n + 1 && host[h - n - 1] == '.' &&
+	    strncasecmp(host + h - n, hop, n) == 0 && s->nexthop.s[0] != '[';
+}
 
 /* The handshake on s's socket; 0, or -1 with st. */
 static int
@@ -49,6 +76,16 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 	if (cf->tls_conf == NULL) {
 		smtp_status_set(st, DSN_TEMP, "4.7.5", "TLS is required, but "
 		    "our TLS engine is unavailable");
+		goto out;
+	}
+	if (cf->tls_level == SMTP_TLS_SECURE && !within_nexthop(s)) {
+		smtp_status_set(st, DSN_TEMP, "4.7.5", "Server certificate "
+		    "not verified: host %s is not the next hop %s or in its "
+		    "domain (smtp_tls_security_level = secure)", s->label,
+		    str_c(&s->nexthop));
+		log_info("%s", st->text.s);
+		/* no QUIT on a session in this state */
+		s->b.error = EIO;
 		goto out;
 	}
 	s->tls = tls_new();

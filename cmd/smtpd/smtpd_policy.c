@@ -476,6 +476,26 @@ list_subject(struct request *q, struct str *buf, const char **subject,
 	}
 }
 
+/*
+ * Sender-specified routing to a relay domain (user%other@relay.dom,
+ * other!user@relay.dom, "user@other"@relay.dom): the host behind us may
+ * honour the route, so without allow_untrusted_routing it counts as an
+ * unauthorized destination, as in Postfix.
+ */
+static bool
+untrusted_routing(const struct request *q)
+{
+	const char	*at;
+
+	if (q->r->class != REWRITE_RELAY ||
+	    conf_bool("allow_untrusted_routing")) {
+		return false;
+	}
+	at = strrchr(q->rcpt, '@');
+	return strcspn(q->rcpt, "@%!") < (at != NULL ? (size_t)(at - q->rcpt) :
+	    strlen(q->rcpt));
+}
+
 /* One restriction word (and its argument, read from list at *pos). */
 static enum verdict
 restriction(struct request *q, const struct str *w, const char *list,
@@ -506,7 +526,8 @@ restriction(struct request *q, const struct str *w, const char *list,
 	}
 	if (str_eq(w, "reject_unauth_destination") ||
 	    str_eq(w, "defer_unauth_destination")) {
-		if (q->r == NULL || q->r->class != REWRITE_DEFAULT) {
+		if (q->r == NULL || (q->r->class != REWRITE_DEFAULT &&
+		    !untrusted_routing(q))) {
 			return V_DUNNO;
 		}
 		str_catf(q->reply, "%s <%s>: Relay access denied",
@@ -729,6 +750,34 @@ smtpd_policy_mail(struct smtpd *s, struct str *reply)
 	return run_lists(&q, sender_lists);
 }
 
+/*
+ * Postfix's guard against an open relay by mistake: the relay or the
+ * recipient restrictions must hold reject_unauth_destination,
+ * defer_unauth_destination, reject or defer at their top level.
+ */
+static bool
+relay_guarded(void)
+{
+	static const char *const lists[] = {
+		"smtpd_relay_restrictions", "smtpd_recipient_restrictions"
+	};
+	struct str	word = STR_INIT;
+	size_t		i, pos;
+	bool		found = false;
+
+	for (i = 0; i < 2 && !found; i++) {
+		pos = 0;
+		while (!found && conf_list_next(conf_value(lists[i]), &pos,
+		    &word) == 1) {
+			found = str_eq(&word, "reject_unauth_destination") ||
+			    str_eq(&word, "defer_unauth_destination") ||
+			    str_eq(&word, "reject") || str_eq(&word, "defer");
+		}
+	}
+	str_free(&word);
+	return found;
+}
+
 int
 smtpd_policy_rcpt(struct smtpd *s, const char *addr, struct str *reply)
 {
@@ -740,6 +789,14 @@ smtpd_policy_rcpt(struct smtpd *s, const char *addr, struct str *reply)
 	str_clear(reply);
 	if (s->early_reject.len > 0) {
 		str_set(reply, s->early_reject.s);
+		return -1;
+	}
+	if (!relay_guarded()) {
+		log_warnx("in parameter smtpd_relay_restrictions or "
+		    "smtpd_recipient_restrictions, specify at least one "
+		    "working instance of: reject_unauth_destination, "
+		    "defer_unauth_destination, reject, defer");
+		str_set(reply, "451 4.3.5 Server configuration error");
 		return -1;
 	}
 	addr_quote(addr, strlen(addr), &quoted);

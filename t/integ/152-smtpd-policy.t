@@ -94,6 +94,9 @@ EOF
 conf etc8 <<EOF
 local_recipient_maps =
 EOF
+conf etc9 <<EOF
+smtpd_relay_restrictions = permit_mynetworks
+EOF
 conf etc7 <<EOF
 message_size_limit = 0
 smtpd_recipient_restrictions = frobnicate
@@ -105,9 +108,9 @@ SMTPD, T, SRC, REWRITE = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
 from smtptest import Tap, Inetd, Raw
 
-tap = Tap(39)
+tap = Tap(41)
 d = {}
-for i in range(1, 9):
+for i in range(1, 10):
     d[i] = Inetd([SMTPD, "-c", "%s/etc%d" % (T, i)])
 
 def session(n, helo=b"client.example.com"):
@@ -273,6 +276,15 @@ for addr, want in TRICKS:
                addr.decode(), got)
     else:
         tap.is_(got, want, "relay trick <%s>" % addr.decode())
+# Sender-specified routing into a relay domain; no relay guard.
+tap.is_(rcpt_reply(8, b"a@client.example.com",
+                   b"user%evil.example@relay.example.net"),
+        b"454 4.7.1 <user%evil.example@relay.example.net>: Relay access "
+        b"denied\r\n", "user%host@relay_domain from outside: not relayed "
+        "(allow_untrusted_routing = no)")
+tap.is_(rcpt_reply(9, b"a@client.example.com", b"root@example.org"),
+        b"451 4.3.5 Server configuration error\r\n",
+        "no reject_unauth_destination anywhere: every RCPT refused, 451")
 for addr in (b"user%other.example@example.org",
              b'"user@other.example"@example.org'):
     out = subprocess.run([REWRITE, "-c", T + "/etc8", addr.decode()],

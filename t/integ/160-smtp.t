@@ -11,7 +11,7 @@
 # sendmail, qmgr and smtp with relayhost = [127.0.0.1]:PORT.
 . "$(dirname "$0")/../lib.sh"
 
-PLAN=51
+PLAN=53
 tap_plan $PLAN
 
 SINKDIR=$POSTLET_SRC/build/src/debs/postfix
@@ -411,7 +411,9 @@ for i in range(50):
 		    --mx-host=d.test,mx2.d.test,20 \
 		    --host-record=mx1.d.test,127.0.0.2 \
 		    --host-record=mx2.d.test,127.0.0.1 \
-		    --mx-host=nullmx.test,.,0
+		    --mx-host=nullmx.test,.,0 \
+		    --mx-host=s.test,mx.other.test,10 \
+		    --host-record=mx.other.test,127.0.0.1
 		[ "$(id -u)" -ne 0 ] || set -- "$@" --user=nobody
 		"$DNSMASQ" "$@" > "$TAP_TMP/dnsmasq.log" 2>&1 &
 		DPID=$!
@@ -455,7 +457,7 @@ else
 fi
 
 # ---- TLS (STARTTLS, smtp_tls_wrappermode) and SASL, with aiosmtpd
-TLSN=9
+TLSN=11
 if ! command -v openssl >/dev/null 2>&1; then
 	tap_skip $TLSN "openssl not installed"
 else
@@ -531,6 +533,19 @@ job $ID1 "[127.0.0.1]:$T2" u1@x.example |
     -o "smtp_tls_CAfile=$TAP_TMP/cw.pem"
 want "!" "0 T 4.7.5 TLS handshake with $L failed: certificate verification failed: server name mismatch" "."
 tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "TLS verify, a certificate for another name: deferred 4.7.5"
+job $ID1 "[127.0.0.1]:$T1" u1@x.example |
+    agent -o smtp_tls_security_level=secure -o "smtp_tls_CAfile=$TAP_TMP/c.pem"
+want "0 D 2.0.0 250 2.0.0 Ok: queued as TLS1" "."
+tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "TLS secure, next hop [host]: delivered"
+if [ -n "$DPORT" ]; then
+	job $ID1 "s.test:$T1" u1@x.example |
+	    agent -o smtp_tls_security_level=secure \
+	    -o "smtp_tls_CAfile=$TAP_TMP/c.pem" -o "dns_servers=127.0.0.1:$DPORT"
+	want "!" "0 T 4.7.5 Server certificate not verified: host mx.other.test[127.0.0.1] is not the next hop s.test:$T1 or in its domain (smtp_tls_security_level = secure)" "."
+	tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "TLS secure: an MX outside the next hop's domain is refused (4.7.5)"
+else
+	tap_skip 1 "dnsmasq missing"
+fi
 job $ID1 "[127.0.0.1]:$T1" u1@x.example |
     agent -o smtp_tls_security_level=encrypt -o smtp_sasl_auth_enable=yes \
     -o "smtp_sasl_password_maps=inline:{[127.0.0.1]:$T1=user:wrong}" \
