@@ -206,6 +206,15 @@ $(BUILD)/fuzz/%: $(BUILD)/t/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS)
 
+# The smtpd harness runs smtpd's own code: its objects but main.o, and
+# smtpd_data.c, which the harness includes with cleanup stubbed out.
+SMTPD_FUZZ_OBJS = $(filter-out %/main.o %/smtpd_data.o,\
+    $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/smtpd/*.c)))
+$(BUILD)/fuzz/smtpd: $(BUILD)/t/fuzz/smtpd.o $(SMTPD_FUZZ_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(SMTPD_FUZZ_OBJS) $(LIB) \
+	    $(DEP_LIBS) $(LDFLAGS)
+
 # postlet and Debian's Postfix side by side (never part of check): as
 # root, minutes; knobs and output in bench/README.md.
 bench: all testtools

@@ -39,7 +39,6 @@
 
 static void	usage(void) __attribute__((noreturn));
 static int	peer_of(struct smtpd *);
-static void	settings(struct smtpd *);
 
 static void
 usage(void)
@@ -98,37 +97,6 @@ peer_of(struct smtpd *s)
 	return 0;
 }
 
-static void
-settings(struct smtpd *s)
-{
-	const char	*bare = conf_value("smtpd_forbid_bare_newline");
-
-	s->myhostname = conf_value("myhostname");
-	s->size_limit = conf_size("message_size_limit");
-	s->recipient_limit = conf_int("smtpd_recipient_limit");
-	s->soft_limit = conf_int("smtpd_soft_error_limit");
-	s->hard_limit = conf_int("smtpd_hard_error_limit");
-	s->sleep_time = conf_time("smtpd_error_sleep_time");
-	s->line_limit = (size_t)conf_int("line_length_limit");
-	if (s->line_limit < 512) {
-		s->line_limit = 512;
-	}
-	s->timeout_ms = (int)(conf_time("smtpd_timeout") > 86400 ? 86400000 :
-	    conf_time("smtpd_timeout") * 1000);
-	s->forbid_pipelining = conf_bool("smtpd_forbid_unauth_pipelining");
-	s->disable_vrfy = conf_bool("disable_vrfy_command");
-	if (strcmp(bare, "reject") == 0 || strcmp(bare, "yes") == 0) {
-		s->bare = BARE_REJECT;
-	} else if (strcmp(bare, "normalize") == 0 || strcmp(bare, "no") ==
-	    0) {
-		s->bare = BARE_NORMALIZE;
-	} else {
-		log_warnx("smtpd_forbid_bare_newline: unknown value \"%s\", "
-		    "using reject", bare);
-		s->bare = BARE_REJECT;
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -177,7 +145,7 @@ main(int argc, char *argv[])
 		log_warn("cannot open maillog_file %s",
 		    conf_value("maillog_file"));
 	}
-	settings(&s);
+	smtpd_settings(&s);
 	r = opt_s ? 1 : peer_of(&s);
 	if (r == -1) {
 		fatal(EX_OSERR, "getpeername");
@@ -213,16 +181,7 @@ main(int argc, char *argv[])
 	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
 	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
 	(void)smtpd_session(&s);
-	free(s.rcpts);
-	str_free(&s.helo);
-	str_free(&s.sasl_name);
-	tls_server_conf_free(s.tls_conf);
-	str_free(&s.early_reject);
-	str_free(&s.policy_reply);
-	str_free(&s.sender);
-	str_free(&s.envid);
-	str_free(&s.ret);
-	str_free(&s.body_type);
+	smtpd_free(&s);
 	str_free(&err);
 	rewrite_close();
 	free(overrides);

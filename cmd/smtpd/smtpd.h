@@ -98,6 +98,10 @@ struct smtpd {
 };
 
 /* smtpd_session.c */
+/* The settings from main.cf (the configuration is loaded). */
+void	smtpd_settings(struct smtpd *);
+/* Free what a session holds (after smtpd_session). */
+void	smtpd_free(struct smtpd *);
 int	smtpd_session(struct smtpd *);
 /* An error reply as the session's own (error limits); returns -1. */
 int	smtpd_error(struct smtpd *, int count, const char *text);

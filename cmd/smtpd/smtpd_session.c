@@ -29,6 +29,7 @@
 #include "qfile.h"
 #include "scan.h"
 #include "smtpd.h"
+#include "tls.h"
 
 static const char *const	cmd_names[CMD_COUNT] = {
 	"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
@@ -94,6 +95,55 @@ smtpd_log_reject(struct smtpd *s, const char *cmd, const char *rcpt,
 	    str_c(&s->helo));
 	log_info("%s", line.s);
 	str_free(&line);
+}
+
+void
+smtpd_settings(struct smtpd *s)
+{
+	const char	*bare = conf_value("smtpd_forbid_bare_newline");
+
+	s->myhostname = conf_value("myhostname");
+	s->size_limit = conf_size("message_size_limit");
+	s->recipient_limit = conf_int("smtpd_recipient_limit");
+	s->soft_limit = conf_int("smtpd_soft_error_limit");
+	s->hard_limit = conf_int("smtpd_hard_error_limit");
+	s->sleep_time = conf_time("smtpd_error_sleep_time");
+	s->line_limit = (size_t)conf_int("line_length_limit");
+	if (s->line_limit < 512) {
+		s->line_limit = 512;
+	}
+	s->timeout_ms = (int)(conf_time("smtpd_timeout") > 86400 ? 86400000 :
+	    conf_time("smtpd_timeout") * 1000);
+	s->forbid_pipelining = conf_bool("smtpd_forbid_unauth_pipelining");
+	s->disable_vrfy = conf_bool("disable_vrfy_command");
+	if (strcmp(bare, "reject") == 0 || strcmp(bare, "yes") == 0) {
+		s->bare = BARE_REJECT;
+	} else if (strcmp(bare, "normalize") == 0 || strcmp(bare, "no") ==
+	    0) {
+		s->bare = BARE_NORMALIZE;
+	} else {
+		log_warnx("smtpd_forbid_bare_newline: unknown value \"%s\", "
+		    "using reject", bare);
+		s->bare = BARE_REJECT;
+	}
+}
+
+void
+smtpd_free(struct smtpd *s)
+{
+	smtpd_reset(s);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	str_free(&s->helo);
+	str_free(&s->sasl_name);
+	tls_server_conf_free(s->tls_conf);
+	s->tls_conf = NULL;
+	str_free(&s->early_reject);
+	str_free(&s->policy_reply);
+	str_free(&s->sender);
+	str_free(&s->envid);
+	str_free(&s->ret);
+	str_free(&s->body_type);
 }
 
 /* Forget the transaction (RSET, after a message, after an error). */
