@@ -533,6 +533,7 @@ rewrite_resolve(const char *addr, struct rewrite_result *r)
 
 	str_clear(&r->transport);
 	str_clear(&r->nexthop);
+	r->routed = false;
 	local = len;
 	if (at != NULL) {
 		local = (size_t)(at - addr);
@@ -597,6 +598,7 @@ rewrite_resolve(const char *addr, struct rewrite_result *r)
 	    &err)) == MAP_ERROR) {
 		goto out;
 	}
+	r->routed = m == MAP_FOUND;
 	if (m == MAP_FOUND) {
 		colon = strchr(value.s, ':');
 		if (colon == NULL) {

@@ -38,6 +38,8 @@
 #ifndef POSTLET_REWRITE_H
 #define POSTLET_REWRITE_H
 
+#include <stdbool.h>
+
 #include "map.h"
 #include "str.h"
 
@@ -58,9 +60,11 @@ struct rewrite_result {
 	struct str		 nexthop;
 	/* the address to deliver to (internal form) */
 	struct str		 recipient;
+	/* transport_maps decided (so no relayhost override applies) */
+	bool			 routed;
 };
 #define REWRITE_RESULT_INIT \
-	{ REWRITE_DEFAULT, STR_INIT, STR_INIT, STR_INIT }
+	{ REWRITE_DEFAULT, STR_INIT, STR_INIT, STR_INIT, false }
 
 /* Free the strings of r (r itself is the caller's); r can be reused. */
 void	rewrite_result_free(struct rewrite_result *r);

@@ -83,7 +83,9 @@ struct runcmd_result {
 /*
  * Run cmd and wait for it: 0 with res filled in (res->output replaced),
  * or -1 when it could not be started, with errno and *failed naming the
- * step of proc_spawn that failed ("chdir", "execve", ...).
+ * step of proc_spawn that failed ("chdir", "execve", ...).  A command
+ * that exits without reading all its input is normal: the caller must
+ * ignore SIGPIPE, as proc_init does for every program.
  */
 int	runcmd_run(const struct runcmd *cmd, struct runcmd_result *res,
 	    const char **failed);

@@ -54,10 +54,23 @@ perl -MNet::SSLeay -e 1 >/dev/null 2>&1 || need="$need libnet-ssleay-perl"
 # deb_tool PKG FILE: programs from a Debian package that must not be
 # installed (its maintainer scripts would start a daemon), unpacked with
 # `apt-get download` and `dpkg -x` into build/src/debs/PKG/ (kept by make
-# clean), where tests look for FILE.  Only as root with apt-get.
+# clean), where tests look for FILE.  The shared libraries the package
+# depends on (its lib* dependencies: libraries only, no daemon) are
+# installed with the other tools, and remembered in PKG.libs so that a
+# later run installs them again when they went missing.  Only as root
+# with apt-get.
+# want_pkgs PKG...: the packages not installed yet are needed.
+want_pkgs() {
+	for p; do
+		dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+	done
+}
 deb_tool() {
 	dir=build/src/debs/$1
-	[ -e "$dir/$2" ] && return 0
+	if [ -e "$dir/$2" ]; then
+		[ ! -f "$dir.libs" ] || want_pkgs $(cat "$dir.libs")
+		return 0
+	fi
 	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 		echo "testtools: not fetching $1 (not root): tests needing it will skip" >&2
 		return 0
@@ -69,6 +82,10 @@ deb_tool() {
 	    dpkg -x "$dir.tmp/deb/"*.deb "$dir.tmp/root" &&
 	    [ -e "$dir.tmp/root/$2" ]; then
 		rm -rf "$dir" && mv "$dir.tmp/root" "$dir"
+		dpkg-deb -f "$dir.tmp/deb/"*.deb Depends | tr ',' '\n' |
+		    sed 's/[(|].*//' | awk '$1 ~ /^lib/ { print $1 }' |
+		    tr '\n' ' ' > "$dir.libs"
+		want_pkgs $(cat "$dir.libs")
 	else
 		echo "testtools: cannot fetch $1: tests needing it will skip" >&2
 	fi

@@ -33,14 +33,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "clock.h"
+#include "conf.h"
 #include "durable.h"
 #include "log.h"
+#include "map.h"
 #include "qmgr.h"
 #include "rewrite.h"
 
@@ -345,6 +348,39 @@ msg_job_add(struct qmgr_job *job, size_t i, const char *address)
 }
 
 /*
+ * sender_dependent_relayhost_maps: for mail that would go to relayhost
+ * (or to the recipient's domain) because transport_maps did not decide,
+ * the sender's entry (user@domain, then @domain) names the relay host
+ * instead; DUNNO, or no entry, keeps relayhost.  Returns 0, or -1 with
+ * the table's error in why (the recipient is then deferred).
+ */
+static int
+msg_sender_relay(const struct qmgr_msg *m, struct rewrite_result *r,
+    struct str *why)
+{
+	struct map_list	*l;
+	struct str	 value = STR_INIT;
+	enum map_result	 found;
+	const char	*maps = conf_value("sender_dependent_relayhost_maps");
+
+	if (*maps == '\0' || r->routed || *m->qf.sender == '\0' ||
+	    (r->class != REWRITE_DEFAULT && r->class != REWRITE_RELAY)) {
+		return 0;
+	}
+	if ((l = map_list_open(maps, why)) == NULL) {
+		return -1;
+	}
+	found = map_lookup_addr(l, m->qf.sender, NULL, 0, &value, NULL, why);
+	map_list_close(l);
+	if (found == MAP_FOUND && value.len > 0 &&
+	    strcasecmp(value.s, "DUNNO") != 0) {
+		str_set(&r->nexthop, value.s);
+	}
+	str_free(&value);
+	return found == MAP_ERROR ? -1 : 0;
+}
+
+/*
  * sendmail -bv: each pending recipient is resolved, and the result
  * recorded as if delivered (D, "deliverable") or failed (F,
  * "undeliverable"), with a line in bounce/ID either way; no agent runs.
@@ -418,6 +454,7 @@ msg_resolve(struct qmgr_msg *m)
 	const char		**open_transport = NULL;
 	struct qmgr_job		**all = NULL;
 	struct qmgr_transport	**all_transport = NULL;
+	struct str		  why = STR_INIT;
 	size_t			  nopen = 0, nall = 0, i, k;
 
 	open = xcalloc(m->qf.nrcpt, sizeof(*open));
@@ -430,6 +467,10 @@ msg_resolve(struct qmgr_msg *m)
 		}
 		if (rewrite_resolve(m->qf.rcpts[i].address, &r) == -1) {
 			msg_defer(m, i, "none", "4.3.0", str_c(&r.nexthop));
+			continue;
+		}
+		if (msg_sender_relay(m, &r, &why) == -1) {
+			msg_defer(m, i, "none", "4.3.0", str_c(&why));
 			continue;
 		}
 		t = qmgr_sched_transport(m->q, str_c(&r.transport));
@@ -456,6 +497,7 @@ msg_resolve(struct qmgr_msg *m)
 		}
 	}
 	rewrite_result_free(&r);
+	str_free(&why);
 	for (k = 0; k < nall; k++) {
 		job = all[k];
 		t = all_transport[k];
@@ -547,8 +589,8 @@ out:
  * makes the failure and success notices that bounce/ID asks for; with
  * delay, "bounce -d -c config_dir ID" makes a delay notice from
  * defer/ID.  It runs while the file is in active/.  Returns 0 when the
- * notice is taken care of (or bounce is not installed: logged), -1 when
- * the message must wait and try again.
+ * notice is taken care of, 1 when bounce is not installed (logged), -1
+ * when the message must wait and try again.
  *
  * The wait blocks the whole queue manager, bounded by ipc_timeout:
  * bounce only reads two files and hands one message to cleanup.
@@ -568,7 +610,7 @@ msg_bounce(struct qmgr_msg *m, bool delay)
 	if (access(path.s, F_OK) == -1 && errno == ENOENT) {
 		log_warnx("%s: %s not installed: no %s notice sent", m->id,
 		    path.s, delay ? "delay" : "delivery status");
-		rc = 0;
+		rc = 1;
 		goto out;
 	}
 	argv[n++] = xstrdup("bounce");
@@ -697,6 +739,7 @@ msg_finish(struct qmgr_msg *m)
 		    msg_bounce(m, false) == 0) {
 			qmgr_reason_remove_bounce(q, m->id);
 		}
+		/* (without a bounce program, the log waits for the end) */
 		msg_delay_notice(m);
 		(void)msg_defer_file(m);
 	} else if (qmgr_reason_have_bounce(q, m->id) &&

@@ -238,7 +238,14 @@ rm -f "$LX/bounce" "$QD/deferred/$M4" "$QD/defer/$M4"
 M6=$(qid "$now" 6 6)
 mkq incoming "$M6" "$now" s@example.org u@err.example v@dis.example \
     w@later.example
+cat > "$LX/bounce" <<EOF
+#!/bin/sh
+echo "\$@" >> "$TAP_TMP/bounced"
+exit 0
+EOF
+chmod 755 "$LX/bounce"
 tap_run qmgr -x
+rm -f "$LX/bounce"
 tap_is "$(statuses deferred "$M6")" FDP "error, discard, error 4.x.x"
 logged "$M6: to=<u@err.example>, relay=error, $D, dsn=5.1.1, \
 status=bounced (user unknown)$"
@@ -249,8 +256,11 @@ tap_ok $? "discard: sent, the next hop as the reason"
 logged "$M6: to=<w@later.example>, relay=error, $D, dsn=4.7.1, \
 status=deferred (try again later)$"
 tap_ok $? "error with a 4.x.x next hop: deferred"
-printf 'u@err.example\t5.1.1 user unknown\n' > "$TAP_TMP/want"
-tap_file_is "$QD/bounce/$M6" "$TAP_TMP/want" "error: bounce log line"
+# as Postfix, the failure is returned at the end of this attempt,
+# although a recipient is still pending: bounce ran, its log is gone
+tap_ok "$(grep -qx -- "-c $TAP_TMP $M6" "$TAP_TMP/bounced" &&
+    [ ! -e "$QD/bounce/$M6" ]; echo $?)" \
+    "error: bounced at the end of the attempt, a recipient still pending"
 rm -f "$QD/deferred/$M6" "$QD/defer/$M6" "$QD/bounce/$M6"
 
 # 8. A corrupt file in incoming/.

@@ -19,6 +19,13 @@ if [ ! -x "$SINK" ]; then
 	tap_skip $PLAN "no smtp-sink in build/src/debs (make testtools as root)"
 	tap_done
 fi
+# its shared libraries (Postfix's own, and libicu, libdb, ... that
+# mk/testtools.sh installs as root)
+if LD_LIBRARY_PATH=$SINKDIR/usr/lib/postfix "$SINK" 2>&1 |
+    grep -q 'error while loading shared libraries'; then
+	tap_skip $PLAN "smtp-sink cannot run: $(LD_LIBRARY_PATH=$SINKDIR/usr/lib/postfix "$SINK" 2>&1 | head -n 1)"
+	tap_done
+fi
 if ! "$PY" -c 'import aiosmtpd' >/dev/null 2>&1; then
 	tap_skip $PLAN "python3-aiosmtpd not installed (make testtools as root)"
 	tap_done

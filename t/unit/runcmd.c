@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "clock.h"
 #include "fd.h"
 #include "runcmd.h"
+#include "sig.h"
 #include "str.h"
 #include "tap.h"
 
@@ -56,6 +58,9 @@ main(void)
 	enum dsn_status		 st;
 	long long		 t0;
 	int			 fd, i;
+
+	/* as every program does (proc_init): a command may stop reading */
+	(void)sig_ignore(SIGPIPE);
 
 	plan(17);
 	fd = content(body, sizeof(body) - 1);
