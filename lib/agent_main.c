@@ -65,9 +65,7 @@ int
 agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
     void *ctx)
 {
-	const char	*opt_c = NULL;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
@@ -75,21 +73,8 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
 	}
 	log_stdout_reserved();	/* the results go there */
 	log_open(prog, NULL);
-	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
-	if (overrides == NULL) {
-		fatal(EX_TEMPFAIL, "calloc");
-	}
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			agent_usage(prog);
 		}
@@ -97,8 +82,8 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
 	if (argc != optind) {
 		agent_usage(prog);
 	}
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
-	free(overrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
+	confopt_args_free(&args);
 	if (log_open(prog, conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
 	}

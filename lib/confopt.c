@@ -6,8 +6,11 @@
  */
 #include <sysexits.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alloc.h"
 #include "conf.h"
 #include "confopt.h"
 #include "log.h"
@@ -76,4 +79,41 @@ confopt_load(const char *dir, char *const *overrides, size_t n)
 		}
 	}
 	str_free(&why);
+}
+
+int
+confopt_getopt(int argc, char *argv[], const char *optstring,
+    struct confopt_args *a)
+{
+	int	ch;
+
+	if (a->overrides == NULL) {
+		/* room for every argument: -o can come argc times at most */
+		a->overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
+		    sizeof(*a->overrides));
+	}
+	while ((ch = getopt(argc, argv, optstring)) != -1) {
+		switch (ch) {
+		case 'c':
+			a->config_dir = optarg;
+			break;
+		case 'o':
+			a->overrides[a->noverrides++] = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			return ch;
+		}
+	}
+	return -1;
+}
+
+void
+confopt_args_free(struct confopt_args *a)
+{
+	free(a->overrides);
+	a->overrides = NULL;
+	a->noverrides = 0;
 }

@@ -34,4 +34,24 @@ int	confopt_apply(const char *setting, struct str *why);
  */
 void	confopt_load(const char *dir, char *const *overrides, size_t n);
 
+/*
+ * The options every daemon and agent takes: -c config_dir, -o
+ * name=value (any number: kept in order for confopt_load) and -v (one
+ * more level of log_verbose).  Call confopt_getopt like getopt(3), with
+ * an optstring that holds "c:o:v" and the program's own letters: it
+ * handles those three itself and returns the next other letter ('?' for
+ * an unknown one, for the caller's usage), or -1 at the end of the
+ * options.  Free with confopt_args_free.
+ */
+struct confopt_args {
+	const char	 *config_dir;	/* -c, or NULL */
+	char		**overrides;	/* -o values (borrowed from argv) */
+	size_t		  noverrides;
+};
+#define CONFOPT_ARGS_INIT	{ NULL, NULL, 0 }
+
+int	confopt_getopt(int argc, char *argv[], const char *optstring,
+	    struct confopt_args *);
+void	confopt_args_free(struct confopt_args *);
+
 #endif

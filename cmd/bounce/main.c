@@ -80,10 +80,9 @@ classes(const char *list)
 int
 main(int argc, char *argv[])
 {
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	struct bounce_config	 cfg;
-	const char		*opt_c = NULL, *id;
-	char			**overrides;
-	size_t			 noverrides = 0;
+	const char		*id;
 	bool			 delay = false;
 	int			 ch, rc;
 
@@ -91,22 +90,10 @@ main(int argc, char *argv[])
 		_exit(EX_OSERR);
 	}
 	log_open("bounce", NULL);
-	/* at most one override per argument */
-	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
-	    sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:do:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:do:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
 		case 'd':
 			delay = true;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
 			break;
 		default:
 			usage();
@@ -121,8 +108,8 @@ main(int argc, char *argv[])
 		usage();
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.config_dir = conf_dir(opt_c);
-	confopt_load(cfg.config_dir, overrides, noverrides);
+	cfg.config_dir = conf_dir(args.config_dir);
+	confopt_load(cfg.config_dir, args.overrides, args.noverrides);
 	if (log_open("bounce", conf_value("maillog_file")) == -1) {
 		log_warn("cannot open maillog_file %s",
 		    conf_value("maillog_file"));
@@ -144,6 +131,6 @@ main(int argc, char *argv[])
 		fatalx(EX_CONFIG, "%s", priv_error());
 	}
 	rc = bounce_run(&cfg, id, delay);
-	free(overrides);
+	confopt_args_free(&args);
 	return rc;
 }

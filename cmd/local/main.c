@@ -130,9 +130,7 @@ main(int argc, char *argv[])
 	struct local	 l;
 	struct buf	 in, out;
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
-	const char	*opt_c = NULL;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	long long	 delay;
 	int		 ch;
 
@@ -142,18 +140,8 @@ main(int argc, char *argv[])
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("local", NULL);
 	/* at most one override per argument */
-	overrides = xreallocarray(NULL, (size_t)argc + 1, sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -163,8 +151,8 @@ main(int argc, char *argv[])
 	}
 	/* master.cf's -o settings come as "-o name=value", as for every
 	 * program it lists */
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
-	free(overrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
+	confopt_args_free(&args);
 	log_open("local", conf_value("maillog_file"));
 	l.queue_directory = conf_value("queue_directory");
 	l.home_mailbox = conf_value("home_mailbox");
@@ -181,7 +169,7 @@ main(int argc, char *argv[])
 	l.lock_delay_ms = delay > 3600 ? 3600 * 1000 : (int)delay * 1000;
 	l.root = priv_is_root();
 	l.daemon_directory = conf_value("daemon_directory");
-	l.config_directory = conf_dir(opt_c);
+	l.config_directory = conf_dir(args.config_dir);
 	l.mailbox_command = conf_value("mailbox_command");
 	l.forward_path = conf_raw(conf_main(), "forward_path");
 	if (l.forward_path == NULL) {

@@ -121,13 +121,12 @@ open_fifo(const char *queue_dir, bool create, uid_t uid, gid_t gid)
 int
 main(int argc, char *argv[])
 {
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	struct pickup		 pu;
 	struct pollfd		 pfd[2];
 	unsigned long long	 wakeup = 60;
-	const char		*opt_c = NULL, *dir, *owner;
-	char			**overrides;
+	const char		*dir, *owner;
 	char			 drain[PICKUP_FIFO_READ];
-	size_t			 noverrides = 0;
 	uid_t			 uid;
 	gid_t			 gid;
 	bool			 once = false;
@@ -137,17 +136,8 @@ main(int argc, char *argv[])
 		_exit(EX_OSERR);
 	}
 	log_open("pickup", NULL);
-	/* at most one override per argument */
-	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
-	    sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:t:vx")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:t:vx", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
 		case 'x':
 			once = true;
 			break;
@@ -158,9 +148,6 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -168,9 +155,9 @@ main(int argc, char *argv[])
 	if (argc != optind) {
 		usage();
 	}
-	dir = conf_dir(opt_c);
+	dir = conf_dir(args.config_dir);
 	memset(&pu, 0, sizeof(pu));
-	setup(&pu, dir, overrides, noverrides);
+	setup(&pu, dir, args.overrides, args.noverrides);
 
 	owner = conf_value("mail_owner");
 	if (!once) {
@@ -191,7 +178,7 @@ main(int argc, char *argv[])
 	}
 	if (once) {
 		r = pickup_scan(&pu) == -1 ? EX_TEMPFAIL : 0;
-		free(overrides);
+		confopt_args_free(&args);
 		return r;
 	}
 	log_debug("waiting on the FIFO and every %llu s", wakeup);
@@ -208,12 +195,12 @@ main(int argc, char *argv[])
 		while ((signo = sig_next()) != 0) {
 			if (signo == SIGTERM) {
 				log_info("terminating on SIGTERM");
-				free(overrides);
+				confopt_args_free(&args);
 				return 0;
 			}
 			if (signo == SIGHUP) {
 				log_info("rereading the configuration");
-				setup(&pu, dir, overrides, noverrides);
+				setup(&pu, dir, args.overrides, args.noverrides);
 			}
 		}
 		/* Any number of wake-up bytes mean one scan. */
@@ -224,7 +211,7 @@ main(int argc, char *argv[])
 		}
 		if (sig_caught(SIGTERM)) {
 			log_info("terminating on SIGTERM");
-			free(overrides);
+			confopt_args_free(&args);
 			return 0;
 		}
 	}

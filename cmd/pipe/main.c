@@ -73,9 +73,7 @@ main(int argc, char *argv[])
 {
 	struct pipe	 p;
 	struct str	 why = STR_INIT;
-	const char	*opt_c = NULL;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
@@ -83,19 +81,9 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("pipe", NULL);
-	overrides = xreallocarray(NULL, (size_t)argc + 1, sizeof(char *));
 	/* '+': the attributes and the command's words are not options */
-	while ((ch = getopt(argc, argv, "+c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "+c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -103,14 +91,14 @@ main(int argc, char *argv[])
 	if (argc == optind) {
 		usage();
 	}
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
-	free(overrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
+	confopt_args_free(&args);
 	if (log_open("pipe", conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
 	}
 	memset(&p, 0, sizeof(p));
 	/* before pipe_attrs, which edits the argv= word */
-	pipe_service_name(conf_dir(opt_c), argv + optind,
+	pipe_service_name(conf_dir(args.config_dir), argv + optind,
 	    (size_t)(argc - optind), &p.service);
 	if (pipe_attrs(&p, argv + optind, (size_t)(argc - optind),
 	    &why) == -1) {

@@ -109,28 +109,15 @@ main(int argc, char *argv[])
 {
 	static unsigned char	 inmem[QMQPD_BUF], outmem[QMQPD_BUF];
 	struct qmqpd		 q;
-	const char		*opt_c = NULL;
-	char			**overrides;
-	size_t			 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	int			 ch;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("qmqpd", NULL);
-	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
-	    sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -139,8 +126,8 @@ main(int argc, char *argv[])
 		usage();
 	}
 	memset(&q, 0, sizeof(q));
-	q.config_dir = conf_dir(opt_c);
-	confopt_load(q.config_dir, overrides, noverrides);
+	q.config_dir = conf_dir(args.config_dir);
+	confopt_load(q.config_dir, args.overrides, args.noverrides);
 	/* standard output is the client: no log line may go there */
 	log_stdout_reserved();
 	if (log_open("qmqpd", conf_value("maillog_file")) == -1) {
@@ -161,6 +148,6 @@ main(int argc, char *argv[])
 	buf_init_fd(&q.in, 0, inmem, sizeof(inmem), q.timeout_ms);
 	buf_init_fd(&q.out, 1, outmem, sizeof(outmem), q.timeout_ms);
 	qmqpd_session(&q);
-	free(overrides);
+	confopt_args_free(&args);
 	return 0;
 }

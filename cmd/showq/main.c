@@ -37,9 +37,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	const char	*opt_c = NULL;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	int		 ch, rc;
 
 	if (proc_init(3) == -1) {
@@ -48,19 +46,8 @@ main(int argc, char *argv[])
 	log_stdout_reserved();
 	log_open("showq", NULL);
 	/* at most one override per argument */
-	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
-	    sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -68,12 +55,12 @@ main(int argc, char *argv[])
 	if (argc != optind) {
 		usage();
 	}
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
 	if (log_open("showq", conf_value("maillog_file")) == -1) {
 		log_warn("cannot open maillog_file %s",
 		    conf_value("maillog_file"));
 	}
 	rc = showq_serve(conf_value("queue_directory"), 0, 1);
-	free(overrides);
+	confopt_args_free(&args);
 	return rc;
 }

@@ -145,12 +145,11 @@ serve(struct smtp *cf, struct buf *in, struct buf *out)
 int
 main(int argc, char *argv[])
 {
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	struct smtp	 cf;
 	struct buf	 in, out;
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
-	const char	*opt_c = NULL, *base;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	const char	*base;
 	long long	 v;
 	int		 ch;
 
@@ -166,18 +165,8 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open(cf.name, NULL);
-	overrides = xreallocarray(NULL, (size_t)argc + 1, sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage(cf.name);
 		}
@@ -185,8 +174,8 @@ main(int argc, char *argv[])
 	if (argc != optind) {
 		usage(cf.name);
 	}
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
-	free(overrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
+	confopt_args_free(&args);
 	if (log_open(cf.name, conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
 	}

@@ -103,9 +103,7 @@ main(int argc, char *argv[])
 	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
 	struct smtpd		 s;
 	struct str		 err = STR_INIT;
-	const char		*opt_c = NULL;
-	char			**overrides;
-	size_t			 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	bool			 opt_s = false;
 	int			 ch, r;
 
@@ -113,21 +111,10 @@ main(int argc, char *argv[])
 		_exit(EX_OSERR);
 	}
 	log_open("smtpd", NULL);
-	overrides = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
-	    sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:Sv")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:Sv", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
 		case 'S':
 			opt_s = true;
-			break;
-		case 'v':
-			log_verbose++;
 			break;
 		default:
 			usage();
@@ -137,8 +124,8 @@ main(int argc, char *argv[])
 		usage();
 	}
 	memset(&s, 0, sizeof(s));
-	s.config_dir = conf_dir(opt_c);
-	confopt_load(s.config_dir, overrides, noverrides);
+	s.config_dir = conf_dir(args.config_dir);
+	confopt_load(s.config_dir, args.overrides, args.noverrides);
 	/* standard output may be the client: no log line may go there */
 	log_stdout_reserved();
 	if (log_open("smtpd", conf_value("maillog_file")) == -1) {
@@ -184,6 +171,6 @@ main(int argc, char *argv[])
 	smtpd_free(&s);
 	str_free(&err);
 	rewrite_close();
-	free(overrides);
+	confopt_args_free(&args);
 	return 0;
 }

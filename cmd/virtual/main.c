@@ -90,9 +90,7 @@ int
 main(int argc, char *argv[])
 {
 	struct virtual	 v;
-	const char	*opt_c = NULL;
-	char		**overrides;
-	size_t		 noverrides = 0;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	long long	 delay;
 	int		 ch;
 
@@ -101,18 +99,8 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("virtual", NULL);
-	overrides = xreallocarray(NULL, (size_t)argc + 1, sizeof(char *));
-	while ((ch = getopt(argc, argv, "c:o:v")) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
 		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'o':
-			overrides[noverrides++] = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
 			usage();
 		}
@@ -120,8 +108,8 @@ main(int argc, char *argv[])
 	if (argc != optind) {
 		usage();
 	}
-	confopt_load(conf_dir(opt_c), overrides, noverrides);
-	free(overrides);
+	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
+	confopt_args_free(&args);
 	if (log_open("virtual", conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
 	}
