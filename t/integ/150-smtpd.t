@@ -47,90 +47,20 @@ echo "mynetworks = 192.0.2.0/24" >> "$T/etc2/main.cf"
 printf 'postmaster root\n' > "$T/etc/aliases"
 printf 'virt.example.com x\nknown@virt.example.com root\n' > "$T/etc/virtual"
 
-exec python3 - "$SMTPD" "$POSTLET" "$T" <<'PYEOF'
+exec python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
 import os, re, socket, subprocess, sys, threading, time, smtplib
 
-SMTPD, POSTLET, T = sys.argv[1:4]
+SMTPD, POSTLET, T, SRC = sys.argv[1:5]
+sys.path.insert(0, SRC + "/t")
+from smtptest import Tap, Inetd, Raw
 Q = T + "/q"
-n = 0
-fails = 0
 PLAN = 43
-print("1..%d" % PLAN)
+tap = Tap(PLAN)
+ok, is_ = tap.ok, tap.is_
 
-def ok(cond, name, diag=None):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
-    if not cond:
-        fails += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-
-def is_(got, want, name):
-    ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
-
-class Inetd:
-    def __init__(self, conf, delay=0):
-        self.s = socket.socket()
-        self.s.bind(("127.0.0.1", 0))
-        self.s.listen(8)
-        self.port = self.s.getsockname()[1]
-        self.conf, self.delay, self.procs = conf, delay, []
-        threading.Thread(target=self.loop, daemon=True).start()
-    def loop(self):
-        while True:
-            try:
-                c, _ = self.s.accept()
-            except OSError:
-                return
-            if self.delay:
-                time.sleep(self.delay)
-            p = subprocess.Popen([SMTPD, "-c", self.conf], stdin=c,
-                                 stdout=c, stderr=subprocess.DEVNULL)
-            c.close()
-            self.procs.append(p)
-    def wait(self):
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-main = Inetd(T + "/etc")
-other = Inetd(T + "/etc2")
-late = Inetd(T + "/etc", delay=0.5)
-
-class Raw:
-    def __init__(self, port):
-        self.c = socket.create_connection(("127.0.0.1", port), timeout=20)
-        self.buf = b""
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.c.recv(65536)
-            if not d:
-                r, self.buf = self.buf, b""
-                return r
-            self.buf += d
-        i = self.buf.index(b"\r\n") + 2
-        r, self.buf = self.buf[:i], self.buf[i:]
-        return r
-    def reply(self):
-        out = b""
-        while True:
-            l = self.line()
-            out += l
-            if len(l) < 4 or l[3:4] != b"-":
-                return out
-    def cmd(self, text):
-        self.c.sendall(text)
-        return self.reply()
-    def eof(self):
-        try:
-            return self.c.recv(100) == b""
-        except OSError:
-            return True
+main = Inetd([SMTPD, "-c", T + "/etc"])
+other = Inetd([SMTPD, "-c", T + "/etc2"])
+late = Inetd([SMTPD, "-c", T + "/etc"], delay=0.5)
 
 def show(qid):
     r = subprocess.run([POSTLET, "-c", T + "/etc", "show", qid],
@@ -393,5 +323,5 @@ else:
 for d in (main, other, late):
     d.s.close()
     d.wait()
-sys.exit(1 if fails or n != PLAN else 0)
+sys.exit(tap.done())
 PYEOF

@@ -98,61 +98,20 @@ chmod 600 "$C/rsa.key"
 "$POSTLET" -c "$T/etc" map "cdb:$T/etc/passwd" ||
     tap_bail "postlet map cdb:$T/etc/passwd failed"
 
-exec python3 - "$SMTPD" "$POSTLET" "$T" <<'PYEOF'
+exec python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
 import base64, os, re, shutil, socket, ssl, subprocess, sys, threading
 import time, smtplib
 
-SMTPD, POSTLET, T = sys.argv[1:4]
+SMTPD, POSTLET, T, SRC = sys.argv[1:5]
+sys.path.insert(0, SRC + "/t")
+import smtptest
 C = T + "/certs"
-n = 0
-fails = 0
+tap = smtptest.Tap()
+ok, is_, skip = tap.ok, tap.is_, tap.skip
 
-def ok(cond, name, diag=None):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
-    if not cond:
-        fails += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-
-def is_(got, want, name):
-    ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
-
-def skip(count, why):
-    global n
-    for i in range(count):
-        n += 1
-        print("ok %d # skip %s" % (n, why))
-
-class Inetd:
-    def __init__(self, conf):
-        self.s = socket.socket()
-        self.s.bind(("127.0.0.1", 0))
-        self.s.listen(8)
-        self.port = self.s.getsockname()[1]
-        self.conf, self.procs = conf, []
-        threading.Thread(target=self.loop, daemon=True).start()
-    def loop(self):
-        while True:
-            try:
-                c, _ = self.s.accept()
-            except OSError:
-                return
-            # stderr: where a sanitizer build reports
-            with open(T + "/smtpd.stderr", "ab") as err:
-                p = subprocess.Popen([SMTPD, "-c", self.conf], stdin=c,
-                                     stdout=c, stderr=err)
-            c.close()
-            self.procs.append(p)
-    def wait(self):
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+def Inetd(conf):
+    # stderr: where a sanitizer build reports
+    return smtptest.Inetd([SMTPD, "-c", conf], stderr=T + "/smtpd.stderr")
 
 may = Inetd(T + "/etc")
 ec = Inetd(T + "/etc-ec")
@@ -167,38 +126,10 @@ def client_context():
     ctx.load_verify_locations(C + "/ca.pem")
     return ctx
 
-class Raw:
-    def __init__(self, port):
-        self.c = socket.create_connection(("127.0.0.1", port), timeout=20)
-        self.buf = b""
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.c.recv(65536)
-            if not d:
-                r, self.buf = self.buf, b""
-                return r
-            self.buf += d
-        i = self.buf.index(b"\r\n") + 2
-        r, self.buf = self.buf[:i], self.buf[i:]
-        return r
-    def reply(self):
-        out = b""
-        while True:
-            l = self.line()
-            out += l
-            if len(l) < 4 or l[3:4] != b"-":
-                return out
-    def cmd(self, text):
-        self.c.sendall(text)
-        return self.reply()
+class Raw(smtptest.Raw):
     def tls(self):
         self.c = client_context().wrap_socket(
             self.c, server_hostname="host.example.org")
-    def eof(self):
-        try:
-            return self.c.recv(100) == b""
-        except OSError:
-            return True
 
 def show(qid):
     r = subprocess.run([POSTLET, "-c", T + "/etc", "show", qid],
@@ -587,6 +518,5 @@ for d in (may, ec, enc, wrap, plain, bad, root):
 with open(T + "/smtpd.stderr") as f:
     err = f.read()
 is_(err, "", "smtpd wrote nothing to stderr (no sanitizer report)")
-print("1..%d" % n)
-sys.exit(1 if fails else 0)
+sys.exit(tap.done())
 PYEOF
