@@ -66,20 +66,15 @@ agent_main(int argc, char *argv[], const char *prog, agent_job_fn fn,
     void *ctx)
 {
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
-	int		 ch, rc;
+	int		 rc;
 
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "proc_init");
 	}
 	log_stdout_reserved();	/* the results go there */
 	log_open(prog, NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			agent_usage(prog);
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		agent_usage(prog);
 	}
 	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);

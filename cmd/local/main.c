@@ -132,21 +132,14 @@ main(int argc, char *argv[])
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	long long	 delay;
-	int		 ch;
 
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "process set-up");
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("local", NULL);
-	/* at most one override per argument */
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			usage();
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		usage();
 	}
 	/* master.cf's -o settings come as "-o name=value", as for every

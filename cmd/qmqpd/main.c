@@ -110,19 +110,13 @@ main(int argc, char *argv[])
 	static unsigned char	 inmem[QMQPD_BUF], outmem[QMQPD_BUF];
 	struct qmqpd		 q;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
-	int			 ch;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("qmqpd", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			usage();
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		usage();
 	}
 	memset(&q, 0, sizeof(q));

@@ -38,21 +38,15 @@ int
 main(int argc, char *argv[])
 {
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
-	int		 ch, rc;
+	int		 rc;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_stdout_reserved();
 	log_open("showq", NULL);
-	/* at most one override per argument */
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			usage();
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		usage();
 	}
 	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);

@@ -151,7 +151,6 @@ main(int argc, char *argv[])
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
 	const char	*base;
 	long long	 v;
-	int		 ch;
 
 	memset(&cf, 0, sizeof(cf));
 	base = argc > 0 && argv[0] != NULL ? argv[0] : "smtp";
@@ -165,13 +164,8 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open(cf.name, NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			usage(cf.name);
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		usage(cf.name);
 	}
 	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);

@@ -99,13 +99,8 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("virtual", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:v", &args)) != -1) {
-		switch (ch) {
-		default:
-			usage();
-		}
-	}
-	if (argc != optind) {
+	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
+	    argc != optind) {
 		usage();
 	}
 	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
