@@ -201,8 +201,13 @@ over=$(awk '
 	$1 == "master" && $2 > 2048 { print }
 	$1 == "qmgr" && $2 > 4096 { print }
 	$1 == "pickup" && $2 > 1024 { print }' "$TAP_TMP/peak")
-tap_is "$over" "" "every process within its memory bound" ||
-    tap_diag "$(cat "$TAP_TMP/peak")"
+if [ -n "${POSTLET_SANITIZE:-}" ]; then
+	# ASan's shadow memory makes every process large
+	tap_skip 1 "memory bounds: not in the sanitizer build"
+else
+	tap_is "$over" "" "every process within its memory bound" ||
+	    tap_diag "$(cat "$TAP_TMP/peak")"
+fi
 
 # Delivery of everything acknowledged.
 cat > "$TAP_TMP/ids.py" <<'PY'
