@@ -8,6 +8,8 @@
 #   make size       size of each program and the total of distinct files
 #   make lint       mandoc -Tlint, banned functions, headers compile alone
 #   make fuzz       run the libFuzzer harnesses of t/fuzz/ (clang)
+#   make bench      postlet and Debian's Postfix side by side (root;
+#                   bench/README.md), results in bench/RESULTS.md
 #   make clean      remove build/ (keeps downloaded sources in build/src/)
 #
 # Every knob lives in config.mk.  Nothing is written outside build/ except
