@@ -183,6 +183,18 @@ size_t	local_ext_split(const struct local *, const char *local, size_t len);
  * Deliver the recipient described by env (local_expand.c): aliases,
  * .forward, mailbox; the outcome goes to st.
  */
+/*
+ * The $names of forward_path and command_execution_directory (Postfix's
+ * list) for user, home and shell, into vars as name, value pairs ending
+ * with NULL: vars must hold LOCAL_PATH_VARS entries.  Returns the index
+ * of the NULL.  The values of "extension" and "recipient_delimiter" are
+ * at LOCAL_PATH_VAR_EXT and LOCAL_PATH_VAR_DELIM.
+ */
+#define LOCAL_PATH_VARS		17
+#define LOCAL_PATH_VAR_EXT	9
+#define LOCAL_PATH_VAR_DELIM	15
+size_t	local_path_vars(const char *vars[LOCAL_PATH_VARS], const char *user,
+	    const char *home, const char *shell, const struct local_env *env);
 void	local_expand(const struct local *, const struct local_env *env,
 	    struct local_status *st);
 

@@ -82,31 +82,15 @@ static int
 exec_dir(const struct local *l, const struct local_env *env,
     const struct local_id *id, struct str *dir, struct local_status *st)
 {
-	const char	*vars[20];
-	size_t		 n = 0;
+	const char	*vars[LOCAL_PATH_VARS];
 
 	if (*l->command_execution_directory == '\0') {
 		str_set(dir, id->home.len > 0 && access(id->home.s, X_OK) == 0 ?
 		    id->home.s : "/");
 		return 0;
 	}
-	vars[n++] = "user";
-	vars[n++] = env->user;
-	vars[n++] = "home";
-	vars[n++] = str_c(&id->home);
-	vars[n++] = "shell";
-	vars[n++] = str_c(&id->shell);
-	vars[n++] = "recipient";
-	vars[n++] = env->address;
-	vars[n++] = "extension";
-	vars[n++] = env->extension;
-	vars[n++] = "domain";
-	vars[n++] = env->domain;
-	vars[n++] = "local";
-	vars[n++] = env->local;
-	vars[n++] = "recipient_delimiter";
-	vars[n++] = env->delimiter;
-	vars[n] = NULL;
+	(void)local_path_vars(vars, env->user, str_c(&id->home),
+	    str_c(&id->shell), env);
 	if (expand_vars(l->command_execution_directory,
 	    strlen(l->command_execution_directory), vars,
 	    EXPAND_FILTER_DEFAULT, dir) == -1 ||

@@ -677,7 +677,8 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 	struct str		 word = STR_INIT, path = STR_INIT;
 	struct str		 text = STR_INIT, why = STR_INIT;
 	struct str		 plain = STR_INIT;
-	const char		*vars[20], *novars[20];
+	const char		*vars[LOCAL_PATH_VARS];
+	const char		*novars[LOCAL_PATH_VARS];
 	const char		*saved_ext = ex->ext;
 	char			 saved_delim = ex->delim;
 	size_t			 pos = 0, n = 0, i;
@@ -700,29 +701,13 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 		mailbox(ex, &id);
 		goto out;
 	}
-	vars[n++] = "user";
-	vars[n++] = user;
-	vars[n++] = "home";
-	vars[n++] = id.home.s;
-	vars[n++] = "shell";
-	vars[n++] = id.shell.s;
-	vars[n++] = "recipient";
-	vars[n++] = env->address;
-	vars[n++] = "extension";
-	vars[n++] = env->extension;
-	vars[n++] = "domain";
-	vars[n++] = env->domain;
-	vars[n++] = "local";
-	vars[n++] = env->local;
-	vars[n++] = "recipient_delimiter";
-	vars[n++] = env->delimiter;
-	vars[n] = NULL;
+	n = local_path_vars(vars, user, id.home.s, id.shell.s, env);
 	/* the same without the extension: which files do not depend on it */
 	for (i = 0; i <= n; i++) {
 		novars[i] = vars[i];
 	}
-	novars[9] = "";
-	novars[17] = "";
+	novars[LOCAL_PATH_VAR_EXT] = "";
+	novars[LOCAL_PATH_VAR_DELIM] = "";
 	while (conf_list_next(l->forward_path, &pos, &word) == 1) {
 		/* an empty plain $name: skipped, as Postfix's "undefined" */
 		if (expand_vars(word.s, word.len, vars,
@@ -874,4 +859,30 @@ local_expand(const struct local *l, const struct local_env *env,
 	str_free(&ex.ok);
 	str_free(&value);
 	str_free(&key);
+}
+
+size_t
+local_path_vars(const char *vars[LOCAL_PATH_VARS], const char *user,
+    const char *home, const char *shell, const struct local_env *env)
+{
+	size_t	n = 0;
+
+	vars[n++] = "user";
+	vars[n++] = user;
+	vars[n++] = "home";
+	vars[n++] = home;
+	vars[n++] = "shell";
+	vars[n++] = shell;
+	vars[n++] = "recipient";
+	vars[n++] = env->address;
+	vars[n++] = "extension";
+	vars[n++] = env->extension;		/* LOCAL_PATH_VAR_EXT */
+	vars[n++] = "domain";
+	vars[n++] = env->domain;
+	vars[n++] = "local";
+	vars[n++] = env->local;
+	vars[n++] = "recipient_delimiter";
+	vars[n++] = env->delimiter;		/* LOCAL_PATH_VAR_DELIM */
+	vars[n] = NULL;
+	return n;
 }
