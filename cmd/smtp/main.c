@@ -26,10 +26,12 @@
 #include "confopt.h"
 #include "fd.h"
 #include "log.h"
+#include "map.h"
 #include "priv.h"
 #include "proc.h"
 #include "sig.h"
 #include "smtp.h"
+#include "tls.h"
 
 static void	usage(const char *) __attribute__((noreturn));
 static const char *param(const struct smtp *, const char *);
@@ -139,6 +141,13 @@ serve(struct smtp *cf, struct buf *in, struct buf *out)
 	free(s);
 	agent_job_free(&job);
 	str_free(&why);
+	/* what the jobs loaded once and kept: trust anchors, tables */
+	tls_client_conf_free(cf->tls_conf);
+	cf->tls_conf = NULL;
+	map_list_close(cf->sasl_maps);
+	cf->sasl_maps = NULL;
+	map_list_close(cf->generic_maps);
+	cf->generic_maps = NULL;
 	return rc;
 }
 
