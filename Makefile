@@ -103,7 +103,7 @@ MANS      = $(wildcard docs/*.[1-8])
 FUZZ_SRC  = $(sort $(wildcard t/fuzz/*.c))
 FUZZ_BINS = $(FUZZ_SRC:t/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check units install size lint clean distclean deps tools testtools \
+.PHONY: all check check-these units install size lint clean distclean deps tools testtools \
         bench run fuzz fuzz-run
 .SUFFIXES:
 # Keep objects that only a test binary needs.
@@ -188,11 +188,20 @@ units: $(UNIT_BINS)
 testtools:
 	@sh mk/testtools.sh
 
+# What the tests are told: where the build is, and how to compile C.
+TEST_ENV = POSTLET_BUILD=$(CURDIR)/$(BUILD) POSTLET_SANITIZE=$(SANITIZE) \
+    POSTLET_CC='$(CC)' \
+    POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)'
+
 # The test command: unit tests (C), then integration tests (sh), in TAP.
 check: all units testtools
-	POSTLET_BUILD=$(CURDIR)/$(BUILD) POSTLET_SANITIZE=$(SANITIZE) \
-	    POSTLET_CC='$(CC)' POSTLET_CFLAGS='$(CPPFLAGS) -iquote lib -I$(DEPS)/include $(CFLAGS)' \
-	    $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
+	$(TEST_ENV) $(PROVE) --exec '' $(UNIT_BINS) $(sort $(wildcard t/integ/*.t))
+
+# Some test files again, verbosely: make check-these TESTS="t/integ/x.t"
+# (.ci/run does this for the ones that failed, so that their diagnostics
+# end up at the end of its output).
+check-these: all units testtools
+	$(TEST_ENV) $(PROVE) -v --exec '' $(TESTS)
 
 # Fuzzing (never part of check): clang and its libFuzzer runtime
 # (installed as root by mk/testtools.sh), then the harnesses in the FUZZ=1

@@ -161,8 +161,13 @@ esac
 sleep 1.2
 flush
 settle
-tap_is "$(dsn "$MB" 'Delayed Mail (still being retried)' | cut -c1-2)" \
-    "1 " "the next attempt sends no second delay notice"
+got=$(dsn "$MB" 'Delayed Mail (still being retried)')
+tap_is "$(printf '%s' "$got" | cut -c1-2)" "1 " \
+    "the next attempt sends no second delay notice" || {
+	tap_diag "got: $got"
+	tap_diag "$(ls -l "$MB/new" 2>&1)"
+	tap_diag "$(tail -n 20 "$LOG")"
+}
 sleep 4
 retry_until 20 notices_are 'Undelivered Mail Returned to Sender' 1
 got=$(dsn "$MB" 'Undelivered Mail Returned to Sender')
