@@ -294,14 +294,19 @@ durable_move_as(const char *fromdir, const char *fromname, const char *todir,
 	int		rc = -1, saved;
 
 	if (!name_ok(fromname) || !name_ok(toname) ||
-	    (flags != DURABLE_REPLACE && flags != DURABLE_NOREPLACE)) {
+	    (flags != DURABLE_REPLACE && flags != DURABLE_NOREPLACE &&
+	    flags != (DURABLE_REPLACE | DURABLE_NOSYNC))) {
 		errno = EINVAL;
 		return -1;
 	}
 	str_catf(&from, "%s/%s", fromdir, fromname);
 	str_catf(&to, "%s/%s", todir, toname);
-	if (flags == DURABLE_REPLACE) {
+	if (flags != DURABLE_NOREPLACE) {
 		if (fault("rename") == -1 || rename(from.s, to.s) == -1) {
+			goto out;
+		}
+		if (flags & DURABLE_NOSYNC) {
+			rc = 0;
 			goto out;
 		}
 		/*

@@ -30,6 +30,10 @@
 #define DURABLE_REPLACE		0
 /* link(2): EEXIST if it exists */
 #define DURABLE_NOREPLACE	1
+/* with DURABLE_REPLACE, for durable_move only: no fsync of the two
+ * directories; the caller fsyncs both (target first) before it relies on
+ * the move, once for a batch of moves */
+#define DURABLE_NOSYNC		2
 
 struct durable {
 	/* the tmp file (O_RDWR), or -1 */
@@ -94,8 +98,9 @@ void	durable_abort(struct durable *d);
  * directories, the target first: after a crash the file is in one of the
  * two (with DURABLE_NOREPLACE possibly, briefly, in both: link, fsync,
  * unlink, fsync), never in none.  DURABLE_REPLACE uses rename(2);
- * DURABLE_NOREPLACE fails with EEXIST when todir/name exists.  Returns 0
- * or -1 with errno (ENOENT: no such file; EINVAL: bad name).
+ * DURABLE_NOREPLACE fails with EEXIST when todir/name exists;
+ * DURABLE_REPLACE | DURABLE_NOSYNC only renames.  Returns 0 or -1 with
+ * errno (ENOENT: no such file; EINVAL: bad name).
  */
 int	durable_move(const char *fromdir, const char *todir,
 	    const char *name, int flags);

@@ -15,6 +15,19 @@
  * would be written into the parent's self-pipe (sig.c), which the child
  * shares until execve.
  *
+ * The child is made with vfork(2) where that is safe (Linux, no
+ * sanitizer): it shares our memory until execve, so the start costs
+ * neither copying the page tables nor the copy-on-write faults we would
+ * take afterwards, the largest part of a spawn's CPU time in a small VM
+ * (bench/README.md).  We are suspended until the child has called
+ * execve or _exit.  The child therefore writes only its own stack
+ * (proc_child copies the plan it changes) and makes system calls; the
+ * errno it sets is ours, which the parent never reads after a vfork
+ * that made a child.  The failure text of priv_drop_ids, formatted in
+ * the child, goes to priv.c's message buffer, the parent's: harmless,
+ * the parent reads it only after its own priv calls.  Sanitizer builds
+ * and other systems use fork(2).
+ *
  * Reporting a failed start: the parent makes a close-on-exec pipe.  A
  * successful execve closes the child's end, and the parent reads end of
  * file; a failure writes the step and errno (8 bytes, below PIPE_BUF, so
@@ -65,6 +78,14 @@
 #define PROC_HAVE_CLOSEFROM	1
 #endif
 
+/* vfork(2) for the child (see above), but not under a sanitizer. */
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(POSTLET_NO_VFORK)
+#define PROC_FORK()	vfork()
+#else
+#define PROC_FORK()	fork()
+#endif
+
 /* Steps of the child, as sent through the report pipe. */
 enum proc_step {
 	PROC_STEP_SETSID,
@@ -108,7 +129,7 @@ static bool	proc_need_bound(void);
 static int	proc_max_fd(void);
 static void	proc_close_span(int, int, int);
 static void	proc_close_all_but(const int *, size_t, int, int);
-static void	proc_child(const struct proc_cmd *, struct proc_plan *)
+static void	proc_child(const struct proc_cmd *, const struct proc_plan *)
 		    __attribute__((noreturn));
 static void	proc_child_fail(int, enum proc_step)
 		    __attribute__((noreturn));
@@ -316,11 +337,15 @@ proc_child_fail(int report, enum proc_step step)
 	_exit(127);
 }
 
-/* The child between fork and execve: async-signal-safe calls only. */
+/*
+ * The child between fork and execve: async-signal-safe calls only, and,
+ * as it may share our memory (vfork), writes to its own stack only.
+ */
 static void
-proc_child(const struct proc_cmd *cmd, struct proc_plan *pl)
+proc_child(const struct proc_cmd *cmd, const struct proc_plan *plan)
 {
 	struct sigaction	sa;
+	struct proc_plan	own = *plan, *pl = &own;
 	sigset_t		none;
 	int			high[PROC_MAPS];
 	int			report, fd, signo;
@@ -396,6 +421,24 @@ proc_child(const struct proc_cmd *cmd, struct proc_plan *pl)
 #endif
 	execve(cmd->path, cmd->argv, cmd->envp);
 	proc_child_fail(report, PROC_STEP_EXECVE);
+}
+
+/*
+ * Make the child, which never returns from here (a vfork child must not
+ * return from the function that called vfork); in the parent, the pid
+ * or -1.  A function of its own, so that no variable of proc_spawn
+ * lives across the vfork.
+ */
+static pid_t __attribute__((noinline))
+proc_fork(const struct proc_cmd *cmd, const struct proc_plan *pl)
+{
+	pid_t	pid;
+
+	pid = PROC_FORK();
+	if (pid == 0) {
+		proc_child(cmd, pl);
+	}
+	return pid;
 }
 
 int
@@ -493,10 +536,7 @@ proc_spawn(const struct proc_cmd *cmd, struct proc *p)
 
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		proc_child(&c, &pl);
-	}
+	pid = proc_fork(&c, &pl);
 	saved = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {

@@ -279,9 +279,9 @@ qfile_set_status(int fd, off_t offset, int status)
 	return fsync(fd);
 }
 
-int
-qfile_move(const char *queue_dir, const char *id, const char *from,
-    const char *to)
+static int
+qfile_move_flags(const char *queue_dir, const char *id, const char *from,
+    const char *to, int flags)
 {
 	struct str	fromdir = STR_INIT, todir = STR_INIT;
 	int		rc, saved;
@@ -297,12 +297,26 @@ qfile_move(const char *queue_dir, const char *id, const char *from,
 	 * Replace is safe: the ID names an inode that exists, so no other
 	 * live queue file on this filesystem can have the same ID.
 	 */
-	rc = durable_move(fromdir.s, todir.s, id, DURABLE_REPLACE);
+	rc = durable_move(fromdir.s, todir.s, id, DURABLE_REPLACE | flags);
 	saved = errno;
 	str_free(&fromdir);
 	str_free(&todir);
 	errno = saved;
 	return rc;
+}
+
+int
+qfile_move(const char *queue_dir, const char *id, const char *from,
+    const char *to)
+{
+	return qfile_move_flags(queue_dir, id, from, to, 0);
+}
+
+int
+qfile_move_nosync(const char *queue_dir, const char *id, const char *from,
+    const char *to)
+{
+	return qfile_move_flags(queue_dir, id, from, to, DURABLE_NOSYNC);
 }
 
 int

@@ -263,6 +263,14 @@ int	qfile_move(const char *queue_dir, const char *id, const char *from,
 	    const char *to);
 
 /*
+ * The same without the fsyncs, for a batch of moves: the caller then
+ * fsyncs queue_dir/to and queue_dir/from (durable_fsync_dir, in that
+ * order) once, before it acts on any of the files moved.
+ */
+int	qfile_move_nosync(const char *queue_dir, const char *id,
+	    const char *from, const char *to);
+
+/*
  * Move the bad file queue_dir/subdir/name into queue_dir/corrupt/ and log
  * one warning naming it and reason.  name may be any plain file name (a
  * bad file need not have an ID's shape); an existing corrupt/name is never

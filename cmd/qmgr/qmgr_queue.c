@@ -42,6 +42,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "confopt.h"
+#include "durable.h"
 #include "fd.h"
 #include "log.h"
 #include "qmgr.h"
@@ -232,6 +233,24 @@ queue_fifo_open(struct qmgr *q)
 	str_free(&path);
 }
 
+/* After a batch of moves from subdir: fsync active/, then subdir. */
+static void
+queue_sync_move(struct qmgr *q, const char *subdir)
+{
+	struct str	path = STR_INIT;
+
+	str_catf(&path, "%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE);
+	if (durable_fsync_dir(path.s) == -1) {
+		log_warn("fsync %s", path.s);
+	}
+	str_clear(&path);
+	str_catf(&path, "%s/%s", str_c(&q->queue_dir), subdir);
+	if (durable_fsync_dir(path.s) == -1) {
+		log_warn("fsync %s", path.s);
+	}
+	str_free(&path);
+}
+
 /* Add id to the files waiting in active/ (and, with -x, to tried). */
 static void
 queue_wait(struct queue_state *st, const char *id)
@@ -286,6 +305,10 @@ queue_scan_active(struct qmgr *q, struct queue_state *st)
  * Move up to room files from subdir to active/ (with due_only, only
  * those whose next attempt time has come; with -x, none tried before).
  * *all is set when every candidate was moved.  Returns how many moved.
+ * The moves are made durable together, two directory fsyncs for the
+ * whole batch, before any of the files is looked at; if those fail, a
+ * crash may put a file back where it was, to be taken again: at worst
+ * a delivery twice, never a loss (the file itself is durable already).
  */
 static size_t
 queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
@@ -316,7 +339,7 @@ queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
 		if (moved == room) {
 			goto out;	/* more than room: *all stays false */
 		}
-		if (qfile_move(str_c(&q->queue_dir), l.id[i], subdir,
+		if (qfile_move_nosync(str_c(&q->queue_dir), l.id[i], subdir,
 		    QFILE_ACTIVE) == -1) {
 			if (errno != ENOENT) {
 				log_warn("%s: move from %s to %s", l.id[i],
@@ -329,6 +352,9 @@ queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
 	}
 	*all = !q->stop;
 out:
+	if (moved > 0) {
+		queue_sync_move(q, subdir);
+	}
 	if (q->once && moved > 0) {
 		for (i = st->waiting.n - moved; i < st->waiting.n; i++) {
 			idlist_add(&st->tried, st->waiting.id[i]);

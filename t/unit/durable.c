@@ -407,6 +407,21 @@ test_move(void)
 	fault_set(NULL, 0, 0);
 	is_int(slurp(b, "f", got, sizeof(got)), 5,
 	    "move fault source fsync: file in target, never lost");
+
+	/* NOSYNC: the rename only; a failing directory fsync is not met */
+	spew(a, "g", "five\n");
+	fault_set("fsync_dir", 1, EIO);
+	is_int(durable_move(a, b, "g", DURABLE_REPLACE | DURABLE_NOSYNC), 0,
+	    "move nosync: no directory fsync");
+	fault_set(NULL, 0, 0);
+	is_int(slurp(b, "g", got, sizeof(got)), 5, "move nosync: in target");
+	spew(a, "h", "six\n");
+	errno = 0;
+	is_int(durable_move(a, b, "h", DURABLE_NOREPLACE | DURABLE_NOSYNC),
+	    -1, "move noreplace|nosync: refused");
+	is_int(errno, EINVAL, "move noreplace|nosync: EINVAL");
+	is_int(slurp(a, "h", got, sizeof(got)), 4,
+	    "move noreplace|nosync: source kept");
 }
 
 static void

@@ -1496,6 +1496,13 @@ test_move_corrupt(void)
 	is_int(entries(q, "active"), 1, "move: in active");
 	is_int(qfile_move(q, id, QFILE_ACTIVE, QFILE_DEFERRED), 0,
 	    "move active -> deferred");
+	is_int(qfile_move_nosync(q, id, QFILE_DEFERRED, QFILE_ACTIVE), 0,
+	    "move_nosync deferred -> active");
+	is_int(entries(q, "active"), 1, "move_nosync: in active");
+	is_int(qfile_move_nosync(q, "..", QFILE_ACTIVE, QFILE_HOLD), -1,
+	    "move_nosync bad ID: refused");
+	is_int(qfile_move(q, id, QFILE_ACTIVE, QFILE_DEFERRED), 0,
+	    "move active -> deferred again");
 	errno = 0;
 	is_int(qfile_move(q, id, QFILE_ACTIVE, QFILE_DEFERRED), -1,
 	    "move missing: fails");
