@@ -226,6 +226,15 @@ $(BUILD)/fuzz/smtpd: $(BUILD)/t/fuzz/smtpd.o $(SMTPD_FUZZ_OBJS) $(LIB)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(SMTPD_FUZZ_OBJS) $(LIB) \
 	    $(DEP_LIBS) $(LDFLAGS)
 
+# The smtp_reply harness includes smtp_session.c (for its static
+# functions) and links the agent's other objects but main.o.
+SMTP_FUZZ_OBJS = $(filter-out %/main.o %/smtp_session.o,\
+    $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/smtp/*.c)))
+$(BUILD)/fuzz/smtp_reply: $(BUILD)/t/fuzz/smtp_reply.o $(SMTP_FUZZ_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(SMTP_FUZZ_OBJS) $(LIB) \
+	    $(DEP_LIBS) $(LDFLAGS)
+
 # postlet and Debian's Postfix side by side (never part of check): as
 # root, minutes; knobs and output in bench/README.md.
 bench: all testtools

@@ -205,6 +205,57 @@ postlet_user_end()
 	fi
 }
 
+# postlet_instance: a whole instance in $TAP_TMP/i run as $ME (after
+# postlet_as_user): the programs copied (B), I, C (conf), Q (queue), LOG
+# (maillog), mail_spool_directory $I/mail/ (a Maildir per user) and
+# myhostname host.example.test, mynetworks 127.0.0.0/8, no aliases, no
+# reverse DNS.  More main.cf lines come on standard input.  The caller
+# writes $C/master.cf and starts it; postlet_instance_stop ends it.
+postlet_instance()
+{
+	chmod 755 "$TAP_TMP"
+	B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
+	I=$TAP_TMP/i
+	C=$I/conf
+	Q=$I/queue
+	LOG=$I/maillog
+	mkdir -p "$C" "$I/mail"
+	{
+		cat <<EOS
+queue_directory = $Q
+command_directory = $B
+daemon_directory = $B
+mail_owner = $ME
+setgid_group = $GROUP
+maillog_file = $LOG
+mail_spool_directory = $I/mail/
+myhostname = host.example.test
+mydestination = \$myhostname
+alias_maps =
+mynetworks = 127.0.0.0/8
+smtpd_peername_lookup = no
+EOS
+		cat
+	} > "$C/main.cf"
+	chown -R "$ME:$GROUP" "$I"
+}
+
+# postlet_instance_stop: stop the instance of postlet_instance (master
+# killed if it does not stop) and end the test user's processes.
+postlet_instance_stop()
+{
+	as_me "$B/postlet" -c "$C" stop >/dev/null 2>&1
+	pi_pid=$(cat "$Q/pid/master.pid" 2>/dev/null)
+	[ -z "$pi_pid" ] || kill -9 "$pi_pid" 2>/dev/null
+	postlet_user_end "$Q"
+}
+
+# A free TCP port on 127.0.0.1 (python3), for a listener of the test's.
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # The temporary directory, removed at exit (also on a signal).
 TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/postlet-t.XXXXXX") ||
     tap_bail "mktemp -d failed"

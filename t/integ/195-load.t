@@ -23,39 +23,12 @@ SECONDS_DEFAULT=60
 [ -z "${POSTLET_SANITIZE:-}" ] || SECONDS_DEFAULT=20
 unset MAIL_CONFIG
 postlet_as_user pll $NCHECK
-chmod 755 "$TAP_TMP"
-B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
-I=$TAP_TMP/i
-C=$I/conf
-Q=$I/queue
-mkdir -p "$C" "$I/mail"
-chown -R "$ME:$GROUP" "$I"
-LOG=$I/maillog
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-stop_all() {
-	as_me "$B/postlet" -c "$C" stop >/dev/null 2>&1
-	mp=$(cat "$Q/pid/master.pid" 2>/dev/null)
-	[ -z "$mp" ] || kill -9 "$mp" 2>/dev/null
-	postlet_user_end "$Q"
-}
-trap 'stop_all; tap_cleanup' EXIT
-
-cat > "$C/main.cf" <<EOS
-queue_directory = $Q
-command_directory = $B
-daemon_directory = $B
-mail_owner = $ME
-setgid_group = $GROUP
-maillog_file = $LOG
-mail_spool_directory = $I/mail/
-myhostname = host.example.test
-mydestination = \$myhostname
-alias_maps =
-mynetworks = 127.0.0.0/8
-smtpd_peername_lookup = no
+postlet_instance <<EOS
 max_idle = 2s
 EOS
+PORT=$(free_port)
+trap 'postlet_instance_stop; tap_cleanup' EXIT
+
 cat > "$C/master.cf" <<EOS
 127.0.0.1:$PORT inet n - n - 100 smtpd
 pickup    unix  n  -  n  60   1  pickup

@@ -46,40 +46,12 @@ if ! command -v strace >/dev/null 2>&1; then
 fi
 unset MAIL_CONFIG
 postlet_as_user pls $NCHECK
-chmod 755 "$TAP_TMP"
-B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
-I=$TAP_TMP/i
-C=$I/conf
-Q=$I/queue
-mkdir -p "$C" "$I/mail"
-chown -R "$ME:$GROUP" "$I"
-LOG=$I/maillog
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+postlet_instance < /dev/null
+PORT=$(free_port)
 ST=$TAP_TMP/strace.out
+trap '[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null; postlet_instance_stop;
+    tap_cleanup' EXIT
 
-stop_all() {
-	[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null
-	as_me "$B/postlet" -c "$C" stop >/dev/null 2>&1
-	mp=$(cat "$Q/pid/master.pid" 2>/dev/null)
-	[ -z "$mp" ] || kill -9 "$mp" 2>/dev/null
-	postlet_user_end "$Q"
-}
-trap 'stop_all; tap_cleanup' EXIT
-
-cat > "$C/main.cf" <<EOS
-queue_directory = $Q
-command_directory = $B
-daemon_directory = $B
-mail_owner = $ME
-setgid_group = $GROUP
-maillog_file = $LOG
-mail_spool_directory = $I/mail/
-myhostname = host.example.test
-mydestination = \$myhostname
-alias_maps =
-mynetworks = 127.0.0.0/8
-smtpd_peername_lookup = no
-EOS
 cat > "$C/master.cf" <<EOS
 127.0.0.1:$PORT inet n - n - 10 smtpd
 pickup    unix  n  -  n  60   1  pickup
