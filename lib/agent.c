@@ -206,9 +206,10 @@ out:
 	return rc;
 }
 
-void
-agent_put_result(struct buf *b, size_t index, enum dsn_status status,
-    const char *code, const char *text)
+/* One result line, with letter R instead of D when relayed. */
+static void
+agent_put_line(struct buf *b, size_t index, enum dsn_status status,
+    bool relayed, const char *code, const char *text)
 {
 	static const char	letter[] = { 'D', 'T', 'P' };
 	static const char *const dflt[] = { "2.0.0", "4.0.0", "5.0.0" };
@@ -230,8 +231,23 @@ agent_put_result(struct buf *b, size_t index, enum dsn_status status,
 	if (t.len > QFILE_RECORD_MAX - 64) {
 		str_truncate(&t, QFILE_RECORD_MAX - 64);
 	}
-	buf_printf(b, "%zu %c %s %s\n", index, letter[status], code, t.s);
+	buf_printf(b, "%zu %c %s %s\n", index, relayed && status == DSN_OK ?
+	    'R' : letter[status], code, t.s);
 	str_free(&t);
+}
+
+void
+agent_put_result(struct buf *b, size_t index, enum dsn_status status,
+    const char *code, const char *text)
+{
+	agent_put_line(b, index, status, false, code, text);
+}
+
+void
+agent_put_relayed(struct buf *b, size_t index, const char *code,
+    const char *text)
+{
+	agent_put_line(b, index, DSN_OK, true, code, text);
 }
 
 int
@@ -293,7 +309,11 @@ agent_parse_result(const char *s, size_t len, struct agent_result *res,
 		return agent_bad(why, "bad recipient index");
 	}
 	p = sp + 1;
+	res->relayed = false;
 	switch (p < end ? p[0] : '\0') {
+	case 'R':
+		res->relayed = true;
+		/* FALLTHROUGH */
 	case 'D':
 		res->status = DSN_OK;
 		break;

@@ -22,7 +22,12 @@
  *	index status code text	status D (delivered), T (try again
  *				later) or P (permanent failure); code is
  *				an RFC 3463 status code matching it (2.x.x,
- *				4.x.x, 5.x.x); text says what happened
+ *				4.x.x, 5.x.x); text says what happened.
+ *				R is D for a recipient with NOTIFY=SUCCESS
+ *				handed to a server that does not pass
+ *				delivery status notices on (no DSN in
+ *				its EHLO reply): its success notice says
+ *				"relayed", not "delivered"
  *
  * then a line "." when the job is finished.  Before the results, the
  * agent may write a line "!": the destination failed as a whole (no
@@ -39,6 +44,7 @@
 #ifndef POSTLET_AGENT_H
 #define POSTLET_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -64,8 +70,9 @@ struct agent_result {
 	enum dsn_status		status;
 	char			code[16];	/* "4.4.1" */
 	struct str		text;
+	bool			relayed;	/* R: DSN_OK, relayed */
 };
-#define AGENT_RESULT_INIT	{ 0, DSN_TEMP, "", STR_INIT }
+#define AGENT_RESULT_INIT	{ 0, DSN_TEMP, "", STR_INIT, false }
 
 void	agent_job_add_rcpt(struct agent_job *, size_t index,
 	    const char *address);
@@ -102,6 +109,9 @@ int	agent_get_job(struct buf *, struct agent_job *, struct str *why);
  * replaced by the class default (2.0.0, 4.0.0, 5.0.0). */
 void	agent_put_result(struct buf *, size_t index, enum dsn_status,
 	    const char *code, const char *text);
+/* The same for a delivery that is to be reported as relayed (R). */
+void	agent_put_relayed(struct buf *, size_t index, const char *code,
+	    const char *text);
 /* The "!" of a destination that failed as a whole (before the
  * results of the job). */
 void	agent_put_site_failure(struct buf *);

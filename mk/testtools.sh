@@ -96,6 +96,11 @@ deb_tool nullmailer usr/lib/nullmailer/qmqp
 # Postfix's smtp-sink, a server for the smtp and lmtp clients
 # (t/integ/160-smtp.t, 165-lmtp.t); it needs LD_LIBRARY_PATH=.../usr/lib/postfix
 deb_tool postfix usr/sbin/smtp-sink
+# Dovecot's LMTP server (t/integ/166-lmtp-dovecot.t): dovecot-core (the
+# master, auth, config, ... and libdovecot) and dovecot-lmtpd (the lmtp
+# service), each in its own directory; nothing installed or started
+deb_tool dovecot-core usr/sbin/dovecot
+deb_tool dovecot-lmtpd usr/lib/dovecot/lmtp
 # aiosmtpd, a second server (160-smtp.t, 165-lmtp.t)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 ||
     need="$need python3-aiosmtpd"

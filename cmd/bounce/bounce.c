@@ -252,6 +252,7 @@ run_verify(struct run *r)
 		    (dsn_code_valid(line->code, DSN_PERM) ? line->code :
 		    "5.0.0");
 		b->text = line->text;
+		b->relayed = false;
 	}
 	if (nv == 0) {
 		log_info("%s: address verification: nothing to report", r->id);
@@ -302,6 +303,7 @@ run_final(struct run *r)
 			b->orcpt = q->orcpt;
 			b->code = "5.0.0";
 			b->text = NULL;
+			b->relayed = false;
 			if (line == NULL) {
 				log_warnx("%s: <%s> failed, but bounce/%s has "
 				    "no reason", r->id, q->address, r->id);
@@ -323,6 +325,7 @@ run_final(struct run *r)
 			b->orcpt = q->orcpt;
 			b->code = line->code;
 			b->text = line->text;
+			b->relayed = line->relayed;
 		}
 	}
 	if (is_double_bounce_sender(cfg, qf->sender)) {
@@ -411,6 +414,7 @@ run_delay(struct run *r)
 		b->orcpt = q->orcpt;
 		b->code = "4.0.0";
 		b->text = NULL;
+		b->relayed = false;
 		if (line != NULL) {
 			if (dsn_code_valid(line->code, DSN_TEMP)) {
 				b->code = line->code;

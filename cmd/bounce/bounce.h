@@ -64,13 +64,18 @@ struct bounce_rcpt {
 	const char	*code;
 	/* the reason as logged by qmgr, or NULL when none was */
 	const char	*text;
+	/* delivered to a server that passes no notices on (Action:
+	 * relayed instead of delivered) */
+	bool		 relayed;
 };
 
-/* One log line: "address TAB code SP text"; pointers into the log. */
+/* One log line: "address TAB [relayed SP] code SP text"; pointers into
+ * the log. */
 struct bounce_line {
 	const char	*address;
 	const char	*code;
 	const char	*text;
+	bool		 relayed;
 };
 
 /* A per-message log read whole; lines point into mem. */

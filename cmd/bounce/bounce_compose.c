@@ -298,6 +298,14 @@ text_part(const struct bounce_config *cfg, const struct bounce_notice *n,
 		str_cat(out, "The message was delivered to the recipients "
 		    "listed below, who were\nto be reported on success "
 		    "(NOTIFY=SUCCESS).\n");
+		for (i = 0; i < n->nrcpt && !n->rcpts[i].relayed; i++) {
+			continue;
+		}
+		if (i < n->nrcpt) {
+			str_cat(out, "\nThose marked \"relayed\" were handed "
+			    "to a mail system that does not\nsend such reports "
+			    "on: this is the last one about them.\n");
+		}
 		break;
 	case BOUNCE_VERIFY:
 		str_cat(out, "This is the report that was asked for with "
@@ -322,6 +330,9 @@ text_part(const struct bounce_config *cfg, const struct bounce_notice *n,
 		str_cat(out, "<");
 		quote_addr(r->address, out);
 		str_cat(out, ">: ");
+		if (n->kind == BOUNCE_SUCCESS && r->relayed) {
+			str_cat(out, "relayed: ");
+		}
 		if (r->text != NULL) {
 			clean(r->text, BOUNCE_TEXT_MAX, out);
 		} else if (n->kind == BOUNCE_DELAY) {
@@ -376,7 +387,9 @@ status_part(const struct bounce_config *cfg, const struct bounce_notice *n,
 			str_cat(out, "\n");
 		}
 		str_catf(out, "Action: %s\n", n->kind == BOUNCE_VERIFY &&
-		    r->code[0] != '2' ? "undeliverable" : action[n->kind]);
+		    r->code[0] != '2' ? "undeliverable" :
+		    n->kind == BOUNCE_SUCCESS && r->relayed ? "relayed" :
+		    action[n->kind]);
 		str_catf(out, "Status: %s\n", r->code);
 		if (r->text != NULL) {
 			diag_code(r->text, &diag, &remote);

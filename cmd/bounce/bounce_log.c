@@ -2,7 +2,8 @@
 /*
  * bounce_log.c: read the per-message logs bounce/ID and defer/ID that
  * qmgr writes (docs/queue.5): one line per recipient, "address TAB code
- * SP text LF".  qmgr rewrites a log whole through lib/durable, so a log
+ * SP text LF", or "address TAB relayed SP code SP text LF" for a success
+ * to report as relayed.  qmgr rewrites a log whole through lib/durable, so a log
  * is never half written; still, it is read as hostile input: bounded in
  * size, a malformed line skipped with a warning, never fatal.
  */
@@ -26,7 +27,8 @@ bounce_log_read(const char *queue_dir, const char *subdir, const char *id,
     struct bounce_log *log)
 {
 	struct str	 path = STR_INIT;
-	char		*p, *end, *nl, *tab, *sp;
+	char		*p, *end, *nl, *tab, *sp, *code;
+	bool		 relayed;
 	size_t		 cap = 0;
 	int		 saved;
 
@@ -58,14 +60,28 @@ bounce_log_read(const char *queue_dir, const char *subdir, const char *id,
 		}
 		*tab = '\0';
 		*sp = '\0';
+		relayed = strcmp(tab + 1, "relayed") == 0;
+		if (relayed) {
+			/* the code is the next word */
+			code = sp + 1;
+			if ((sp = strchr(code, ' ')) == NULL || sp == code) {
+				log_warnx("%s: %s/%s: malformed line ignored",
+				    id, subdir, id);
+				continue;
+			}
+			*sp = '\0';
+		} else {
+			code = tab + 1;
+		}
 		if (log->nline == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
 			log->lines = xreallocarray(log->lines, cap,
 			    sizeof(*log->lines));
 		}
 		log->lines[log->nline].address = p;
-		log->lines[log->nline].code = tab + 1;
+		log->lines[log->nline].code = code;
 		log->lines[log->nline].text = sp + 1;
+		log->lines[log->nline].relayed = relayed;
 		log->nline++;
 	}
 	str_free(&path);

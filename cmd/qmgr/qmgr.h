@@ -301,7 +301,10 @@ void	qmgr_reason_remove_bounce(const struct qmgr *, const char *id);
 /* True when queue_dir/bounce/id exists. */
 bool	qmgr_reason_have_bounce(const struct qmgr *, const char *id);
 /* Append one log line "address TAB code SP text LF" to out, with text
- * cut to QMGR_TEXT_MAX bytes. */
+ * cut to QMGR_TEXT_MAX bytes.  qmgr_reason_relayed: the line of a
+ * delivery to report as relayed, "address TAB relayed SP code SP text". */
+void	qmgr_reason_relayed(struct str *out, const char *address,
+	    const char *code, const char *text);
 void	qmgr_reason_line(struct str *out, const char *address,
 	    const char *code, const char *text);
 

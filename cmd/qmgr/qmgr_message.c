@@ -86,7 +86,7 @@ static void	msg_fail(struct qmgr_msg *, size_t, const char *, const char *,
 		    const char *);
 static void	msg_fail_flush(struct qmgr_msg *);
 static void	msg_delivered(struct qmgr_msg *, size_t, const char *,
-		    const char *, const char *);
+		    const char *, const char *, bool);
 static void	msg_resolve(struct qmgr_msg *);
 static void	msg_expire(struct qmgr_msg *);
 static void	msg_delay_notice(struct qmgr_msg *);
@@ -227,17 +227,24 @@ msg_fail_flush(struct qmgr_msg *m)
 /*
  * Recipient i was delivered: status byte D first, then the log line.
  * With NOTIFY=SUCCESS, its line for the success notice goes to bounce/ID
- * before the status byte; when that fails, it stays pending (delivered
- * again later, never lost, and the notice then follows).
+ * before the status byte (marked "relayed" when the agent said R); when
+ * that fails, it stays pending (delivered again later, never lost, and
+ * the notice then follows).
  */
 static void
 msg_delivered(struct qmgr_msg *m, size_t i, const char *relay,
-    const char *code, const char *text)
+    const char *code, const char *text, bool relayed)
 {
 	struct str	line = STR_INIT;
 
 	if (m->verify || (m->qf.rcpts[i].notify & QFILE_NOTIFY_SUCCESS)) {
-		qmgr_reason_line(&line, m->qf.rcpts[i].address, code, text);
+		if (relayed && !m->verify) {
+			qmgr_reason_relayed(&line, m->qf.rcpts[i].address,
+			    code, text);
+		} else {
+			qmgr_reason_line(&line, m->qf.rcpts[i].address,
+			    code, text);
+		}
 		if (qmgr_reason_add(m->q, "bounce", m->id, &line, true) == -1) {
 			log_warn("%s: cannot write the success notice log for "
 			    "<%s>", m->id, m->qf.rcpts[i].address);
@@ -279,7 +286,8 @@ qmgr_msg_result(struct qmgr_job *job, const struct agent_result *res,
 	m->reported[i] = true;
 	switch (res->status) {
 	case DSN_OK:
-		msg_delivered(m, i, relay, res->code, str_c(&res->text));
+		msg_delivered(m, i, relay, res->code, str_c(&res->text),
+		    res->relayed);
 		break;
 	case DSN_PERM:
 		msg_fail(m, i, relay, res->code, str_c(&res->text));
@@ -431,7 +439,7 @@ msg_verify(struct qmgr_msg *m)
 		str_catf(&text, "delivery via %s%s%s to <%s>: deliverable", t,
 		    hop[0] != '\0' ? " next hop " : "", hop,
 		    str_c(&r.recipient));
-		msg_delivered(m, i, t, "2.0.0", text.s);
+		msg_delivered(m, i, t, "2.0.0", text.s, false);
 	}
 	msg_fail_flush(m);
 	rewrite_result_free(&r);

@@ -163,3 +163,15 @@ qmgr_reason_line(struct str *out, const char *address, const char *code,
 	}
 	str_catf(out, "%s\t%s %.*s\n", address, code, (int)n, text);
 }
+
+void
+qmgr_reason_relayed(struct str *out, const char *address, const char *code,
+    const char *text)
+{
+	size_t	n = strlen(text);
+
+	if (n > QMGR_TEXT_MAX) {
+		n = QMGR_TEXT_MAX;
+	}
+	str_catf(out, "%s\trelayed %s %.*s\n", address, code, (int)n, text);
+}

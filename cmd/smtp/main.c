@@ -136,8 +136,7 @@ serve(struct smtp *cf, struct buf *in, struct buf *out)
 		    why.len > 0 ? ": " : "", strerror(errno));
 		rc = EX_DATAERR;
 	}
-	smtp_session_close(cf, s, true);
-	str_free(&s->nexthop);
+	smtp_session_free(cf, s);
 	free(s);
 	agent_job_free(&job);
 	str_free(&why);
@@ -146,6 +145,8 @@ serve(struct smtp *cf, struct buf *in, struct buf *out)
 	cf->tls_conf = NULL;
 	map_list_close(cf->sasl_maps);
 	cf->sasl_maps = NULL;
+	map_list_close(cf->tls_policy_maps);
+	cf->tls_policy_maps = NULL;
 	map_list_close(cf->generic_maps);
 	cf->generic_maps = NULL;
 	return rc;
@@ -218,12 +219,17 @@ main(int argc, char *argv[])
 		/* Postfix: wrapper mode needs a level of encrypt or more */
 		cf.tls_level = SMTP_TLS_ENCRYPT;
 	}
+	cf.tls_policy_spec = conf_value("smtp_tls_policy_maps");
+	if (*cf.tls_policy_spec == '\0') {
+		cf.tls_policy_spec = NULL;
+	}
 	cf.tls_cafile = conf_value("smtp_tls_CAfile");
 	cf.tls_capath = conf_value("smtp_tls_CApath");
 	cf.sasl_enable = !cf.lmtp && conf_bool("smtp_sasl_auth_enable");
 	cf.sasl_maps_spec = conf_value("smtp_sasl_password_maps");
 	cf.sasl_options = conf_value("smtp_sasl_security_options");
 	cf.sasl_tls_options = conf_value("smtp_sasl_tls_security_options");
+	cf.sender_auth = conf_bool("smtp_sender_dependent_authentication");
 	cf.generic_maps_spec = conf_value(param(&cf, "generic_maps"));
 	if (*cf.generic_maps_spec == '\0') {
 		cf.generic_maps_spec = NULL;

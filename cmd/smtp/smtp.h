@@ -7,7 +7,8 @@
  *
  * smtp_session.c: next hops, addresses (lib/dns), connections,
  * replies, the greeting and EHLO/LHLO; smtp_tls.c: STARTTLS and wrapper
- * mode (lib/tls); smtp_auth.c: AUTH PLAIN/LOGIN; smtp_deliver.c: one job
+ * mode (lib/tls); smtp_policy.c: smtp_tls_policy_maps; smtp_auth.c:
+ * AUTH PLAIN/LOGIN (per next hop or per sender); smtp_deliver.c: one job
  * (MAIL, RCPT, DATA, the content on the wire, per-recipient results);
  * smtp_generic.c: smtp_generic_maps; main.c: the set-up and the job loop
  * that keeps a session open between jobs for the same next hop.
@@ -48,7 +49,7 @@
 #define SMTP_EXT_STARTTLS	0x40
 #define SMTP_EXT_AUTH		0x80
 
-/* smtp_tls_security_level */
+/* smtp_tls_security_level, and the levels of smtp_tls_policy_maps */
 enum smtp_tls_level {
 	SMTP_TLS_NONE,
 	SMTP_TLS_MAY,
@@ -56,6 +57,9 @@ enum smtp_tls_level {
 	SMTP_TLS_VERIFY,
 	SMTP_TLS_SECURE,
 };
+/* Names a match= attribute may give the certificate (and so the most
+ * sessions one address gets, one per name). */
+#define SMTP_MATCH_MAX		8
 
 struct tls;
 struct tls_client_conf;
@@ -79,6 +83,9 @@ struct smtp {
 	 * trust anchors (loaded when first needed) */
 	enum smtp_tls_level tls_level;
 	bool		 tls_wrapper;
+	/* smtp_tls_policy_maps; NULL when empty or not open yet */
+	const char	*tls_policy_spec;
+	struct map_list	*tls_policy_maps;
 	const char	*tls_cafile, *tls_capath;
 	struct tls_client_conf *tls_conf;
 	bool		 tls_conf_tried;
@@ -87,6 +94,8 @@ struct smtp {
 	const char	*sasl_maps_spec;
 	struct map_list	*sasl_maps;
 	const char	*sasl_options, *sasl_tls_options;
+	/* smtp_sender_dependent_authentication */
+	bool		 sender_auth;
 	/* smtp_generic_maps; NULL when empty; opened when first needed */
 	const char	*generic_maps_spec;
 	struct map_list	*generic_maps;
@@ -115,6 +124,22 @@ struct smtp_session {
 	struct tls	*tls;		/* NULL: plaintext */
 	long long	 idle_since;	/* clock_ms() after the last job */
 	unsigned	 jobs;		/* transactions done on it */
+	/*
+	 * The TLS policy of the next hop being tried (smtp_policy.c):
+	 * its level, its match= names ("a:b:c"; empty: the level's
+	 * default), which of those names the certificate is checked
+	 * against in this attempt, and whether a name mismatch leaves
+	 * another name to try on a new connection.
+	 */
+	enum smtp_tls_level tls_level;
+	struct str	 tls_match;
+	unsigned	 tls_match_try;
+	bool		 tls_again;
+	/* SASL: the user name of the smtp_sasl_password_maps entry this
+	 * session was opened with ("" for none), and whether AUTH was
+	 * possible at all (the server offered it) */
+	struct str	 auth_user;
+	bool		 auth_offered;
 };
 
 /* One reply: its code, enhanced status code if any, and the text of
@@ -131,8 +156,11 @@ struct smtp_status {
 	enum dsn_status	 status;
 	char		 code[16];
 	struct str	 text;
+	/* our own problem (a table), not the destination's: qmgr is not
+	 * told that the site failed; smtp_status_set clears it */
+	bool		 local;
 };
-#define SMTP_STATUS_INIT	{ DSN_TEMP, "4.0.0", STR_INIT }
+#define SMTP_STATUS_INIT	{ DSN_TEMP, "4.0.0", STR_INIT, false }
 
 void	smtp_status_set(struct smtp_status *, enum dsn_status,
 	    const char *code, const char *fmt, ...)
@@ -148,7 +176,9 @@ void	smtp_session_init(struct smtp_session *);
  * s open, or -1 with the reason every recipient gets in st.
  */
 int	smtp_session_open(struct smtp *, struct smtp_session *s,
-	    const char *nexthop, struct smtp_status *st);
+	    const char *nexthop, const char *sender, struct smtp_status *st);
+/* Free what s holds (closed first). */
+void	smtp_session_free(const struct smtp *, struct smtp_session *s);
 /* QUIT (when polite and the session is sane) and close; idempotent. */
 void	smtp_session_close(const struct smtp *, struct smtp_session *s,
 	    bool polite);
@@ -197,6 +227,25 @@ int	smtp_tls_starttls(struct smtp *, struct smtp_session *,
 /* End TLS (close_notify) and free the session's TLS state. */
 void	smtp_tls_end(const struct smtp *, struct smtp_session *);
 
+/* smtp_policy.c */
+/*
+ * The TLS policy for nexthop into s (tls_level, tls_match): the entry of
+ * smtp_tls_policy_maps for nexthop as written, then for a bare domain
+ * its parent domains (".example.com", ".com"), else
+ * smtp_tls_security_level.  0, or -1 with st: a table that cannot be
+ * read defers with 4.3.0, an entry that makes no sense with 4.7.5.
+ */
+int	smtp_tls_policy(struct smtp *, struct smtp_session *s,
+	    const char *nexthop, struct smtp_status *st);
+/*
+ * The names the server's certificate may carry, for the match= of s
+ * (not empty) and its host and next hop: at most max, in names.
+ * Returns their number; 0 when no name applies (no certificate can be
+ * accepted from this host).
+ */
+size_t	smtp_tls_names(const struct smtp_session *s,
+	    char (*names)[256], size_t max);
+
 /* smtp_auth.c */
 /*
  * SASL authentication, when smtp_sasl_auth_enable is set and the server
@@ -206,7 +255,25 @@ void	smtp_tls_end(const struct smtp *, struct smtp_session *);
  * nothing to do), -1 with st.
  */
 int	smtp_auth(struct smtp *, struct smtp_session *, const char *nexthop,
-	    struct smtp_status *);
+	    const char *sender, struct smtp_status *);
+/*
+ * The smtp_sasl_password_maps entry ("username:password") for a delivery:
+ * with smtp_sender_dependent_authentication first for the envelope
+ * sender (user+ext@domain, user@domain, @domain; not for the null
+ * sender), then for nexthop as written, then for host (NULL: not
+ * tried).  Same results as map_list_lookup.
+ */
+enum map_result	smtp_auth_lookup(struct smtp *, const char *sender,
+		    const char *nexthop, const char *host, struct str *value,
+		    struct str *err);
+/*
+ * May session s, opened for the same next hop, carry a job from
+ * sender?  Not when smtp_sender_dependent_authentication gives the
+ * sender other credentials than those s was opened with.  1 yes, 0 no,
+ * -1 with st (a table error).
+ */
+int	smtp_auth_reusable(struct smtp *, struct smtp_session *s,
+	    const char *sender, struct smtp_status *st);
 
 /* smtp_generic.c */
 /*

@@ -7,6 +7,15 @@
  * looked up by the next hop as written ("[mail.example.net]:587"), then
  * by the server's host name.  No entry: no AUTH, as Postfix.
  *
+ * With smtp_sender_dependent_authentication = yes the envelope sender
+ * comes first (user+ext@domain, user@domain, @domain, as Postfix's
+ * lookups of addresses in a domain that is not ours; never for the null
+ * sender): one smarthost, one account per sender.  A session stays
+ * bound to the user name it was opened with: a later job whose sender
+ * maps to another user name (or to none) gets a new session
+ * (smtp_auth_reusable), so mail never leaves under another sender's
+ * account.  Postfix turns connection caching off instead.
+ *
  * smtp_sasl_security_options (smtp_sasl_tls_security_options once TLS
  * is on) with "noplaintext" forbid PLAIN and LOGIN: then no mechanism is
  * left and delivery defers.  Postfix's defaults forbid them everywhere;
@@ -29,6 +38,7 @@
 static void	base64(const unsigned char *, size_t, struct str *);
 static bool	offered(const char *, const char *);
 static bool	word_in(const char *, const char *);
+static int	maps_open(struct smtp *, struct str *);
 static int	step(struct smtp *, struct smtp_session *, const char *,
 		    struct smtp_reply *, struct smtp_status *);
 
@@ -111,9 +121,84 @@ step(struct smtp *cf, struct smtp_session *s, const char *line,
 	return 0;
 }
 
+/* Open smtp_sasl_password_maps once; -1 with err. */
+static int
+maps_open(struct smtp *cf, struct str *err)
+{
+	if (cf->sasl_maps == NULL && (cf->sasl_maps =
+	    map_list_open(cf->sasl_maps_spec, err)) == NULL) {
+		if (err->len == 0) {
+			str_set(err, "cannot open");
+		}
+		return -1;
+	}
+	return 0;
+}
+
+enum map_result
+smtp_auth_lookup(struct smtp *cf, const char *sender, const char *nexthop,
+    const char *host, struct str *value, struct str *err)
+{
+	enum map_result	found = MAP_NOTFOUND;
+
+	str_clear(value);
+	if (maps_open(cf, err) == -1) {
+		return MAP_ERROR;
+	}
+	if (cf->sender_auth && sender != NULL && *sender != '\0') {
+		found = map_lookup_addr(cf->sasl_maps, sender,
+		    conf_value("recipient_delimiter"), 0, value, NULL, err);
+	}
+	if (found == MAP_NOTFOUND) {
+		found = map_list_lookup(cf->sasl_maps, nexthop, value, err);
+	}
+	if (found == MAP_NOTFOUND && host != NULL) {
+		found = map_list_lookup(cf->sasl_maps, host, value, err);
+	}
+	return found;
+}
+
+int
+smtp_auth_reusable(struct smtp *cf, struct smtp_session *s,
+    const char *sender, struct smtp_status *st)
+{
+	struct str	 value = STR_INIT, err = STR_INIT;
+	enum map_result	 found;
+	size_t		 n;
+	int		 rc = 1;
+
+	if (!cf->sasl_enable || !cf->sender_auth || cf->lmtp ||
+	    !s->auth_offered) {
+		return 1;
+	}
+	found = smtp_auth_lookup(cf, sender, str_c(&s->nexthop),
+	    s->where.host, &value, &err);
+	if (found == MAP_ERROR) {
+		smtp_status_set(st, DSN_TEMP, "4.3.0", "smtp_sasl_password_maps"
+		    ": %s", str_c(&err));
+		st->local = true;
+		rc = -1;
+		goto out;
+	}
+	n = found == MAP_FOUND ? strcspn(value.s, ":") : 0;
+	if (s->auth_user.len != n || (n > 0 &&
+	    memcmp(s->auth_user.s, value.s, n) != 0)) {
+		log_info("%s: not reused for sender <%s>: other SASL "
+		    "credentials", s->label, sender);
+		rc = 0;
+	}
+out:
+	if (value.s != NULL) {
+		explicit_bzero(value.s, value.len);
+	}
+	str_free(&value);
+	str_free(&err);
+	return rc;
+}
+
 int
 smtp_auth(struct smtp *cf, struct smtp_session *s, const char *nexthop,
-    struct smtp_status *st)
+    const char *sender, struct smtp_status *st)
 {
 	struct smtp_reply	 r = SMTP_REPLY_INIT;
 	struct str		 value = STR_INIT, err = STR_INIT;
@@ -122,29 +207,26 @@ smtp_auth(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 	const char		*user, *pass, *colon, *mech, *options;
 	int			 rc = -1;
 
+	str_clear(&s->auth_user);
+	s->auth_offered = false;
 	if (!cf->sasl_enable || cf->lmtp || !(s->ext & SMTP_EXT_AUTH)) {
 		return 0;
 	}
-	if (cf->sasl_maps == NULL && (cf->sasl_maps =
-	    map_list_open(cf->sasl_maps_spec, &err)) == NULL) {
-		smtp_status_set(st, DSN_TEMP, "4.3.0", "smtp_sasl_password_maps"
-		    ": %s", str_c(&err));
-		goto out;
-	}
-	found = map_list_lookup(cf->sasl_maps, nexthop, &value, &err);
-	if (found == MAP_NOTFOUND) {
-		found = map_list_lookup(cf->sasl_maps, s->where.host, &value,
-		    &err);
-	}
+	s->auth_offered = true;
+	found = smtp_auth_lookup(cf, sender, nexthop, s->where.host, &value,
+	    &err);
 	if (found == MAP_ERROR) {
 		smtp_status_set(st, DSN_TEMP, "4.3.0", "smtp_sasl_password_maps"
 		    ": %s", str_c(&err));
+		st->local = true;
 		goto out;
 	}
 	if (found == MAP_NOTFOUND) {
 		rc = 0;
 		goto out;
 	}
+	/* the session's identity, for smtp_auth_reusable */
+	str_set_mem(&s->auth_user, value.s, strcspn(value.s, ":"));
 	if ((colon = strchr(value.s, ':')) == NULL) {
 		log_warnx("smtp_sasl_password_maps: %s: no \":\" in the "
 		    "value: no authentication", nexthop);

@@ -101,7 +101,6 @@ report(const struct smtp *cf, const struct agent_job *job, size_t i,
 		    s->label : "none", delay, st->code, word[st->status],
 		    str_c(&st->text));
 	}
-	(void)cf;
 	/* relay= of qmgr's log line, as Postfix: host[addr]:port, or
 	 * none; said once per job and server */
 	str_clear(&relay);
@@ -114,8 +113,18 @@ report(const struct smtp *cf, const struct agent_job *job, size_t i,
 		agent_put_relay(out, relay.s);
 		str_set(&relay_said, relay.s);
 	}
-	agent_put_result(out, job->rcpts[i].index, st->status, st->code,
-	    str_c(&st->text));
+	/* NOTIFY=SUCCESS, and a server that does not take it on: the
+	 * success notice says "relayed" (LMTP delivers: never) */
+	if (st->status == DSN_OK && s != NULL && !cf->lmtp &&
+	    (s->ext & SMTP_EXT_DSN) == 0 && qf != NULL &&
+	    job->rcpts[i].index < qf->nrcpt &&
+	    (qf->rcpts[job->rcpts[i].index].notify & QFILE_NOTIFY_SUCCESS)) {
+		agent_put_relayed(out, job->rcpts[i].index, st->code,
+		    str_c(&st->text));
+	} else {
+		agent_put_result(out, job->rcpts[i].index, st->status,
+		    st->code, str_c(&st->text));
+	}
 }
 
 void
@@ -586,19 +595,33 @@ smtp_deliver(struct smtp *cf, struct smtp_session *s,
 			goto table_error;
 		}
 	}
-	/* a session for this next hop: the open one, or a new one */
+	/* a session for this next hop: the open one, or a new one; not
+	 * one opened with another sender's SASL credentials */
 	if (s->fd != -1 && strcmp(str_c(&s->nexthop),
 	    str_c(&job->nexthop)) != 0) {
 		smtp_session_close(cf, s, true);
+	}
+	if (s->fd != -1) {
+		switch (smtp_auth_reusable(cf, s, qf.sender, &st)) {
+		case -1:
+			smtp_fail_all(cf, job, &st, out);
+			goto out;
+		case 0:
+			smtp_session_close(cf, s, true);
+			break;
+		default:
+			break;
+		}
 	}
 	if (s->fd != -1 && s->jobs > 0) {
 		(void)smtp_session_rset(cf, s);
 	}
 	if (s->fd == -1 && smtp_session_open(cf, s, str_c(&job->nexthop),
-	    &st) == -1) {
+	    qf.sender, &st) == -1) {
 		/* no server would take mail: qmgr counts it against the
-		 * destination, not only this message */
-		if (st.status == DSN_TEMP) {
+		 * destination, not only this message (unless the problem
+		 * is ours: a table) */
+		if (st.status == DSN_TEMP && !st.local) {
 			agent_put_site_failure(out);
 		}
 		for (i = 0; i < job->nrcpt; i++) {

@@ -61,7 +61,7 @@ static int	handshake(struct smtp *, struct smtp_session *,
 		    struct smtp_status *, bool *);
 static void	ehlo_parse(struct smtp_session *, const char *);
 static int	try_hop(struct smtp *, struct smtp_session *,
-		    const char *, struct smtp_status *, size_t *);
+		    const char *, const char *, struct smtp_status *, size_t *);
 
 void
 smtp_status_set(struct smtp_status *st, enum dsn_status status,
@@ -70,6 +70,7 @@ smtp_status_set(struct smtp_status *st, enum dsn_status status,
 	va_list	ap;
 
 	st->status = status;
+	st->local = false;
 	if (strlen(code) >= sizeof(st->code)) {
 		panic("smtp_status_set: code %s", code);
 	}
@@ -627,7 +628,7 @@ ehlo:
 	if (r.code / 100 == 2) {
 		s->ext |= SMTP_EXT_ESMTP;
 		if (s->tls == NULL && !cf->lmtp &&
-		    cf->tls_level != SMTP_TLS_NONE) {
+		    s->tls_level != SMTP_TLS_NONE) {
 			if (smtp_tls_starttls(cf, s, st, retry) == -1) {
 				goto out;
 			}
@@ -639,7 +640,7 @@ ehlo:
 		rc = 0;
 		goto out;
 	}
-	if (cf->tls_level >= SMTP_TLS_ENCRYPT && s->tls == NULL) {
+	if (s->tls_level >= SMTP_TLS_ENCRYPT && s->tls == NULL) {
 		smtp_status_set(st, DSN_TEMP, "4.7.4", "TLS is required, but "
 		    "host %s refused to talk to me: %s (in reply to EHLO "
 		    "command)", s->label, r.text.s);
@@ -672,16 +673,17 @@ out:
 /*
  * Try the addresses of one next hop, *tried counting the sessions
  * attempted against smtp_mx_session_limit.  0 with s open, -1 with st.
- * A permanent st (no such domain) ends the search.
+ * A permanent st (no such domain) ends the search.  The hop's TLS policy
+ * is looked up first: a table error or a bad entry ends the search too.
  */
 static int
 try_hop(struct smtp *cf, struct smtp_session *s, const char *nexthop,
-    struct smtp_status *st, size_t *tried)
+    const char *sender, struct smtp_status *st, size_t *tried)
 {
 	struct smtp_dest	 d;
 	struct smtp_addr	 a[SMTP_ADDR_MAX];
-	enum smtp_tls_level	 level = cf->tls_level;
-	size_t			 n, i;
+	enum smtp_tls_level	 level;
+	size_t			 n, i, again;
 	bool			 retry;
 	int			 rc = -1;
 
@@ -690,41 +692,56 @@ try_hop(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 	}
 	/* the hop being tried, for the secure TLS level's name check */
 	str_set(&s->nexthop, nexthop);
+	if (smtp_tls_policy(cf, s, nexthop, st) == -1) {
+		return -1;
+	}
+	level = s->tls_level;
 	if ((n = dest_addrs(cf, &d, a, SMTP_ADDR_MAX, st)) == 0) {
 		return -1;
 	}
 	if (cf->mx_address_limit > 0 && n > cf->mx_address_limit) {
 		n = cf->mx_address_limit;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == -1; i++) {
 		if (cf->mx_session_limit > 0 && *tried >= cf->mx_session_limit) {
 			break;
 		}
+		s->tls_level = level;
+		s->tls_match_try = 0;
 		if (addr_connect(cf, s, &a[i], st) == -1) {
 			continue;
 		}
 		(*tried)++;
-		if (handshake(cf, s, st, &retry) == 0 &&
-		    smtp_auth(cf, s, nexthop, st) == 0) {
-			rc = 0;
-			break;
-		}
-		smtp_session_close(cf, s, st->text.len > 0 &&
-		    strstr(st->text.s, "refused to talk") == NULL &&
-		    s->b.error == 0);
-		if (retry) {
-			/* level may: a failed handshake, plaintext again */
-			log_info("%s: trying again without TLS", s->label);
-			cf->tls_level = SMTP_TLS_NONE;
-			if (addr_connect(cf, s, &a[i], st) == 0 &&
-			    handshake(cf, s, st, &retry) == 0 &&
-			    smtp_auth(cf, s, nexthop, st) == 0) {
+		/*
+		 * The same address again: in plaintext after a failed
+		 * handshake at level may, or with the next name of
+		 * match= after a name mismatch; bounded by the names.
+		 */
+		for (again = 0; again <= SMTP_MATCH_MAX; again++) {
+			s->tls_again = false;
+			if (handshake(cf, s, st, &retry) == 0 &&
+			    smtp_auth(cf, s, nexthop, sender, st) == 0) {
 				rc = 0;
-			} else {
-				smtp_session_close(cf, s, false);
+				break;
 			}
-			cf->tls_level = level;
-			if (rc == 0) {
+			smtp_session_close(cf, s, again == 0 &&
+			    st->text.len > 0 &&
+			    strstr(st->text.s, "refused to talk") == NULL &&
+			    s->b.error == 0);
+			if (retry) {
+				/* level may: plaintext again */
+				log_info("%s: trying again without TLS",
+				    s->label);
+				s->tls_level = SMTP_TLS_NONE;
+			} else if (s->tls_again) {
+				s->tls_match_try++;
+				log_info("%s: trying again for another "
+				    "certificate name of match=%s", s->label,
+				    s->tls_match.s);
+			} else {
+				break;
+			}
+			if (addr_connect(cf, s, &a[i], st) == -1) {
 				break;
 			}
 		}
@@ -734,7 +751,7 @@ try_hop(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 
 int
 smtp_session_open(struct smtp *cf, struct smtp_session *s,
-    const char *nexthop, struct smtp_status *st)
+    const char *nexthop, const char *sender, struct smtp_status *st)
 {
 	struct smtp_status	 fst = SMTP_STATUS_INIT;
 	struct str		 hop = STR_INIT;
@@ -742,7 +759,7 @@ smtp_session_open(struct smtp *cf, struct smtp_session *s,
 	int			 rc;
 
 	smtp_session_close(cf, s, true);
-	rc = try_hop(cf, s, nexthop, st, &tried);
+	rc = try_hop(cf, s, nexthop, sender, st, &tried);
 	/*
 	 * smtp_fallback_relay, for destinations that cannot be found or
 	 * reached (Postfix's words); when they fail too, their temporary
@@ -755,11 +772,12 @@ smtp_session_open(struct smtp *cf, struct smtp_session *s,
 			continue;
 		}
 		tried = 0;
-		if (try_hop(cf, s, hop.s, &fst, &tried) == 0) {
+		if (try_hop(cf, s, hop.s, sender, &fst, &tried) == 0) {
 			rc = 0;
 		} else if (fst.status == DSN_TEMP) {
 			smtp_status_set(st, fst.status, fst.code, "%s",
 			    fst.text.s);
+			st->local = fst.local;
 		}
 	}
 	smtp_status_free(&fst);
@@ -791,6 +809,17 @@ smtp_session_close(const struct smtp *cf, struct smtp_session *s,
 	(void)close(s->fd);
 	s->fd = -1;
 	str_clear(&s->nexthop);
+	str_clear(&s->auth_user);
+	s->auth_offered = false;
+}
+
+void
+smtp_session_free(const struct smtp *cf, struct smtp_session *s)
+{
+	smtp_session_close(cf, s, true);
+	str_free(&s->nexthop);
+	str_free(&s->tls_match);
+	str_free(&s->auth_user);
 }
 
 int

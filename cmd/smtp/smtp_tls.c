@@ -16,6 +16,13 @@
  *		mx.example.com serves example.com, evil.example.net does
  *		not; a next hop in brackets ([host]) is the host itself
  *
+ * The level is the session's: smtp_tls_policy_maps' for the next hop, or
+ * smtp_tls_security_level (smtp_policy.c).  A match= of the policy
+ * replaces the default names of verify and secure: the certificate is
+ * checked against the names of smtp_tls_names(), one per connection
+ * (s->tls_match_try), and a name mismatch with names left sets
+ * s->tls_again so that the caller connects again for the next one.
+ *
  * smtp_tls_wrappermode starts TLS before the greeting (port 465).  Each
  * session logs Postfix's line "Untrusted|Trusted|Verified TLS connection
  * established to host[addr]:port: TLSv1.2 with cipher ...".
@@ -62,7 +69,10 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 {
 	const struct tls_info	*info;
 	struct str		 err = STR_INIT, text = STR_INIT;
-	bool			 verify = cf->tls_level >= SMTP_TLS_VERIFY;
+	char			 names[SMTP_MATCH_MAX][256];
+	const char		*name = s->where.host;
+	size_t			 nnames = 0;
+	bool			 verify = s->tls_level >= SMTP_TLS_VERIFY;
 	int			 rc = -1;
 
 	if (!cf->tls_conf_tried) {
@@ -78,7 +88,20 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 		    "our TLS engine is unavailable");
 		goto out;
 	}
-	if (cf->tls_level == SMTP_TLS_SECURE && !within_nexthop(s)) {
+	s->tls_again = false;
+	if (verify && s->tls_match.len > 0) {
+		/* match=: the names it allows, one per attempt */
+		nnames = smtp_tls_names(s, names, SMTP_MATCH_MAX);
+		if (s->tls_match_try >= nnames) {
+			smtp_status_set(st, DSN_TEMP, "4.7.5", "Server "
+			    "certificate not verified: no name of match=%s "
+			    "applies to host %s", s->tls_match.s, s->label);
+			log_info("%s", st->text.s);
+			s->b.error = EIO;
+			goto out;
+		}
+		name = names[s->tls_match_try];
+	} else if (s->tls_level == SMTP_TLS_SECURE && !within_nexthop(s)) {
 		smtp_status_set(st, DSN_TEMP, "4.7.5", "Server certificate "
 		    "not verified: host %s is not the next hop %s or in its "
 		    "domain (smtp_tls_security_level = secure)", s->label,
@@ -89,13 +112,19 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 		goto out;
 	}
 	s->tls = tls_new();
-	if (tls_client_start(s->tls, s->fd, cf->tls_conf, s->where.host,
+	if (tls_client_start(s->tls, s->fd, cf->tls_conf, name,
 	    verify ? TLS_VERIFY_NAME : TLS_VERIFY_NONE, cf->helo_ms,
 	    &err) == -1) {
 		smtp_status_set(st, DSN_TEMP, verify &&
 		    strstr(err.s, "certificate") != NULL ? "4.7.5" : "4.7.0",
 		    "TLS handshake with %s failed: %s", s->label, err.s);
-		log_info("%s", st->text.s);
+		if (nnames > 0) {
+			str_catf(&st->text, " (match=%s)", s->tls_match.s);
+			s->tls_again = strstr(err.s, "name mismatch") != NULL &&
+			    s->tls_match_try + 1 < nnames;
+		}
+		log_info("%s%s%s", st->text.s, nnames > 0 ? ": name " : "",
+		    nnames > 0 ? name : "");
 		tls_free(s->tls);
 		s->tls = NULL;
 		/* no QUIT on a session in this state */
@@ -134,7 +163,7 @@ smtp_tls_starttls(struct smtp *cf, struct smtp_session *s,
 
 	*retry = false;
 	if (!(s->ext & SMTP_EXT_STARTTLS)) {
-		if (cf->tls_level == SMTP_TLS_MAY) {
+		if (s->tls_level == SMTP_TLS_MAY) {
 			return 0;
 		}
 		smtp_status_set(st, DSN_TEMP, "4.7.4", "TLS is required, but "
@@ -149,7 +178,7 @@ smtp_tls_starttls(struct smtp *cf, struct smtp_session *s,
 		goto out;
 	}
 	if (r.code != 220) {
-		if (cf->tls_level == SMTP_TLS_MAY) {
+		if (s->tls_level == SMTP_TLS_MAY) {
 			rc = 0;
 			goto out;
 		}
@@ -159,7 +188,7 @@ smtp_tls_starttls(struct smtp *cf, struct smtp_session *s,
 		goto out;
 	}
 	if (start(cf, s, st) == -1) {
-		*retry = cf->tls_level == SMTP_TLS_MAY;
+		*retry = s->tls_level == SMTP_TLS_MAY;
 		goto out;
 	}
 	rc = 0;

@@ -11,7 +11,7 @@
 # sendmail, qmgr and smtp with relayhost = [127.0.0.1]:PORT.
 . "$(dirname "$0")/../lib.sh"
 
-PLAN=54
+PLAN=56
 tap_plan $PLAN
 
 SINKDIR=$POSTLET_SRC/build/src/debs/postfix
@@ -320,8 +320,9 @@ want "0 D 2.0.0 250 2.0.0 Ok" "."
 tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "greeting 4xx, first fallback relay dead: the second one delivers"
 sink s5 "$P5" -f EHLO
 job $ID1 "[127.0.0.1]:$P5" u1@x.example | agent
-want "0 D 2.0.0 250 2.0.0 Ok" "."
-tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "EHLO refused: HELO, delivered"
+# (u1 asked NOTIFY=SUCCESS, which a HELO session cannot pass on)
+want "0 R 2.0.0 250 2.0.0 Ok" "."
+tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "EHLO refused: HELO, delivered, reported relayed"
 grep -h '^X-\(Mail\|Rcpt\|Client-Proto\)' "$TAP_TMP"/s5/* > "$TAP_TMP/got"
 want "X-Client-Proto: SMTP" "X-Mail-Args: <root@router.lan>" \
     "X-Rcpt-Args: <u1@x.example>"
@@ -354,6 +355,16 @@ for l in open(sys.argv[1]):
 } > "$TAP_TMP/want"
 tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "aiosmtpd: envelopes with SIZE, the content with CRLF"
 tap_is "$(wc -l < "$TAP_TMP/a1.rec.conn" | tr -d ' ')" 1 "aiosmtpd: two jobs, one connection"
+# NOTIFY=SUCCESS to a server without DSN: R (the notice says relayed)
+mkq $ID1 sender@client.example "$TAP_TMP/c2" 'SUCCESS|-|u1@x.example' \
+    'SUCCESS,FAILURE|-|u2@x.example' 'FAILURE|-|u3@x.example' u4@x.example
+job $ID1 "[127.0.0.1]:$P6" u1@x.example u2@x.example u3@x.example \
+    u4@x.example | agent
+want "0 R 2.0.0 250 2.0.0 Ok: queued as AIO1" \
+    "1 R 2.0.0 250 2.0.0 Ok: queued as AIO1" \
+    "2 D 2.0.0 250 2.0.0 Ok: queued as AIO1" \
+    "3 D 2.0.0 250 2.0.0 Ok: queued as AIO1" "."
+tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "aiosmtpd (no DSN): NOTIFY=SUCCESS recipients reported relayed (R)"
 : > "$TAP_TMP/a1.rec"
 cat "$TAP_TMP/c1" "$TAP_TMP/c1" "$TAP_TMP/c1" "$TAP_TMP/c1" > "$TAP_TMP/c3"
 mkq $ID2 sender@client.example "$TAP_TMP/c3" u1@x.example
@@ -609,7 +620,8 @@ mydestination =
 relayhost = [127.0.0.1]:$P7
 maillog_file = $I/maillog
 smtp_generic_maps = inline:{root@router.lan=alerts@example.com}
-sender_dependent_relayhost_maps = inline:{boss@router.lan=[127.0.0.1]:$P1}
+sender_dependent_relayhost_maps = inline:{boss@router.lan=[127.0.0.1]:$P1,
+    nodsn@router.lan=[127.0.0.1]:$P6}
 EOC
 as_me sh -c "cat > '$I/conf/master.cf'" <<EOC
 pickup unix n - n 60 1 pickup
@@ -629,8 +641,13 @@ done
 printf 'Subject: e2e boss\n\nbody\n' |
     as_me env MAIL_CONFIG="$I/conf" "$B/sendmail" -i -f boss@router.lan \
     dest4@remote.example
+# NOTIFY=SUCCESS through aiosmtpd, which offers no DSN: the success
+# notice (to the sender, through the relayhost) says "relayed"
+printf 'Subject: e2e nodsn\n\nbody\n' |
+    as_me env MAIL_CONFIG="$I/conf" "$B/sendmail" -i -N success \
+    -f nodsn@router.lan dest5@remote.example
 i=0
-while [ $i -lt 150 ] && [ "$(grep -c 'status=sent' "$I/maillog" 2>/dev/null)" -lt 4 ]; do
+while [ $i -lt 150 ] && [ "$(grep -c 'status=sent' "$I/maillog" 2>/dev/null)" -lt 6 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
@@ -643,8 +660,14 @@ grep -c "to=<dest4@remote.example>, relay=127.0.0.1\[127.0.0.1\]:$P1, .*status=s
     "$I/maillog" > "$TAP_TMP/got"
 want 1
 tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "e2e: sender_dependent_relayhost_maps sends boss@'s mail to its own relay"
+grep -h -A3 '^Final-Recipient: rfc822; dest5@remote.example' \
+    "$TAP_TMP"/s7/* 2>/dev/null | tr -d '\r' > "$TAP_TMP/got"
+want "Final-Recipient: rfc822; dest5@remote.example" "Action: relayed" \
+    "Status: 2.0.0" "Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as AIO1"
+tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "e2e: NOTIFY=SUCCESS through a server without DSN: the notice says relayed"
 grep -h '^X-Mail-Args' "$TAP_TMP"/s7/* | sort -u > "$TAP_TMP/got"
-want "X-Mail-Args: <alerts@example.com>"
+# (the notice's null sender is written "<(null)>" by smtp-sink)
+want "X-Mail-Args: <(null)>" "X-Mail-Args: <alerts@example.com>"
 tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "e2e: the sender rewritten by smtp_generic_maps"
 cat "$TAP_TMP"/s7/* | tr -d '\r' | grep -c '^\.\.$' > "$TAP_TMP/got"
 want 3

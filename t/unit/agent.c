@@ -313,6 +313,24 @@ test_results(void)
 	    "3 P 5.0.0 wrong class\n4 P 5.0.0 \n5 T 4.0.0 odd\n.\n",
 	    "put_result: lines, LF/CR made blanks, class defaults");
 
+	/* R: relayed, a DSN_OK result with its own letter */
+	mem_open(&b, &m, "", 0);
+	agent_put_relayed(&b, 7, "2.0.0", "250 ok");
+	agent_put_relayed(&b, 8, "5.0.0", "wrong class");
+	(void)buf_flush(&b);
+	is_str(str_c(&m.out), "7 R 2.0.0 250 ok\n8 R 2.0.0 wrong class\n",
+	    "put_relayed: letter R, class default 2.0.0");
+	r = agent_parse_result("7 R 2.0.1 250 ok", 16, &res, &why);
+	ok(r == 1 && res.index == 7 && res.status == DSN_OK && res.relayed &&
+	    strcmp(res.code, "2.0.1") == 0 &&
+	    strcmp(str_c(&res.text), "250 ok") == 0,
+	    "parse_result: R is delivered, relayed");
+	r = agent_parse_result("7 D 2.0.1 250 ok", 16, &res, &why);
+	ok(r == 1 && res.status == DSN_OK && !res.relayed,
+	    "parse_result: D after R is not relayed");
+	is_int(agent_parse_result("7 R 4.0.0 later", 15, &res, &why), -1,
+	    "parse_result: R with a 4.x.x code refused");
+
 	str_clear(&t);
 	while (t.len < 2 * QFILE_RECORD_MAX) {
 		str_cat(&t, "0123456789");
