@@ -17,6 +17,7 @@
 #include "dsn.h"
 #include "fd.h"
 #include "log.h"
+#include "qfile.h"
 #include "scan.h"
 #include "submit.h"
 
@@ -273,22 +274,18 @@ submit_put_reply(struct buf *b, enum dsn_status status, const char *code,
 	return rc;
 }
 
-int
-submit_get_reply(struct buf *b, enum dsn_status *status, struct str *text)
+/*
+ * One answer line (without its newline): "OK id", "TEMP code text" or
+ * "PERM code text".  Returns 0 with *status and text set, or -1 with a
+ * 4.3.0 text for anything else.
+ */
+static int
+reply_parse(const char *p, enum dsn_status *status, struct str *text)
 {
-	struct str	line = STR_INIT;
-	const char	*p, *sp;
-	int		rc = -1, r;
+	const char	*sp;
+	int		 rc = -1;
 
 	*status = DSN_TEMP;
-	r = buf_getline(b, &line, QFILE_RECORD_MAX);
-	if (r != 1 || line.s[line.len - 1] != '\n') {
-		str_set(text, r == 0 ? "4.3.0 no reply from the queue" :
-		    "4.3.0 bad reply from the queue");
-		goto out;
-	}
-	str_truncate(&line, line.len - 1);
-	p = line.s;
 	if (strncmp(p, "OK ", 3) == 0 && p[3] != '\0') {
 		*status = DSN_OK;
 		str_set(text, p + 3);
@@ -311,6 +308,73 @@ submit_get_reply(struct buf *b, enum dsn_status *status, struct str *text)
 		str_free(&code);
 	} else {
 		str_set(text, "4.3.0 bad reply from the queue");
+	}
+	return rc;
+}
+
+int
+submit_get_reply(struct buf *b, enum dsn_status *status, struct str *text)
+{
+	struct str	line = STR_INIT;
+	int		rc = -1, r;
+
+	*status = DSN_TEMP;
+	r = buf_getline(b, &line, QFILE_RECORD_MAX);
+	if (r != 1 || line.s[line.len - 1] != '\n') {
+		str_set(text, r == 0 ? "4.3.0 no reply from the queue" :
+		    "4.3.0 bad reply from the queue");
+		goto out;
+	}
+	str_truncate(&line, line.len - 1);
+	rc = reply_parse(line.s, status, text);
+out:
+	str_free(&line);
+	return rc;
+}
+
+int
+submit_put_early_id(struct buf *b, const char *id)
+{
+	buf_printf(b, "ID %s\n", id);
+	return buf_flush(b);
+}
+
+int
+submit_get_early_id(struct buf *b, enum dsn_status *status, struct str *text)
+{
+	struct str	line = STR_INIT;
+	int		rc = -1, r;
+
+	*status = DSN_TEMP;
+	r = buf_getline(b, &line, QFILE_RECORD_MAX);
+	if (r != 1 || line.s[line.len - 1] != '\n') {
+		str_set(text, r == 0 ? "4.3.0 no queue ID from the queue" :
+		    r == -1 && errno == ETIMEDOUT ?
+		    "4.3.0 timeout waiting for the queue ID" :
+		    "4.3.0 bad queue ID answer from the queue");
+		goto out;
+	}
+	str_truncate(&line, line.len - 1);
+	if (strncmp(line.s, "ID ", 3) == 0) {
+		if (strlen(line.s) == line.len && qid_valid(line.s + 3)) {
+			*status = DSN_OK;
+			str_set(text, line.s + 3);
+			rc = 1;
+		} else {
+			str_set(text, "4.3.0 bad queue ID answer from the "
+			    "queue");
+		}
+	} else if (reply_parse(line.s, status, text) == 0) {
+		if (*status == DSN_OK) {
+			/* "OK" before the content: no message is that */
+			*status = DSN_TEMP;
+			str_set(text, "4.3.0 bad queue ID answer from the "
+			    "queue");
+		} else {
+			rc = 0;
+		}
+	} else {
+		str_set(text, "4.3.0 bad queue ID answer from the queue");
 	}
 out:
 	str_free(&line);

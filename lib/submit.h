@@ -8,7 +8,8 @@
  * at most QFILE_RECORD_MAX bytes), in this order:
  *
  *	F flags		optional, first: words separated by commas
- *			(extract: take recipients from To/Cc/Bcc, as -t)
+ *			(extract: take recipients from To/Cc/Bcc, as -t;
+ *			verify: sendmail -bv; early-id: see below)
  *	S sender	exactly one; empty for the null sender
  *	A name=value	attributes, any number (interleaved with R)
  *	R notify orcpt address
@@ -28,8 +29,24 @@
  *
  * A submitter that does not get "OK" must consider the message not
  * accepted; a receiver that dies without answering has accepted nothing.
+ *
+ * With the flag early-id (cleanup only; smtpd and qmqpd ask, for the
+ * queue ID in their Received field), the receiver also answers early:
+ * once it has read S and begun the queue file, it writes and flushes
+ *
+ *	ID queue-id		the ID that the final "OK" will name
+ *
+ * or, when the message is refused already (a bad sender, a broken F
+ * record, a table error), its final TEMP or PERM answer instead: the
+ * exchange is then over, the submitter sends nothing more and closes
+ * its end (what it still sends is read and dropped).  The submitter
+ * sends at least S before it waits for that line; it reads it after the
+ * envelope and before the first D record (submit_get_early_id).
+ * Without the flag nothing is answered early.
+ *
  * The reader below checks the order and every length, so a hostile or
- * broken peer gets an error, never a half message.
+ * broken peer gets an error, never a half message (early-id changes
+ * nothing there: F is still first, and S must follow it).
  */
 #ifndef POSTLET_SUBMIT_H
 #define POSTLET_SUBMIT_H
@@ -101,6 +118,19 @@ int	submit_put_reply(struct buf *, enum dsn_status, const char *code,
  * never takes a broken answer for an acceptance.
  */
 int	submit_get_reply(struct buf *, enum dsn_status *, struct str *text);
+
+/* The early answer "ID queue-id", flushed: 0, or -1 (buf_flush's). */
+int	submit_put_early_id(struct buf *, const char *id);
+/*
+ * Read the early answer (F early-id).  Returns 1 with status DSN_OK and
+ * the queue ID (qid_valid) in text; 0 when it is the final answer
+ * instead: status DSN_TEMP or DSN_PERM and "code text" in text, as
+ * submit_get_reply; or -1 when it is missing, late (the buf's timeout)
+ * or not well formed: DSN_TEMP with a 4.3.0 text, and the submitter
+ * must take the message as refused.
+ */
+int	submit_get_early_id(struct buf *, enum dsn_status *,
+	    struct str *text);
 
 /* How a submitter starts cleanup (submit_start_cleanup). */
 struct submit_cleanup {

@@ -15,6 +15,12 @@
  * read and checked (so that a submitter is not cut off in the middle of
  * a write), nothing more is written, and the reply reports that problem.
  * Nothing of a refused message is left in tmp/ or incoming/.
+ *
+ * F early-id (smtpd, qmqpd): right after the S record the sender is
+ * rewritten and the queue file begun (cleanup_envelope_begin), and its
+ * ID is answered ("ID queue-id") before anything else is read; a message
+ * refused by then gets its final answer there instead, and the rest of
+ * the input is read and dropped.
  */
 #ifndef CLEANUP_H
 #define CLEANUP_H
@@ -89,6 +95,7 @@ struct cleanup {
 	/* The envelope as received. */
 	bool			 extract;	/* F extract (sendmail -t) */
 	bool			 verify;	/* F verify (sendmail -bv) */
+	bool			 early_id;	/* F early-id */
 	bool			 local;		/* A submit_uid= was given */
 	struct str		 sender;
 	struct str		 attrs;		/* "name=value\n" each */
@@ -112,6 +119,13 @@ struct cleanup {
 	struct qfile_writer	 writer;
 	bool			 writing;
 	char			 id[QID_SIZE];
+
+	/* F early-id: the ID written after S (to compare at the commit) */
+	char			 early[QID_SIZE];
+	/* the final answer was written after S (F early-id), 0 or
+	 * EX_IOERR when it could not be: the rest of the input is dropped */
+	bool			 answered;
+	int			 answered_rc;
 
 	/* The outcome: the first problem. */
 	enum dsn_status		 status;
@@ -143,6 +157,12 @@ bool	cleanup_failed(const struct cleanup *c);
 /* One F, S, A or R record. */
 void	cleanup_envelope_record(struct cleanup *c, char tag,
 	    const struct str *value);
+/*
+ * F early-id, after S: rewrite the sender and begin the queue file with
+ * it, so that its ID is known (c->id) before the content.  0, or -1
+ * after cleanup_fail.  cleanup_envelope_finish then skips that part.
+ */
+int	cleanup_envelope_begin(struct cleanup *c);
 /* Add a recipient as received (copied); extracted ones have no DSN. */
 void	cleanup_rcpt_add(struct cleanup_rcpts *l, const char *address,
 	    unsigned notify, const char *orcpt);

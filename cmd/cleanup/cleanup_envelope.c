@@ -6,7 +6,10 @@
  * Records are only collected while they arrive; the envelope is rewritten
  * and written when the header section has ended (cleanup_message.c),
  * because sendmail -t adds recipients from the headers, and the queue
- * file needs every recipient before the content (docs/queue.5).
+ * file needs every recipient before the content (docs/queue.5).  With F
+ * early-id the sender alone is rewritten, and the queue file begun with
+ * it, right after the S record (cleanup_envelope_begin), so that the ID
+ * is known early; the recipients still wait for the header section.
  *
  * What is refused, and how:
  *	a bad F word, attribute name or DSN field	TEMP 4.3.0 (the
@@ -39,7 +42,9 @@ static void	envelope_rcpt(struct cleanup *, const char *);
 static int	min_user_check(struct cleanup *, const char *, bool);
 static int	rcpt_cmp(const void *, const void *);
 static void	rcpts_dedup(struct cleanup_rcpts *);
-static int	envelope_write(struct cleanup *, const char *,
+static int	envelope_sender(struct cleanup *, struct str *);
+static int	envelope_open(struct cleanup *, const char *);
+static int	envelope_write(struct cleanup *,
 		    const struct cleanup_rcpts *);
 
 void
@@ -98,6 +103,8 @@ envelope_flags(struct cleanup *c, const char *value)
 			c->extract = true;
 		} else if (str_eq(&word, "verify")) {
 			c->verify = true;
+		} else if (str_eq(&word, "early-id")) {
+			c->early_id = true;
 		} else {
 			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 			    "protocol error: unknown flag \"%s\"", word.s);
@@ -257,6 +264,69 @@ rcpts_dedup(struct cleanup_rcpts *l)
 	free(drop);
 }
 
+/* The envelope sender, checked and rewritten, into sender. */
+static int
+envelope_sender(struct cleanup *c, struct str *sender)
+{
+	str_clear(sender);
+	if (min_user_check(c, c->sender.s != NULL ? c->sender.s : "",
+	    true) == -1) {
+		return -1;
+	}
+	if (c->sender.len > 0 &&
+	    cleanup_rewrite_sender(c, c->sender.s, sender) == -1) {
+		return -1;
+	}
+	return min_user_check(c, str_c(sender), true);
+}
+
+/* Begin the queue file with the (rewritten) sender. */
+static int
+envelope_open(struct cleanup *c, const char *sender)
+{
+	if (qfile_begin(&c->writer, c->queue_directory, NULL, sender) ==
+	    -1) {
+		if (errno == EMSGSIZE || errno == EINVAL) {
+			return cleanup_fail(c, DSN_PERM, "5.1.7",
+			    "bad sender address");
+		}
+		qfile_abort(&c->writer);
+		return cleanup_fail(c, DSN_TEMP, "4.3.0",
+		    "queue file write error: %s", strerror(errno));
+	}
+	c->writing = true;
+	return 0;
+}
+
+int
+cleanup_envelope_begin(struct cleanup *c)
+{
+	struct str	sender = STR_INIT;
+	int		rc = -1;
+
+	if (cleanup_failed(c) || c->writing) {
+		panic("cleanup_envelope_begin: called twice or after a "
+		    "failure");
+	}
+	if (envelope_sender(c, &sender) == -1 ||
+	    envelope_open(c, str_c(&sender)) == -1) {
+		goto out;
+	}
+	/* The From header that cleanup adds shows the rewritten sender. */
+	str_set(&c->sender, str_c(&sender));
+	if (qfile_id(&c->writer, c->id) == -1) {
+		qfile_abort(&c->writer);
+		c->writing = false;
+		(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+		    "queue file write error: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	str_free(&sender);
+	return rc;
+}
+
 int
 cleanup_envelope_finish(struct cleanup *c)
 {
@@ -268,15 +338,8 @@ cleanup_envelope_finish(struct cleanup *c)
 	if (cleanup_failed(c)) {
 		return -1;
 	}
-	if (min_user_check(c, c->sender.s != NULL ? c->sender.s : "",
-	    true) == -1) {
-		goto out;
-	}
-	if (c->sender.len > 0 &&
-	    cleanup_rewrite_sender(c, c->sender.s, &sender) == -1) {
-		goto out;
-	}
-	if (min_user_check(c, str_c(&sender), true) == -1) {
+	/* Without F early-id the queue file is begun last, as ever. */
+	if (!c->writing && envelope_sender(c, &sender) == -1) {
 		goto out;
 	}
 	for (i = 0; i < c->rcpts.n; i++) {
@@ -314,9 +377,16 @@ cleanup_envelope_finish(struct cleanup *c)
 		    "too many recipients");
 		goto out;
 	}
-	rc = envelope_write(c, str_c(&sender), &final);
-	/* The From header that cleanup adds shows the rewritten sender. */
-	str_set(&c->sender, str_c(&sender));
+	if (!c->writing) {
+		rc = envelope_open(c, str_c(&sender));
+		/* The From header that cleanup adds shows the rewritten
+		 * sender. */
+		str_set(&c->sender, str_c(&sender));
+		if (rc == -1) {
+			goto out;
+		}
+	}
+	rc = envelope_write(c, &final);
 out:
 	cleanup_rcpts_free(&final);
 	str_free(&sender);
@@ -324,27 +394,16 @@ out:
 	return rc;
 }
 
-/* Start the queue file with sender, the attributes and recipients l. */
+/* The rest of the envelope, into the begun file: the attributes and
+ * recipients l. */
 static int
-envelope_write(struct cleanup *c, const char *sender,
-    const struct cleanup_rcpts *l)
+envelope_write(struct cleanup *c, const struct cleanup_rcpts *l)
 {
 	struct str	 name = STR_INIT, value = STR_INIT;
 	const char	*p, *nl, *eq;
 	size_t		 i;
 	int		 rc = -1;
 
-	if (qfile_begin(&c->writer, c->queue_directory, NULL, sender) ==
-	    -1) {
-		if (errno == EMSGSIZE || errno == EINVAL) {
-			return cleanup_fail(c, DSN_PERM, "5.1.7",
-			    "bad sender address");
-		}
-		qfile_abort(&c->writer);
-		return cleanup_fail(c, DSN_TEMP, "4.3.0",
-		    "queue file write error: %s", strerror(errno));
-	}
-	c->writing = true;
 	if (c->verify && qfile_add_attr(&c->writer, "flags", "verify") == -1) {
 		(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 		    "queue file write error: %s", strerror(errno));

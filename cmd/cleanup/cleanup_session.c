@@ -9,6 +9,11 @@
  * qfile_abort, and a submitter that sees no "OK" keeps the message.  qmgr
  * is woken only after the reply; a lost wake-up only delays delivery,
  * since qmgr also scans incoming/ on a timer.
+ *
+ * F early-id adds an answer right after the S record: "ID queue-id" once
+ * the queue file is begun, or the final answer of a message refused by
+ * then, after which the input is read to its end and dropped, and
+ * nothing else is written.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +30,7 @@
 #include "cleanup.h"
 
 static void	cleanup_reply(struct cleanup *, int, bool *);
+static void	cleanup_early(struct cleanup *, int);
 static unsigned	session_classes(const char *);
 
 /* The CLEANUP_CLASS_* bits of a class list parameter. */
@@ -167,6 +173,37 @@ cleanup_reply(struct cleanup *c, int out, bool *sent)
 	}
 }
 
+/*
+ * F early-id, right after S: begin the queue file and answer its ID, or,
+ * when the message is refused already, the final answer.
+ */
+static void
+cleanup_early(struct cleanup *c, int out)
+{
+	unsigned char	mem[2 * 1024];
+	struct buf	b;
+	bool		sent;
+
+	if (!cleanup_failed(c) && cleanup_envelope_begin(c) == 0) {
+		buf_init_fd(&b, out, mem, sizeof(mem),
+		    CLEANUP_READ_TIMEOUT_MS);
+		if (submit_put_early_id(&b, c->id) == -1) {
+			log_warn("%s: write queue ID", c->id);
+			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
+			    "cannot write the queue ID");
+		}
+		memcpy(c->early, c->id, sizeof(c->early));
+		return;
+	}
+	if (c->writing) {
+		qfile_abort(&c->writer);
+		c->writing = false;
+	}
+	cleanup_reply(c, out, &sent);
+	c->answered = true;
+	c->answered_rc = sent ? 0 : EX_IOERR;
+}
+
 int
 cleanup_run(struct cleanup *c, int in, int out)
 {
@@ -182,7 +219,9 @@ cleanup_run(struct cleanup *c, int in, int out)
 	while (!done) {
 		if ((r = submit_get(&b, &rd, &rec, &why)) != 1) {
 			/* No resynchronising after a broken record. */
-			if (r == -1 && errno == EBADMSG) {
+			if (c->answered) {
+				/* the submitter stopped after our answer */
+			} else if (r == -1 && errno == EBADMSG) {
 				c->status = DSN_OK;	/* this one wins */
 				(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 				    "protocol error: %s", why.s);
@@ -195,6 +234,11 @@ cleanup_run(struct cleanup *c, int in, int out)
 			}
 			break;
 		}
+		if (c->answered) {
+			/* dropped: the message was refused after S */
+			done = rec.tag == 'E';
+			continue;
+		}
 		switch (rec.tag) {
 		case 'D':
 			cleanup_content(c, rec.value.s, rec.value.len);
@@ -205,11 +249,17 @@ cleanup_run(struct cleanup *c, int in, int out)
 			break;
 		default:
 			cleanup_envelope_record(c, rec.tag, &rec.value);
+			if (rec.tag == 'S' && c->early_id) {
+				cleanup_early(c, out);
+			}
 			break;
 		}
 	}
 	submit_record_free(&rec);
 	str_free(&why);
+	if (c->answered) {
+		return c->answered_rc;
+	}
 
 	if (!cleanup_failed(c) && !c->writing) {
 		/* cleanup_content_end always starts the file: our bug. */
@@ -221,6 +271,13 @@ cleanup_run(struct cleanup *c, int in, int out)
 			    "queue file write error: %s", strerror(errno));
 		} else {
 			c->writing = false;
+			if (c->early[0] != '\0' && strcmp(c->early, c->id) !=
+			    0) {
+				/* see qfile_id: not while the queue is on
+				 * one file system */
+				log_warnx("%s: queue ID announced as %s",
+				    c->id, c->early);
+			}
 			log_info("%s: message-id=%s", c->id,
 			    str_c(&c->message_id));
 		}

@@ -15,9 +15,13 @@
  * The message comes first but cleanup wants the envelope first, so the
  * message is held in memory (at most message_size_limit bytes, read as
  * it arrives); the sender and each recipient go to cleanup as they
- * arrive.  "K" is sent only after cleanup answered OK, that is once the
- * queue file is durable; anything else (a refusal, a broken request, a
- * lost client) ends cleanup without an E record, so nothing is queued.
+ * arrive.  At the end of the request cleanup's early answer, the queue
+ * ID (F early-id, lib/submit.h), goes into our Received field, as in
+ * Postfix, and into the line "ID: client=..."; then the content follows.
+ * "K" is sent only after cleanup answered OK, that is once the queue
+ * file is durable; anything else (a refusal, early or final, a missing
+ * or broken early answer, a broken request, a lost client) ends cleanup
+ * without an E record, so nothing is queued.
  */
 #include <sys/socket.h>
 
@@ -51,8 +55,9 @@ struct request {
 	/* cleanup */
 	struct proc		 p;
 	bool			 started;
-	struct buf		 to;
+	struct buf		 to, from;
 	unsigned char		 tomem[2 * 4096];
+	unsigned char		 frommem[1024];
 };
 
 static void	reply(struct qmqpd *, int, const char *, ...)
@@ -62,7 +67,8 @@ static void	read_failed(struct qmqpd *, struct request *, int);
 static int	take(struct qmqpd *, struct request *, unsigned long long,
 		    struct str *);
 static bool	address_ok(const struct str *);
-static void	received(struct qmqpd *, struct request *, struct str *);
+static void	received(struct qmqpd *, struct request *, const char *,
+		    struct str *);
 static int	start_cleanup(struct qmqpd *, struct request *);
 static void	finish(struct qmqpd *, struct request *);
 static void	receive(struct qmqpd *);
@@ -175,16 +181,17 @@ address_ok(const struct str *a)
 	return true;
 }
 
-/* Our Received field, Postfix's qmqpd form without the queue ID. */
+/* Our Received field, Postfix's qmqpd form, with queue ID id. */
 static void
-received(struct qmqpd *q, struct request *rq, struct str *out)
+received(struct qmqpd *q, struct request *rq, const char *id,
+    struct str *out)
 {
 	struct str	date = STR_INIT, quoted = STR_INIT;
 
 	header_date(time(NULL), &date);
-	str_catf(out, "Received: from %s (%s [%s])\n\tby %s (%s) with QMQP",
-	    q->name, q->name, q->addr, q->myhostname,
-	    conf_value("mail_name"));
+	str_catf(out, "Received: from %s (%s [%s])\n\tby %s (%s) with QMQP "
+	    "id %s", q->name, q->name, q->addr, q->myhostname,
+	    conf_value("mail_name"), id);
 	if (rq->nrcpt == 1) {
 		addr_quote(rq->first.s, rq->first.len, &quoted);
 		str_catf(out, "\n\tfor <%s>; %s\n", quoted.s, date.s);
@@ -214,6 +221,9 @@ start_cleanup(struct qmqpd *q, struct request *rq)
 	rq->started = true;
 	buf_init_fd(&rq->to, rq->p.fd[0], rq->tomem, sizeof(rq->tomem),
 	    q->timeout_ms);
+	buf_init_fd(&rq->from, rq->p.fd[1], rq->frommem,
+	    sizeof(rq->frommem), q->timeout_ms);
+	(void)submit_put(&rq->to, 'F', "early-id");
 	(void)submit_put(&rq->to, 'S', rq->sender.s);
 	str_catf(&attr, "client_name=%s", q->name);
 	(void)submit_put(&rq->to, 'A', attr.s);
@@ -226,16 +236,23 @@ start_cleanup(struct qmqpd *q, struct request *rq)
 	return 0;
 }
 
-/* The content, E, cleanup's answer, and the reply. */
+/* The queue ID, the content, E, cleanup's answer, and the reply. */
 static void
 finish(struct qmqpd *q, struct request *rq)
 {
-	static unsigned char	 frommem[1024];
-	struct buf		 from;
 	struct str		 hdr = STR_INIT, text = STR_INIT;
+	struct str		 id = STR_INIT;
 	enum dsn_status		 status = DSN_TEMP;
 
-	received(q, rq, &hdr);
+	/* A failed write shows as a missing answer. */
+	(void)buf_flush(&rq->to);
+	if (submit_get_early_id(&rq->from, &status, &text) != 1) {
+		/* refused, or broken: no E record, nothing queued */
+		goto answer;
+	}
+	str_set(&id, text.s);
+	log_info("%s: client=%s", id.s, q->peer);
+	received(q, rq, id.s, &hdr);
 	/* content that begins with white space must not continue our
 	 * field: an empty line makes it the body, as Postfix does */
 	if (rq->content.len > 0 && (rq->content.s[0] == ' ' ||
@@ -248,13 +265,15 @@ finish(struct qmqpd *q, struct request *rq)
 	(void)buf_flush(&rq->to);
 	(void)close(rq->p.fd[0]);
 	rq->p.fd[0] = -1;
-	buf_init_fd(&from, rq->p.fd[1], frommem, sizeof(frommem),
-	    q->timeout_ms);
-	(void)submit_get_reply(&from, &status, &text);
+	(void)submit_get_reply(&rq->from, &status, &text);
+	if (status == DSN_OK && !str_eq(&text, id.s)) {
+		/* see qfile_id: not while the queue is on one file system */
+		log_warnx("%s: queue ID announced as %s", text.s, id.s);
+	}
+answer:
 	(void)submit_end_cleanup(&rq->p);
 	rq->started = false;
 	if (status == DSN_OK) {
-		log_info("%s: client=%s", text.s, q->peer);
 		reply(q, QMQPD_OK, "Ok: queued as %s", text.s);
 	} else {
 		log_warnx("NOQUEUE: %s: Error: %s", q->peer, text.s);
@@ -263,6 +282,7 @@ finish(struct qmqpd *q, struct request *rq)
 	}
 	str_free(&hdr);
 	str_free(&text);
+	str_free(&id);
 }
 
 static void

@@ -4,12 +4,19 @@
  * sendmail -bs mode, to postdrop) in the submission protocol
  * (lib/submit.h), never held whole in memory.
  *
- * One cleanup per message: the envelope (S, A, R records) and our
- * Received field go first, then the content in D records, with CRLF
- * turned into LF and, for DATA, leading dots removed.  The reply "250
- * 2.0.0 Ok: queued as ID" is sent only after cleanup answered OK, that
- * is once the queue file is durable.  The Received field has no queue
- * ID: it is written before cleanup chose one (see smtpd(8)).
+ * One cleanup per message: the envelope (F early-id, S, A, R records),
+ * then cleanup's early answer, the queue ID (lib/submit.h), which our
+ * Received field carries as Postfix's does and which the line "ID:
+ * client=..." logs; then that field and the content in D records, with
+ * CRLF turned into LF and, for DATA, leading dots removed.  The reply
+ * "250 2.0.0 Ok: queued as ID" is sent only after cleanup answered OK,
+ * that is once the queue file is durable.  A message that cleanup
+ * refuses in its early answer, or whose early answer is missing or
+ * broken, is still read (DATA to its end, BDAT the chunk) and then
+ * refused with that answer (451 4.3.0 for a broken one), and cleanup
+ * is ended at once.  With sendmail -bs the message goes to
+ * postdrop, which chooses no ID: the Received field then has none (as
+ * in Postfix when no cleanup is involved).
  *
  * DATA ends only at CRLF "." CRLF.  A bare LF (not after CR) or a bare
  * CR (not before LF) is, with smtpd_forbid_bare_newline = reject (or
@@ -58,6 +65,14 @@ struct smtpd_xfer {
 	bool			 dots;		/* DATA, not BDAT */
 	bool			 too_big, nul, bare;
 	unsigned long long	 size;
+	/* cleanup's answers */
+	struct buf		 from;
+	unsigned char		 frommem[1024];
+	char			 id[QID_SIZE];	/* the early one */
+	/* refused in the early answer (answer_text set): cleanup ended */
+	bool			 answered;
+	enum dsn_status		 answer;
+	struct str		 answer_text;
 };
 
 static int	xfer_start(struct smtpd *, struct smtpd_xfer *, struct str *);
@@ -68,7 +83,10 @@ static void	xfer_finish(struct smtpd *, struct smtpd_xfer *,
 		    struct str *);
 static void	xfer_stop(struct smtpd_xfer *);
 static void	put_attr(struct buf *, const char *, const char *);
-static void	received(struct smtpd *, struct str *);
+static void	received(struct smtpd *, const char *, struct str *);
+static void	xfer_answer(struct smtpd *, enum dsn_status, const char *,
+		    const char *, struct str *);
+static void	log_client(struct smtpd *, const char *);
 
 static void
 put_attr(struct buf *b, const char *name, const char *value)
@@ -83,9 +101,10 @@ put_attr(struct buf *b, const char *name, const char *value)
 	str_free(&rec);
 }
 
-/* Our Received field, Postfix's form without the queue ID. */
+/* Our Received field, Postfix's form: with the queue ID when there is
+ * one (not with sendmail -bs). */
 static void
-received(struct smtpd *s, struct str *out)
+received(struct smtpd *s, const char *id, struct str *out)
 {
 	struct str	date = STR_INIT, q = STR_INIT;
 
@@ -95,6 +114,9 @@ received(struct smtpd *s, struct str *out)
 	smtpd_tls_received(s, out);
 	str_catf(out, "\n\tby %s (%s) with %s", s->myhostname,
 	    conf_value("mail_name"), smtpd_protocol(s));
+	if (id != NULL) {
+		str_catf(out, " id %s", id);
+	}
 	if (s->nrcpt == 1) {
 		addr_quote(s->rcpts[0].addr, strlen(s->rcpts[0].addr), &q);
 		str_catf(out, "\n\tfor <%s>; %s\n", q.s, date.s);
@@ -105,7 +127,23 @@ received(struct smtpd *s, struct str *out)
 	str_free(&q);
 }
 
-/* Start cleanup (postdrop with -bs) and write the envelope. */
+/* "ID: client=...", Postfix's line, once the queue ID is known. */
+static void
+log_client(struct smtpd *s, const char *id)
+{
+	if (s->sasl_username != NULL) {
+		log_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
+		    id, s->peer, s->sasl_method, s->sasl_username);
+	} else {
+		log_info("%s: client=%s", id, s->peer);
+	}
+}
+
+/*
+ * Start cleanup (postdrop with -bs), write the envelope and, from
+ * cleanup, read the queue ID.  A refusal in that early answer, or a
+ * broken one, ends cleanup and is kept for the reply (x->answered).
+ */
 static int
 xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 {
@@ -113,6 +151,7 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 	struct proc_cmd		 cmd;
 	struct str		 path = STR_INIT, hdr = STR_INIT;
 	struct str		 notify = STR_INIT;
+	enum dsn_status		 status;
 	char			*argv[5];
 	size_t			 i;
 	int			 rc;
@@ -155,6 +194,11 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 	x->started = true;
 	buf_init_fd(&x->to, x->p.fd[0], x->tomem, sizeof(x->tomem),
 	    s->timeout_ms);
+	buf_init_fd(&x->from, x->p.fd[1], x->frommem, sizeof(x->frommem),
+	    s->timeout_ms);
+	if (!s->stdin_mode) {
+		(void)submit_put(&x->to, 'F', "early-id");
+	}
 	(void)submit_put(&x->to, 'S', str_c(&s->sender));
 	if (!s->stdin_mode) {
 		put_attr(&x->to, "client_name", s->name);
@@ -175,10 +219,25 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		(void)submit_put_rcpt(&x->to, notify.s, s->rcpts[i].orcpt,
 		    s->rcpts[i].addr);
 	}
-	received(s, &hdr);
+	str_free(&notify);
+	if (!s->stdin_mode) {
+		/* A failed write shows as a missing answer. */
+		(void)buf_flush(&x->to);
+		if (submit_get_early_id(&x->from, &status,
+		    &x->answer_text) != 1) {
+			x->answered = true;
+			x->answer = status;
+			xfer_stop(x);
+			return 0;
+		}
+		/* qid_valid: at most QID_LEN_MAX */
+		memcpy(x->id, x->answer_text.s, x->answer_text.len + 1);
+		str_clear(&x->answer_text);
+		log_client(s, x->id);
+	}
+	received(s, s->stdin_mode ? NULL : x->id, &hdr);
 	submit_put_content(&x->to, hdr.s, hdr.len);
 	str_free(&hdr);
-	str_free(&notify);
 	return 0;
 }
 
@@ -306,9 +365,32 @@ smtpd_xfer_abort(struct smtpd *s)
 {
 	if (s->bdat != NULL) {
 		xfer_stop(s->bdat);
+		str_free(&s->bdat->answer_text);
 		free(s->bdat);
 		s->bdat = NULL;
 	}
+}
+
+/*
+ * The reply in reply to cleanup's final answer (status, text), which is
+ * logged when it is not OK, with where (the stage) in the reject line.
+ */
+static void
+xfer_answer(struct smtpd *s, enum dsn_status status, const char *text,
+    const char *where, struct str *reply)
+{
+	if (status == DSN_OK) {
+		str_catf(reply, "250 2.0.0 Ok: queued as %s", text);
+		return;
+	}
+	log_warnx("%s: message not queued: %s", s->peer, text);
+	if (status == DSN_PERM) {
+		str_catf(reply, "%s %s", strncmp(text, "5.3.4", 5) == 0 ?
+		    "552" : "554", text);
+	} else {
+		str_catf(reply, "451 %s", text);
+	}
+	smtpd_log_reject(s, where, NULL, reply->s);
 }
 
 /*
@@ -318,11 +400,8 @@ smtpd_xfer_abort(struct smtpd *s)
 static void
 xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
 {
-	static unsigned char	 frommem[1024];
-	struct buf		 from;
 	struct str		 text = STR_INIT;
 	enum dsn_status		 status = DSN_TEMP;
-	const char		*sp;
 
 	if (x->state == X_CR) {
 		/* a BDAT message whose last byte is a CR */
@@ -341,6 +420,12 @@ xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
 		xfer_stop(x);
 		return;
 	}
+	if (x->answered) {
+		/* refused, or broken, in cleanup's early answer */
+		xfer_answer(s, x->answer, x->answer_text.s, "END-OF-MESSAGE",
+		    reply);
+		return;
+	}
 	if (!x->started) {
 		str_set(reply, "451 4.3.0 Error: queue file write error");
 		return;
@@ -351,36 +436,13 @@ xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
 	(void)buf_flush(&x->to);
 	(void)close(x->p.fd[0]);
 	x->p.fd[0] = -1;
-	buf_init_fd(&from, x->p.fd[1], frommem, sizeof(frommem),
-	    s->timeout_ms);
-	(void)submit_get_reply(&from, &status, &text);
+	(void)submit_get_reply(&x->from, &status, &text);
 	xfer_stop(x);
-	if (status == DSN_OK) {
-		if (!s->stdin_mode) {
-			if (s->sasl_username != NULL) {
-				log_info("%s: client=%s, sasl_method=%s, "
-				    "sasl_username=%s", text.s, s->peer,
-				    s->sasl_method, s->sasl_username);
-			} else {
-				log_info("%s: client=%s", text.s, s->peer);
-			}
-		}
-		str_catf(reply, "250 2.0.0 Ok: queued as %s", text.s);
-	} else {
-		sp = strchr(text.s, ' ');
-		if (sp == NULL) {
-			sp = text.s + text.len;
-		}
-		log_warnx("%s: message not queued: %s", s->peer, text.s);
-		if (status == DSN_PERM) {
-			str_catf(reply, "%s %s",
-			    strncmp(text.s, "5.3.4", 5) == 0 ? "552" : "554",
-			    text.s);
-		} else {
-			str_catf(reply, "451 %s", text.s);
-		}
-		smtpd_log_reject(s, "END-OF-MESSAGE", NULL, reply->s);
+	if (status == DSN_OK && !s->stdin_mode && !str_eq(&text, x->id)) {
+		/* see qfile_id: not while the queue is on one file system */
+		log_warnx("%s: queue ID announced as %s", text.s, x->id);
 	}
+	xfer_answer(s, status, text.s, "END-OF-MESSAGE", reply);
 	str_free(&text);
 }
 
@@ -461,6 +523,7 @@ smtpd_data(struct smtpd *s)
 	}
 out:
 	xfer_stop(x);
+	str_free(&x->answer_text);
 	free(x);
 	smtpd_reset(s);
 	str_free(&why);
@@ -534,6 +597,10 @@ smtpd_bdat(struct smtpd *s, const char *args)
 	if (x->too_big) {
 		str_set(&reply, "552 5.3.4 Error: message file too big");
 		smtpd_log_reject(s, "BDAT", NULL, reply.s);
+	} else if (x->answered) {
+		/* refused, or broken, in cleanup's early answer */
+		xfer_answer(s, x->answer, x->answer_text.s, last ?
+		    "END-OF-MESSAGE" : "BDAT", &reply);
 	} else if (!x->started) {
 		str_set(&reply, "451 4.3.0 Error: queue file write error");
 	} else if (last) {

@@ -415,7 +415,9 @@ next_param(const char **p, struct str *key, struct str *value)
 	eq = memchr(w, '=', (size_t)(end - w));
 	if (eq == NULL) {
 		str_set_mem(key, w, (size_t)(end - w));
-		str_clear(value);
+		/* "", never NULL: callers use value->s as a C string
+		 * ("SIZE" alone goes to scan_uint) */
+		str_set(value, "");
 	} else {
 		str_set_mem(key, w, (size_t)(eq - w));
 		str_set_mem(value, eq + 1, (size_t)(end - eq - 1));

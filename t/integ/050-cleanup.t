@@ -9,12 +9,14 @@
 # envelope recipients; the headers a local submission gets; Resent-;
 # canonical and virtual alias tables, a loop, the expansion limit; and
 # the refusals, each leaving nothing in incoming/ or tmp/: size limit,
-# garbage, "-oops", too many hops, no recipients.  Last, the qmgr FIFO
-# gets its wake-up byte.
+# garbage, "-oops", too many hops, no recipients.  F early-id: the
+# "ID queue-id" line after S, before any content, byte for byte, with
+# its refusals, and the answer unchanged without the flag.  Last, the
+# qmgr FIFO gets its wake-up byte.
 
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 51
+tap_plan 62
 
 CLEANUP=$(postlet_bin cleanup) || tap_bail "$CLEANUP"
 POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
@@ -253,6 +255,74 @@ tap_is "$(grep -c '^A flags=verify$' "$T/got")/$(sed -n '/^R /p' "$T/got")" \
 submit 'S a@example.org\nA flags=verify\nR - - b@example.org\n' "$T/m1"
 tap_is "$(cut -c1-5 "$T/reply")/$(empty_queue && echo empty)" "TEMP /empty" \
     "an A flags= record from a submitter is refused"
+
+# --- 48-58: F early-id: "ID queue-id" after S, then the final answer -----
+# reply_bytes_are WANT NAME: $T/reply is exactly WANT (printf format).
+reply_bytes_are() {
+	# shellcheck disable=SC2059
+	printf "$1" > "$T/want"
+	tap_file_is "$T/reply" "$T/want" "$2"
+}
+submit 'F early-id\nS alice@example.org\nA protocol=esmtp\nR - - bob@example.net\n' \
+    "$T/m1"
+id=$(ls "$Q/incoming")
+reply_bytes_are "ID $id\nOK $id\n" \
+    "early-id: \"ID queue-id\", then \"OK queue-id\", the file's name"
+queued
+printf 'postlet-queue 1\nT X\nS alice@example.org\nA protocol=esmtp\nR P - - bob@example.net\nE 00000000000000000040 00000000000000000033\nSubject: hi\nFrom: a@example.org\n\nHello.\nEND\n' > "$T/want"
+tap_file_is "$T/got" "$T/want" "early-id: the queue file as without it"
+submit 'S alice@example.org\nA protocol=esmtp\nR - - bob@example.net\n' "$T/m1"
+id=$(ls "$Q/incoming")
+reply_bytes_are "OK $id\n" "without early-id: the one line \"OK queue-id\""
+queued
+# The ID comes before any content is sent, while the file is in tmp/.
+rm -f "$T/fifo"
+mkfifo "$T/fifo"
+: > "$T/reply"
+timeout 20 "$CLEANUP" -c "$T/etc" < "$T/fifo" > "$T/reply" 2>"$T/err" &
+pid=$!
+exec 4> "$T/fifo"
+printf 'F early-id\nS a@example.org\nR - - b@example.org\n' >&4
+i=0
+while [ ! -s "$T/reply" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+early=$(cat "$T/reply")
+ntmp=$(ls "$Q/tmp" | wc -l | tr -d ' ')
+printf 'D 3\nhi\nE\n' >&4
+exec 4>&-
+wait $pid
+id=$(ls "$Q/incoming")
+tap_is "$early/$ntmp" "ID $id/1" \
+    "early-id: the ID before the content, with the file begun in tmp/"
+reply_bytes_are "ID $id\nOK $id\n" "early-id: then OK with the same ID"
+queued
+# Refused at S: the final answer instead of the ID, the rest dropped.
+: > "$T/maillog"
+submit 'F early-id\nS -oops\nR - - b@example.org\n' "$T/m1"
+reply_bytes_are "PERM 5.1.7 sender address begins with '-': -oops\n" \
+    "early-id, a sender refused after S: the final answer, alone"
+tap_is "$rc/$(empty_queue && echo empty)" "0/empty" \
+    "... exit 0, nothing left"
+tap_is "$(sed -n 's/.*cleanup\[[0-9]*\]: //p' "$T/maillog")" \
+    "warning: NOQUEUE: reject: 5.1.7 sender address begins with '-': -oops" \
+    "... one log line: the rest of the input is dropped quietly"
+# ... and a submitter that then stops without E: no more lines
+: > "$T/maillog"
+printf 'F early-id\nS -oops\n' | timeout 20 "$CLEANUP" -c "$T/etc" > "$T/reply"
+tap_is "$?/$(cat "$T/reply")/$(grep -c 'cleanup\[' "$T/maillog")" \
+    "0/PERM 5.1.7 sender address begins with '-': -oops/1" \
+    "early-id, no E after a refusal: exit 0, one answer, one log line"
+# Refused later: the ID, then the refusal, logged with that ID.
+: > "$T/maillog"
+submit 'F early-id\nS a@example.org\n' "$T/m1"
+id=$(sed -n '1s/^ID //p' "$T/reply")
+reply_bytes_are "ID $id\nPERM 5.1.3 No recipients specified\n" \
+    "early-id, no recipients: the ID, then PERM 5.1.3"
+tap_is "$(empty_queue && echo empty)/$(sed -n 's/.*cleanup\[[0-9]*\]: //p' "$T/maillog")" \
+    "empty/warning: $id: reject: 5.1.3 No recipients specified" \
+    "... nothing left; the log line names the ID"
 
 # --- 40-43: the qmgr wake-up ---------------------------------------------
 submit 'S a\nR - - b\n' "$T/m1"

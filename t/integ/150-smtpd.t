@@ -7,7 +7,10 @@
 # a second one runs with mynetworks outside 127.0.0.0/8 (relay tests).
 # Clients: Python's smtplib and raw sockets (pipelining, BDAT, bare LF).
 # Checked byte for byte: greeting, EHLO reply, replies, the queue file
-# (postlet show), log lines.  The Python part prints the TAP itself.
+# (postlet show) with our Received field, whose queue ID is the one of
+# the reply and of the file, log lines.  A third instance runs a fake
+# cleanup whose early queue ID answer is missing, broken or late.  The
+# Python part prints the TAP itself.
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -21,7 +24,7 @@ unset MAIL_CONFIG
 T=$TAP_TMP
 Q=$T/q
 mkdir -p "$Q/incoming" "$Q/tmp" "$Q/public" "$Q/corrupt" "$Q/maildrop" \
-    "$T/etc" "$T/etc2"
+    "$T/etc" "$T/etc2" "$T/etc3" "$T/fake"
 cat > "$T/etc/main.cf" <<EOF
 queue_directory = $Q
 daemon_directory = $POSTLET_BUILD/bin
@@ -44,6 +47,16 @@ EOF
 sed 's/^maillog_file.*/maillog_file = $queue_directory\/..\/maillog2/' \
     "$T/etc/main.cf" > "$T/etc2/main.cf"
 echo "mynetworks = 192.0.2.0/24" >> "$T/etc2/main.cf"
+# etc3: cleanup is a script that answers as $T/fake/cleanup.mode says
+sed -e 's/^maillog_file.*/maillog_file = $queue_directory\/..\/maillog3/' \
+    -e 's/^smtpd_timeout.*/smtpd_timeout = 2s/' \
+    -e "s|^daemon_directory.*|daemon_directory = $T/fake|" \
+    "$T/etc/main.cf" > "$T/etc3/main.cf"
+printf '%s\n' '#!/bin/sh' 'case $(cat "$0.mode") in' \
+    'garbage)	echo "ID nope"; exec cat > /dev/null ;;' \
+    'silent)	cat > /dev/null ;;' \
+    '*)		exit 0 ;;' 'esac' > "$T/fake/cleanup"
+chmod +x "$T/fake/cleanup"
 printf 'postmaster root\n' > "$T/etc/aliases"
 printf 'virt.example.com x\nknown@virt.example.com root\n' > "$T/etc/virtual"
 
@@ -54,12 +67,13 @@ SMTPD, POSTLET, T, SRC = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
 from smtptest import Tap, Inetd, Raw
 Q = T + "/q"
-PLAN = 43
+PLAN = 56
 tap = Tap(PLAN)
 ok, is_ = tap.ok, tap.is_
 
 main = Inetd([SMTPD, "-c", T + "/etc"])
 other = Inetd([SMTPD, "-c", T + "/etc2"])
+fake = Inetd([SMTPD, "-c", T + "/etc3"])
 late = Inetd([SMTPD, "-c", T + "/etc"], delay=0.5)
 
 def show(qid):
@@ -77,6 +91,9 @@ def qid_of(reply):
 
 ENV = re.compile(r"^(arrival_time|message_size): .*\n", re.M)
 DATE = re.compile(r"; [A-Z][a-z]{2}, .*\n")
+# header_date's form, alone
+RFCDATE = re.compile(r"[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} "
+                     r"\d\d:\d\d:\d\d [+-]\d{4}( \([A-Za-z0-9+-]+\))?")
 
 # 1-2: greeting and EHLO, byte for byte.
 r = Raw(main.port)
@@ -121,12 +138,18 @@ want = ("*** ENVELOPE RECORDS incoming/%s ***\n"
         "orcpt=rfc822;orig+2Bx@example.org\n"
         "*** MESSAGE CONTENTS incoming/%s ***\n"
         "Received: from client.example (unknown [127.0.0.1])\n"
-        "\tby host.example.org (postlet) with ESMTP\n"
+        "\tby host.example.org (postlet) with ESMTP id %s\n"
         "\tfor <root@host.example.org>; DATE\n"
         "Subject: dsn\n\n.leading dot\n..two\nlast\n"
-        "*** MESSAGE FILE END incoming/%s ***\n") % (qid, qid, qid)
-is_(got, want, "queue file: envelope with DSN, Received, content unstuffed")
-ok(("%s: client=unknown[127.0.0.1]" % qid) in log(), "log: ID: client=")
+        "*** MESSAGE FILE END incoming/%s ***\n") % (qid, qid, qid, qid)
+is_(got, want, "queue file: envelope with DSN, Received with the reply's "
+    "and the file's queue ID, content unstuffed")
+lg = log()
+cl = lg.find("smtpd[%d]: %s: client=unknown[127.0.0.1]\n" %
+             (main.procs[-1].pid, qid))
+mi = lg.find("]: %s: message-id=\n" % qid)
+ok(cl != -1 and mi != -1 and cl < mi,
+   "log: ID: client=, before cleanup's message-id= line", lg[-1500:])
 ok(re.search(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 mail=1 "
              r"rcpt=1 data=1 quit=1 commands=5\n", log()) is not None,
    "log: disconnect line with counters")
@@ -166,7 +189,15 @@ is_(r.cmd(b"NOOP " + b"x" * 3000 + b"\r\n"),
     b"500 5.5.0 Error: line too long\r\n", "long command line: 500")
 r.cmd(b"QUIT\r\n")
 
-# 17-20: SIZE=, the real size, recipient limit.
+# 17-21: SIZE alone, SIZE=, the real size, recipient limit.
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
+is_(r.cmd(b"MAIL FROM:<a@example.net> SIZE\r\n") +
+    r.cmd(b"MAIL FROM:<a@example.net>\r\n") +
+    r.cmd(b"RCPT TO:<root@host.example.org> ORCPT\r\n") + r.cmd(b"RSET\r\n"),
+    b"501 5.5.4 Bad message size syntax\r\n250 2.1.0 Ok\r\n"
+    b"501 5.5.4 Error: Bad ORCPT parameter syntax\r\n"
+    b"250 2.0.0 Ok\r\n", "SIZE and ORCPT without a value: refused")
+r.cmd(b"QUIT\r\n")
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 is_(r.cmd(b"MAIL FROM:<a@example.net> SIZE=20001\r\n"),
     b"552 5.3.4 Message size exceeds fixed limit\r\n", "SIZE= too big: 552")
@@ -187,7 +218,7 @@ is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
     b"452 4.5.3 Error: too many recipients\r\n", "recipient limit: 452")
 r.cmd(b"QUIT\r\n")
 
-# 21-25: local recipients, virtual alias domain, relay from mynetworks.
+# 22-26: local recipients, virtual alias domain, relay from mynetworks.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 is_(r.cmd(b"RCPT TO:<nosuchuser@host.example.org>\r\n"),
@@ -205,7 +236,7 @@ is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"), b"250 2.1.5 Ok\r\n",
     "relay from mynetworks")
 r.cmd(b"QUIT\r\n")
 
-# 26-29: a client outside mynetworks.
+# 27-30: a client outside mynetworks.
 r = Raw(other.port); r.reply(); r.cmd(b"EHLO h\r\n")
 r.cmd(b"MAIL FROM:<a@b.example>\r\n")
 is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"),
@@ -223,7 +254,7 @@ with open(T + "/maillog2") as f:
        "to=<x@example.com> proto=ESMTP helo=<h>\n" in f.read(),
        "log: NOQUEUE reject line")
 
-# 30-31: error limits.
+# 31-32: error limits.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 got = b"".join(r.cmd(b"BOGUS\r\n") for i in range(5))
 is_(got, b"502 5.5.2 Error: command not recognized\r\n" * 5,
@@ -231,7 +262,7 @@ is_(got, b"502 5.5.2 Error: command not recognized\r\n" * 5,
 is_(r.reply(), b"421 4.7.0 host.example.org Error: too many errors\r\n",
     "hard error limit: 421")
 
-# 32-35: BDAT, many 1-byte chunks, memory bounded.
+# 33-36: BDAT, many 1-byte chunks, memory bounded.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
@@ -263,7 +294,7 @@ ok(qid is not None, "BDAT 0 LAST: queued")
 ok(show(qid).endswith("Subject: chunks\n\n" + "z" * 3000 +
    "\n*** MESSAGE FILE END incoming/%s ***\n" % qid), "BDAT content")
 
-# 36-39: an error in a BDAT transaction resets the recipients.
+# 37-40: an error in a BDAT transaction resets the recipients.
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 r.cmd(b"RCPT TO:<x@example.com>\r\n")
 big = b"w" * 20001
@@ -279,13 +310,13 @@ is_(rc, ["recipient: postmaster@host.example.org (pending)"],
     "only the new recipient")
 is_(r.cmd(b"QUIT\r\n"), b"221 2.0.0 Bye\r\n", "QUIT after BDAT")
 
-# 40: a bare LF command line.
+# 41: a bare LF command line.
 r = Raw(main.port); r.reply()
 is_(r.cmd(b"EHLO x\n"),
     b"521 5.5.2 host.example.org Error: bare <LF> received\r\n",
     "bare LF after a command: 521")
 
-# 41-43: swaks, a client nobody here wrote: a pipelined session, and a
+# 42-44: swaks, a client nobody here wrote: a pipelined session, and a
 # relay attempt from outside mynetworks.
 import shutil
 if shutil.which("swaks") is None:
@@ -317,7 +348,90 @@ else:
        sw.stdout, "swaks from outside mynetworks to a foreign domain: "
        "454 Relay access denied", sw.stdout[-1500:])
 
-for d in (main, other, late):
+# 45-47: two recipients over BDAT: Received with the ID, without "for".
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO client.example\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r.cmd(b"RCPT TO:<postmaster@host.example.org>\r\n")
+qid = qid_of(r.cmd(b"BDAT 12 LAST\r\nSubject: 2\r\n"))
+ok(qid is not None, "two recipients, BDAT: queued")
+got = show(qid or "none")
+got = RFCDATE.sub("DATE", got[got.find("*** MESSAGE CONTENTS"):])
+is_(got, "*** MESSAGE CONTENTS incoming/%s ***\n"
+    "Received: from client.example (unknown [127.0.0.1])\n"
+    "\tby host.example.org (postlet) with ESMTP id %s;\n\tDATE\n"
+    "Subject: 2\n*** MESSAGE FILE END incoming/%s ***\n" % (qid, qid, qid),
+    "two recipients: Received with the queue ID, no for")
+ok(("smtpd[%d]: %s: client=unknown[127.0.0.1]\n" %
+    (main.procs[-1].pid, qid)) in log(), "two recipients: ID: client=")
+
+# 48-50: a sender that cleanup refuses at once (a leading '-'): its early
+# answer is that refusal, the content is still read to its end and then
+# refused with it; the session goes on and nothing is left in tmp/.
+r.cmd(b"MAIL FROM:<-x@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r.cmd(b"DATA\r\n")
+is_(r.cmd(b"Subject: x\r\n\r\nbody\r\n.\r\n"),
+    b"554 5.1.7 sender address begins with '-': -x@example.net\r\n",
+    "a sender cleanup refuses after S: 554 5.1.7 at the end of DATA")
+is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
+    b"503 5.5.1 Error: need MAIL command\r\n",
+    "... the transaction is gone, the session goes on")
+time.sleep(0.2)
+ok(os.listdir(Q + "/tmp") == [] and
+   re.search(r"smtpd\[\d+\]: warning: unknown\[127\.0\.0\.1\]: message "
+             r"not queued: 5\.1\.7 sender address begins with '-': "
+             r"-x@example\.net\n", log()) is not None,
+   "... logged, nothing left in tmp/", log()[-1500:])
+r.cmd(b"QUIT\r\n")
+
+# 51-56: cleanup's early answer missing, broken or late: 451 at the end
+# of DATA, within smtpd_timeout (2s here), never a hang.
+def fake_session(mode):
+    with open(T + "/fake/cleanup.mode", "w") as f:
+        f.write(mode + "\n")
+    r = Raw(fake.port); r.reply(); r.cmd(b"EHLO x\r\n")
+    r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+    r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+    t0 = time.time()
+    got = r.cmd(b"DATA\r\n") + r.cmd(b"Subject: x\r\n\r\nbody\r\n.\r\n")
+    r.cmd(b"QUIT\r\n")
+    return got, time.time() - t0
+
+got, _ = fake_session("exit")
+is_(got, b"354 End data with <CR><LF>.<CR><LF>\r\n"
+    b"451 4.3.0 no queue ID from the queue\r\n",
+    "cleanup exits without an answer: 451 4.3.0")
+got, _ = fake_session("garbage")
+is_(got, b"354 End data with <CR><LF>.<CR><LF>\r\n"
+    b"451 4.3.0 bad queue ID answer from the queue\r\n",
+    "cleanup answers \"ID nope\": 451 4.3.0")
+with open(T + "/fake/cleanup.mode", "w") as f:
+    f.write("garbage\n")
+r = Raw(fake.port); r.reply(); r.cmd(b"EHLO x\r\n")
+r.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+is_(r.cmd(b"BDAT 12\r\nSubject: x\r\n") + r.cmd(b"BDAT 3 LAST\r\nz\r\n"),
+    b"451 4.3.0 bad queue ID answer from the queue\r\n"
+    b"503 5.5.1 Error: need RCPT command\r\n",
+    "BDAT: the broken answer refuses the first chunk, the transaction ends")
+r.cmd(b"QUIT\r\n")
+got, took = fake_session("silent")
+is_(got, b"354 End data with <CR><LF>.<CR><LF>\r\n"
+    b"451 4.3.0 timeout waiting for the queue ID\r\n",
+    "cleanup does not answer: 451 4.3.0 after smtpd_timeout")
+ok(1.5 < took < 10, "... after about 2s (%.1fs)" % took)
+time.sleep(0.2)
+with open(T + "/maillog3") as f:
+    lg = f.read()
+ok("warning: unknown[127.0.0.1]: message not queued: 4.3.0 timeout "
+   "waiting for the queue ID\n" in lg and
+   "NOQUEUE: reject: END-OF-MESSAGE from unknown[127.0.0.1]: 451 4.3.0 "
+   "timeout waiting for the queue ID; from=<a@example.net> "
+   "proto=ESMTP helo=<x>\n" in lg,
+   "... logged as a warning and a reject line", lg[-1500:])
+
+for d in (main, other, late, fake):
     d.s.close()
     d.wait()
 sys.exit(tap.done())

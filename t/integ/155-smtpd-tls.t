@@ -263,10 +263,11 @@ want = ("*** ENVELOPE RECORDS incoming/%s ***\n"
         "\t(using %s)\n"
         "\t(No client certificate requested)\n"
         "\t(Authenticated sender: alice)\n"
-        "\tby host.example.org (postlet) with ESMTPSA\n"
+        "\tby host.example.org (postlet) with ESMTPSA id %s\n"
         "\tfor <x@example.com>; DATE\n"
         "Subject: tls\n\nover TLS\n"
-        "*** MESSAGE FILE END incoming/%s ***\n") % (qid, qid, RSA_TLS, qid)
+        "*** MESSAGE FILE END incoming/%s ***\n") % (qid, qid, RSA_TLS, qid,
+                                                   qid)
 is_(got, want, "queue file: ESMTPSA, sasl_username, Received with TLS "
     "and AUTH")
 ok(log_has("%s: client=unknown[127.0.0.1], sasl_method=LOGIN, "
@@ -293,8 +294,9 @@ s.quit()
 m = re.match(r"2\.0\.0 Ok: queued as ([0-9A-F]+)$", resp.decode())
 got = DATE.sub("; DATE\n", show(m.group(1) if m else "none"))
 ok("Received: from client.example (unknown [127.0.0.1])\n"
-   "\tby host.example.org (postlet) with ESMTPS\n"
-   "\tfor <root@host.example.org>; DATE\n" in got and
+   "\tby host.example.org (postlet) with ESMTPS id %s\n"
+   "\tfor <root@host.example.org>; DATE\n" % (m.group(1) if m else "none")
+   in got and
    "named_attribute: protocol=ESMTPS\n" in got,
    "ESMTPS in the Received header and queue file, no TLS details "
    "by default", got)
@@ -501,14 +503,16 @@ else:
     got = DATE.sub("; DATE\n", show(m.group(1) if m else "none"))
     ok("Received: from swaks.test (unknown [127.0.0.1])\n"
        "\t(using %s)\n\t(No client certificate requested)\n"
-       "\tby host.example.org (postlet) with ESMTPSA\n" % RSA_TLS in got,
+       "\tby host.example.org (postlet) with ESMTPSA id %s\n" %
+       (RSA_TLS, m.group(1) if m else "none") in got,
        "wrapper mode: Received with TLS, ESMTPSA, no AUTH name "
        "(smtpd_sasl_authenticated_header = no)", got)
     sw = swaks(plain.port, "--auth", "PLAIN", "--auth-user", "alice",
                "--auth-password", "secret")
     m = re.search(r"<-  250 2\.0\.0 Ok: queued as ([0-9A-F]+)", sw.stdout)
     got = show(m.group(1) if m else "none")
-    ok(sw.returncode == 0 and "with ESMTPA\n" in got and
+    ok(sw.returncode == 0 and m is not None and
+       "with ESMTPA id %s\n" % m.group(1) in got and
        "named_attribute: sasl_username=alice\n" in got,
        "swaks --auth without TLS (auth_only = no): ESMTPA", sw.stdout[-2000:])
 

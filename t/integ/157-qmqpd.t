@@ -9,20 +9,21 @@
 # wrote is nullmailer's QMQP module (/usr/lib/nullmailer/qmqp, fetched
 # by mk/testtools.sh with apt-get download; skipped without it); raw
 # requests come from a small Python client.  Checked: a message lands in
-# the Maildir byte for byte (our Received field "with QMQP", then the
-# content unchanged) with Postfix's log lines; two recipients (Received
-# without "for"); an unauthorized client gets Postfix's "D" text (raw
-# and through nullmailer); malformed requests (too many digits, a
-# non-digit, a missing comma, a missing colon, a netstring running past
-# the request, a length over message_size_limit, a message over it,
-# no recipient, a client that goes away) are each answered byte for
-# byte and logged, nothing is queued, no qmqpd crashes, and the service
-# still works afterwards.  A list that cannot be matched gives "Z"; a
+# the Maildir byte for byte (our Received field "with QMQP id ID", the
+# ID of the reply and of the log, then the content unchanged) with
+# Postfix's log lines; two recipients (Received without "for"); an
+# unauthorized client gets Postfix's "D" text (raw and through
+# nullmailer); malformed requests (too many digits, a non-digit, a
+# missing comma, a missing colon, a netstring running past the request,
+# a length over message_size_limit, a message over it, no recipient, a
+# client that goes away) are each answered byte for byte and logged,
+# nothing is queued, no qmqpd crashes, and the service still works
+# afterwards.  A list that cannot be matched gives "Z"; a
 # client over master's per-client connection limit gets master's "Z"
 # netstring (not an SMTP 421 line).
 . "$(dirname "$0")/../lib.sh"
 
-PLAN=35
+PLAN=37
 tap_plan $PLAN
 
 NM=$POSTLET_SRC/build/src/debs/nullmailer/usr/lib/nullmailer/qmqp
@@ -210,7 +211,7 @@ wait_for 10 count_is 1
 {
 	printf 'Return-Path: <sender@example.org>\nX-Original-To: %s@%s\nDelivered-To: %s@%s\n' \
 	    "$ME" "$HOST" "$ME" "$HOST"
-	printf 'Received: from unknown (unknown [127.0.0.1])\n\tby %s (postlet) with QMQP\n\tfor <%s@%s>; DATE\n' \
+	printf 'Received: from unknown (unknown [127.0.0.1])\n\tby %s (postlet) with QMQP id ID\n\tfor <%s@%s>; DATE\n' \
 	    "$HOST" "$ME" "$HOST"
 	cat "$TAP_TMP/content"
 } > "$TAP_TMP/want"
@@ -218,8 +219,11 @@ mb "qmqp one" | norm > "$TAP_TMP/got"
 tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" \
     "Maildir: Received with QMQP, then the content byte for byte"
 ID1=$(sed -n 's/.*qmqpd\[[0-9]*\]: \([0-9A-F]*\): client=unknown\[127\.0\.0\.1\]$/\1/p' "$LOG" | head -n 1)
-tap_ok "$([ -n "$ID1" ]; echo $?)" "log: ID: client=unknown[127.0.0.1]" ||
-    tap_diag "$(cat "$LOG")"
+RID=$(mb "qmqp one" | sed -n 's/^	by .* with QMQP id \([0-9A-F]*\)$/\1/p')
+tap_ok "$([ -n "$ID1" ] && [ "$RID" = "$ID1" ] &&
+    grep -q "^Ok: queued as $ID1\$" "$TAP_TMP/nm.out"; echo $?)" \
+    "log: ID: client=unknown[127.0.0.1], the ID of the reply and of Received" ||
+    tap_diag "Received: $RID; $(cat "$TAP_TMP/nm.out" "$LOG")"
 tap_is "$(grep -c "qmqpd\[[0-9]*\]: connect from unknown\[127\.0\.0\.1\]$" "$LOG"):$(grep -c "qmqpd\[[0-9]*\]: disconnect from unknown\[127\.0\.0\.1\]$" "$LOG")" \
     "2:2" "log: connect from and disconnect from (the probe and nullmailer)"
 grep -q "cleanup\[[0-9]*\]: $ID1: message-id=<q1@example.org>" "$LOG"
@@ -232,7 +236,7 @@ nm "$P1"
 tap_is "$rc" 0 "two recipients: exit 0" || tap_diag "$(cat "$TAP_TMP/nm.out")"
 wait_for 10 count_is 3
 tap_is "$(mb "qmqp two" | norm | grep -A2 '^Received: from unknown' | head -n 3)" \
-    "$(printf 'Received: from unknown (unknown [127.0.0.1])\n\tby %s (postlet) with QMQP;\n\tDATE' "$HOST")" \
+    "$(printf 'Received: from unknown (unknown [127.0.0.1])\n\tby %s (postlet) with QMQP id ID;\n\tDATE' "$HOST")" \
     "two recipients: Received without for, both delivered"
 
 # 10-14: not authorized: Postfix's D text, raw and through nullmailer;
@@ -255,7 +259,7 @@ tap_is "$rc:$(cat "$TAP_TMP/nm.out")" \
 grep -q "qmqpd\[[0-9]*\]: warning: qmqpd_authorized_clients: " "$LOG"
 tap_ok $? "a host name in qmqpd_authorized_clients: a warning logged"
 
-# 15-28: malformed requests, each answered and logged.
+# 15-30: malformed requests, each answered and logged.
 # bad NAME HEX WANT-REPLY WANT-LOG-TAIL
 bad() {
 	got=$(raw "$P1" "$2")
@@ -284,6 +288,11 @@ bad "length over message_size_limit" "$(hex '100010:100000:')" \
 bad "no recipient" "$(hex "$(ns "$(ns x)$(ns s@x)")")" \
     "b'$(ns "DError: no recipients specified")'" \
     "no recipients specified"
+# cleanup refuses the sender at once: its early answer instead of the ID
+bad "a sender cleanup refuses" \
+    "$(hex "$(request "$(printf 'Subject: x\n\ny\n')" "-x@example.org" "$ME@$HOST")")" \
+    "b\"$(ns "DError: 5.1.7 sender address begins with '-': -x@example.org")\"" \
+    "Error: 5\\.1\\.7 sender address begins with '-': -x@example\\.org"
 
 # 29: a client that goes away after a length: logged, no reply.
 raw "$P1" "$(hex '100:5:hel')" > /dev/null

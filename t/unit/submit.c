@@ -5,12 +5,15 @@
  * NUL and CR, input that ends anywhere, all of it also read one byte per
  * read(2)), the R value splitter, the writers (exact bytes, refusals that
  * write nothing, content split into chunks, a round trip) and both sides
- * of the reply line.
+ * of the reply line, and the early queue ID answer (F early-id): each
+ * accepted and refused line, a final answer in its place, a timeout on a
+ * silent pipe, and the ID then OK read from one stream.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "buf.h"
@@ -51,6 +54,7 @@ static void	test_limits(void);
 static void	test_split(void);
 static void	test_put(void);
 static void	test_replies(void);
+static void	test_early_id(void);
 
 static ssize_t
 src_read(struct buf *b, void *p, size_t n, long long deadline)
@@ -484,6 +488,111 @@ test_replies(void)
 	str_free(&text);
 }
 
+static void
+test_early_id(void)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;		/* 0: strlen(in) */
+		int		 rc;
+		enum dsn_status	 status;
+		const char	*text;
+	} cases[] = {
+		{ "ID 06747A1B3F0A2C1B7D3\n", 0, 1, DSN_OK,
+		    "06747A1B3F0A2C1B7D3" },
+		{ "ID 0123456789ABCDE\n", 0, 1, DSN_OK, "0123456789ABCDE" },
+		{ "TEMP 4.3.0 table error\n", 0, 0, DSN_TEMP,
+		    "4.3.0 table error" },
+		{ "PERM 5.1.7 bad sender address\n", 0, 0, DSN_PERM,
+		    "5.1.7 bad sender address" },
+		/* not an ID: too short, lowercase, a space, NUL, nothing */
+		{ "ID 0123456789ABCD\n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "ID 0123456789abcde\n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "ID 0123456789ABCDE \n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "ID 0123456789ABCDE\0X\n", 21, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "ID \n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "ID 0123456789ABCDE", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		/* "OK" cannot come before the content */
+		{ "OK 0123456789ABCDE\n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "PERM 4.1.1 x\n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "id 0123456789ABCDE\n", 0, -1, DSN_TEMP,
+		    "4.3.0 bad queue ID answer from the queue" },
+		{ "", 0, -1, DSN_TEMP, "4.3.0 no queue ID from the queue" },
+	};
+	static const char	 both[] = "ID 0123456789ABCDE\n"
+	    "OK 0123456789ABCDE\n";
+	unsigned char	 mem[2 * 8192];
+	struct buf	 b;
+	struct src	 s;
+	struct sink	 out;
+	struct str	 text = STR_INIT, big = STR_INIT;
+	enum dsn_status	 st;
+	size_t		 i, k;
+	int		 fds[2];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		reader(&b, &s, mem, sizeof(mem), cases[i].in, cases[i].len ?
+		    cases[i].len : strlen(cases[i].in), 2);
+		st = DSN_OK;
+		str_set(&text, "old");
+		is_int(submit_get_early_id(&b, &st, &text), cases[i].rc,
+		    "early ID %zu: result", i);
+		ok(st == cases[i].status && str_eq(&text, cases[i].text),
+		    "early ID %zu: status and text (%s)", i, str_c(&text));
+	}
+	/* a line over one record: refused, not read on without bound */
+	for (k = 0; k < 2 * QFILE_RECORD_MAX; k++) {
+		str_cat_char(&big, 'A');
+	}
+	str_cat_char(&big, '\n');
+	reader(&b, &s, mem, sizeof(mem), big.s, big.len, 4096);
+	is_int(submit_get_early_id(&b, &st, &text), -1,
+	    "early ID: a long line is refused");
+	is_str(text.s, "4.3.0 bad queue ID answer from the queue",
+	    "early ID: a long line's text");
+
+	/* the ID, then the final answer, from one stream */
+	reader(&b, &s, mem, sizeof(mem), both, strlen(both), 1);
+	is_int(submit_get_early_id(&b, &st, &text), 1, "ID then OK: the ID");
+	is_str(text.s, "0123456789ABCDE", "ID then OK: the ID's text");
+	is_int(submit_get_reply(&b, &st, &text), 0, "ID then OK: the OK");
+	ok(st == DSN_OK && str_eq(&text, "0123456789ABCDE"),
+	    "ID then OK: the same ID");
+
+	/* a receiver that says nothing: a bounded wait */
+	if (pipe(fds) == -1) {
+		ok(0, "pipe: %s", strerror(errno));
+		exit(1);
+	}
+	buf_init_fd(&b, fds[0], mem, sizeof(mem), 50);
+	is_int(submit_get_early_id(&b, &st, &text), -1,
+	    "early ID: silence times out");
+	ok(st == DSN_TEMP && str_eq(&text,
+	    "4.3.0 timeout waiting for the queue ID"),
+	    "early ID: the timeout's text (%s)", str_c(&text));
+	(void)close(fds[1]);
+	is_int(submit_get_early_id(&b, &st, &text), -1,
+	    "early ID: end of input");
+	is_str(text.s, "4.3.0 no queue ID from the queue",
+	    "early ID: the end of input's text");
+	(void)close(fds[0]);
+
+	writer(&b, &out, mem, sizeof(mem));
+	is_int(submit_put_early_id(&b, "0123456789ABCDE"), 0, "put early ID");
+	is_str(out.data.s, "ID 0123456789ABCDE\n", "put early ID: the line");
+	str_free(&out.data);
+	str_free(&text);
+	str_free(&big);
+}
+
 int
 main(void)
 {
@@ -493,5 +602,6 @@ main(void)
 	test_split();
 	test_put();
 	test_replies();
+	test_early_id();
 	return done_testing();
 }
