@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "proc.h"
+#include "qfile.h"
 #include "str.h"
 #include "tls.h"
 
@@ -40,6 +41,9 @@ struct smtpd {
 	struct buf	 in, out;
 	/* sendmail -bs: standard input, submission through postdrop */
 	bool		 stdin_mode;
+	/* the queue ID of the message being received, once cleanup gave
+	 * it (reject lines name it instead of NOQUEUE), or "" */
+	char		 log_id[QID_SIZE];
 	const char	*config_dir;	/* -c, or NULL */
 	/* "unknown[127.0.0.1]" and its parts; the PTR name, and how the
 	 * lookups went (enum dns_status: smtpd_dns.c) */

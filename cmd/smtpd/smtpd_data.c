@@ -234,6 +234,7 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		memcpy(x->id, x->answer_text.s, x->answer_text.len + 1);
 		str_clear(&x->answer_text);
 		log_client(s, x->id);
+		memcpy(s->log_id, x->id, sizeof(s->log_id));
 	}
 	received(s, s->stdin_mode ? NULL : x->id, &hdr);
 	submit_put_content(&x->to, hdr.s, hdr.len);

@@ -82,8 +82,8 @@ smtpd_log_reject(struct smtpd *s, const char *cmd, const char *rcpt,
 {
 	struct str	line = STR_INIT;
 
-	str_catf(&line, "NOQUEUE: reject: %s from %s: %s;", cmd, s->peer,
-	    reply);
+	str_catf(&line, "%s: reject: %s from %s: %s;", s->log_id[0] != '\0' ?
+	    s->log_id : "NOQUEUE", cmd, s->peer, reply);
 	/* HELO comes before any sender */
 	if (strcmp(cmd, "HELO") != 0 && strcmp(cmd, "EHLO") != 0) {
 		str_catf(&line, " from=<%s>", str_c(&s->sender));
@@ -153,6 +153,7 @@ smtpd_reset(struct smtpd *s)
 	size_t	i;
 
 	smtpd_xfer_abort(s);
+	s->log_id[0] = '\0';
 	for (i = 0; i < s->nrcpt; i++) {
 		free(s->rcpts[i].addr);
 		free(s->rcpts[i].orcpt);

@@ -67,7 +67,7 @@ SMTPD, POSTLET, T, SRC = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
 from smtptest import Tap, Inetd, Raw
 Q = T + "/q"
-PLAN = 56
+PLAN = 57
 tap = Tap(PLAN)
 ok, is_ = tap.ok, tap.is_
 
@@ -189,7 +189,7 @@ is_(r.cmd(b"NOOP " + b"x" * 3000 + b"\r\n"),
     b"500 5.5.0 Error: line too long\r\n", "long command line: 500")
 r.cmd(b"QUIT\r\n")
 
-# 17-21: SIZE alone, SIZE=, the real size, recipient limit.
+# 17-22: SIZE alone, SIZE=, the real size, recipient limit.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 is_(r.cmd(b"MAIL FROM:<a@example.net> SIZE\r\n") +
     r.cmd(b"MAIL FROM:<a@example.net>\r\n") +
@@ -208,6 +208,13 @@ is_(r.cmd(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 25 +
           b".\r\n"),
     b"552 5.3.4 Error: message file too big\r\n",
     "real size over message_size_limit: 552")
+time.sleep(0.2)
+m = re.search(r"\n[^\n]*: ([0-9A-F]+): reject: END-OF-MESSAGE from "
+              r"unknown\[127\.0\.0\.1\]: 552 5\.3\.4 Error: message file too "
+              r"big; from=<a@example\.net> proto=ESMTP helo=<x>\n", log())
+ok(m is not None and (": %s: client=unknown[127.0.0.1]\n" % m.group(1))
+   in log(), "the reject line names the message's queue ID, as its "
+   "client= line does", log()[-800:])
 is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
     b"503 5.5.1 Error: need MAIL command\r\n",
     "after a refused DATA the transaction is gone")
@@ -218,7 +225,7 @@ is_(r.cmd(b"RCPT TO:<root@host.example.org>\r\n"),
     b"452 4.5.3 Error: too many recipients\r\n", "recipient limit: 452")
 r.cmd(b"QUIT\r\n")
 
-# 22-26: local recipients, virtual alias domain, relay from mynetworks.
+# 23-27: local recipients, virtual alias domain, relay from mynetworks.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 is_(r.cmd(b"RCPT TO:<nosuchuser@host.example.org>\r\n"),
@@ -236,7 +243,7 @@ is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"), b"250 2.1.5 Ok\r\n",
     "relay from mynetworks")
 r.cmd(b"QUIT\r\n")
 
-# 27-30: a client outside mynetworks.
+# 28-31: a client outside mynetworks.
 r = Raw(other.port); r.reply(); r.cmd(b"EHLO h\r\n")
 r.cmd(b"MAIL FROM:<a@b.example>\r\n")
 is_(r.cmd(b"RCPT TO:<x@example.com>\r\n"),
@@ -254,7 +261,7 @@ with open(T + "/maillog2") as f:
        "to=<x@example.com> proto=ESMTP helo=<h>\n" in f.read(),
        "log: NOQUEUE reject line")
 
-# 31-32: error limits.
+# 32-33: error limits.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 got = b"".join(r.cmd(b"BOGUS\r\n") for i in range(5))
 is_(got, b"502 5.5.2 Error: command not recognized\r\n" * 5,
@@ -262,7 +269,7 @@ is_(got, b"502 5.5.2 Error: command not recognized\r\n" * 5,
 is_(r.reply(), b"421 4.7.0 host.example.org Error: too many errors\r\n",
     "hard error limit: 421")
 
-# 33-36: BDAT, many 1-byte chunks, memory bounded.
+# 34-37: BDAT, many 1-byte chunks, memory bounded.
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO x\r\n")
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
@@ -294,7 +301,7 @@ ok(qid is not None, "BDAT 0 LAST: queued")
 ok(show(qid).endswith("Subject: chunks\n\n" + "z" * 3000 +
    "\n*** MESSAGE FILE END incoming/%s ***\n" % qid), "BDAT content")
 
-# 37-40: an error in a BDAT transaction resets the recipients.
+# 38-41: an error in a BDAT transaction resets the recipients.
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 r.cmd(b"RCPT TO:<x@example.com>\r\n")
 big = b"w" * 20001
@@ -310,13 +317,13 @@ is_(rc, ["recipient: postmaster@host.example.org (pending)"],
     "only the new recipient")
 is_(r.cmd(b"QUIT\r\n"), b"221 2.0.0 Bye\r\n", "QUIT after BDAT")
 
-# 41: a bare LF command line.
+# 42: a bare LF command line.
 r = Raw(main.port); r.reply()
 is_(r.cmd(b"EHLO x\n"),
     b"521 5.5.2 host.example.org Error: bare <LF> received\r\n",
     "bare LF after a command: 521")
 
-# 42-44: swaks, a client nobody here wrote: a pipelined session, and a
+# 43-45: swaks, a client nobody here wrote: a pipelined session, and a
 # relay attempt from outside mynetworks.
 import shutil
 if shutil.which("swaks") is None:
@@ -348,7 +355,7 @@ else:
        sw.stdout, "swaks from outside mynetworks to a foreign domain: "
        "454 Relay access denied", sw.stdout[-1500:])
 
-# 45-47: two recipients over BDAT: Received with the ID, without "for".
+# 46-48: two recipients over BDAT: Received with the ID, without "for".
 r = Raw(main.port); r.reply(); r.cmd(b"EHLO client.example\r\n")
 r.cmd(b"MAIL FROM:<a@example.net>\r\n")
 r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
@@ -365,7 +372,7 @@ is_(got, "*** MESSAGE CONTENTS incoming/%s ***\n"
 ok(("smtpd[%d]: %s: client=unknown[127.0.0.1]\n" %
     (main.procs[-1].pid, qid)) in log(), "two recipients: ID: client=")
 
-# 48-50: a sender that cleanup refuses at once (a leading '-'): its early
+# 49-51: a sender that cleanup refuses at once (a leading '-'): its early
 # answer is that refusal, the content is still read to its end and then
 # refused with it; the session goes on and nothing is left in tmp/.
 r.cmd(b"MAIL FROM:<-x@example.net>\r\n")
@@ -385,7 +392,7 @@ ok(os.listdir(Q + "/tmp") == [] and
    "... logged, nothing left in tmp/", log()[-1500:])
 r.cmd(b"QUIT\r\n")
 
-# 51-56: cleanup's early answer missing, broken or late: 451 at the end
+# 52-57: cleanup's early answer missing, broken or late: 451 at the end
 # of DATA, within smtpd_timeout (2s here), never a hang.
 def fake_session(mode):
     with open(T + "/fake/cleanup.mode", "w") as f:
