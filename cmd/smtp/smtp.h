@@ -132,6 +132,7 @@ struct smtp_session {
 	 * another name to try on a new connection.
 	 */
 	enum smtp_tls_level tls_level;
+	bool		 tls_from_table;	/* the level is the table's */
 	struct str	 tls_match;
 	unsigned	 tls_match_try;
 	bool		 tls_again;

@@ -201,6 +201,7 @@ smtp_tls_policy(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 	int			 rc = -1;
 
 	s->tls_level = cf->tls_level;
+	s->tls_from_table = false;
 	str_clear(&s->tls_match);
 	s->tls_match_try = 0;
 	s->tls_again = false;
@@ -226,8 +227,11 @@ smtp_tls_policy(struct smtp *cf, struct smtp_session *s, const char *nexthop,
 	if (r == MAP_ERROR) {
 		goto error;
 	}
-	if (r == MAP_FOUND && parse(s, nexthop, key, value.s, st) == -1) {
-		goto out;
+	if (r == MAP_FOUND) {
+		s->tls_from_table = true;
+		if (parse(s, nexthop, key, value.s, st) == -1) {
+			goto out;
+		}
 	}
 	rc = 0;
 	goto out;

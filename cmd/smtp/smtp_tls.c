@@ -104,8 +104,9 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 	} else if (s->tls_level == SMTP_TLS_SECURE && !within_nexthop(s)) {
 		smtp_status_set(st, DSN_TEMP, "4.7.5", "Server certificate "
 		    "not verified: host %s is not the next hop %s or in its "
-		    "domain (smtp_tls_security_level = secure)", s->label,
-		    str_c(&s->nexthop));
+		    "domain (%s secure)", s->label, str_c(&s->nexthop),
+		    s->tls_from_table ? "smtp_tls_policy_maps:" :
+		    "smtp_tls_security_level =");
 		log_info("%s", st->text.s);
 		/* no QUIT on a session in this state */
 		s->b.error = EIO;
