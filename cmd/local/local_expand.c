@@ -681,6 +681,7 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 	const char		*novars[LOCAL_PATH_VARS];
 	const char		*saved_ext = ex->ext;
 	char			 saved_delim = ex->delim;
+	struct stat		 sb;
 	size_t			 pos = 0, n = 0, i;
 	uid_t			 owner;
 	int			 r;
@@ -713,6 +714,16 @@ user_deliver(struct expand *ex, const char *user, size_t depth)
 		if (expand_vars(word.s, word.len, vars,
 		    EXPAND_FILTER_DEFAULT, &path) != 0 ||
 		    path.s[0] != '/') {
+			continue;
+		}
+		/*
+		 * No such file is no such file whoever looks (a directory
+		 * we may not search says EACCES): then no child is started
+		 * to read it as the user, the common case, and one process
+		 * per delivery is saved.
+		 */
+		if (lstat(path.s, &sb) == -1 && (errno == ENOENT ||
+		    errno == ENOTDIR)) {
 			continue;
 		}
 		r = local_read_list(l, &id, path.s, true, &text, &owner,
