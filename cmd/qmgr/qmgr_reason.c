@@ -152,26 +152,30 @@ qmgr_reason_have_bounce(const struct qmgr *q, const char *id)
 	return have;
 }
 
-void
-qmgr_reason_line(struct str *out, const char *address, const char *code,
-    const char *text)
+/* "address TAB action code SP text LF", text cut to QMGR_TEXT_MAX. */
+static void
+reason_line(struct str *out, const char *address, const char *action,
+    const char *code, const char *text)
 {
 	size_t	n = strlen(text);
 
 	if (n > QMGR_TEXT_MAX) {
 		n = QMGR_TEXT_MAX;
 	}
-	str_catf(out, "%s\t%s %.*s\n", address, code, (int)n, text);
+	str_catf(out, "%s\t%s%s %.*s\n", address, action, code, (int)n,
+	    text);
+}
+
+void
+qmgr_reason_line(struct str *out, const char *address, const char *code,
+    const char *text)
+{
+	reason_line(out, address, "", code, text);
 }
 
 void
 qmgr_reason_relayed(struct str *out, const char *address, const char *code,
     const char *text)
 {
-	size_t	n = strlen(text);
-
-	if (n > QMGR_TEXT_MAX) {
-		n = QMGR_TEXT_MAX;
-	}
-	str_catf(out, "%s\trelayed %s %.*s\n", address, code, (int)n, text);
+	reason_line(out, address, "relayed ", code, text);
 }
