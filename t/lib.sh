@@ -250,10 +250,20 @@ postlet_instance_stop()
 	postlet_user_end "$Q"
 }
 
-# A free TCP port on 127.0.0.1 (python3), for a listener of the test's.
+# free_ports N: N free TCP ports on 127.0.0.1 (python3), separated by
+# blanks, for listeners of the test's; free_port: one.
+free_ports()
+{
+	python3 -c '
+import socket, sys
+ss = []
+for i in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
 free_port()
 {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	free_ports 1
 }
 
 # The temporary directory, removed at exit (also on a signal).

@@ -53,15 +53,6 @@ EOF
 PIDS=
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; tap_cleanup' EXIT
 
-# Free loopback ports, as many as asked.
-ports() {
-	"$PY" -c '
-import socket, sys
-ss = []
-for i in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 # wait_port PORT: until something listens there (at most 10 s).
 wait_port() {
 	"$PY" -c '
@@ -191,7 +182,7 @@ want() {
 	printf '%s\n' "$@" > "$TAP_TMP/want"
 }
 
-set -- $(ports 9)
+set -- $(free_ports 9)
 P1=$1 P2=$2 P3=$3 P4=$4 P5=$5 P6=$6 P7=$7 P8=$8 P9=$9
 ID1=0674A0000000001
 ID2=0674A0000000002
@@ -515,7 +506,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -subj /CN=wrong.example -days 2 -nodes -keyout "$TAP_TMP/kw.pem" \
     -out "$TAP_TMP/cw.pem" > /dev/null 2>&1
-set -- $(ports 3)
+set -- $(free_ports 3)
 T1=$1 T2=$2 T3=$3
 for a in "$T1 starttls c k" "$T2 starttls cw kw" "$T3 wrapper c k"; do
 	set -- $a

@@ -50,14 +50,6 @@ EOF
 PIDS=
 trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; tap_cleanup' EXIT
 
-ports() {
-	"$PY" -c '
-import socket, sys
-ss = []
-for i in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 # wait_for ADDRESS: until something listens there (at most 10 s): a
 # port number or a socket path.
 wait_for() {
@@ -143,7 +135,7 @@ want() {
 	printf '%s\n' "$@" > "$TAP_TMP/want"
 }
 
-set -- $(ports 3)
+set -- $(free_ports 3)
 P1=$1 P2=$2 P3=$3
 ID=0674A0000000001
 printf 'Subject: lmtp\n\nhello\n.dot\n' > "$TAP_TMP/c1"

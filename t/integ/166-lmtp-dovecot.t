@@ -101,15 +101,6 @@ fi
 chmod -R a+rX "$DLIB"
 DLD=$DLIB:$DC/usr/lib/dovecot:$DC/usr/lib/dovecot/modules/old-stats
 
-# Free loopback ports, as many as asked.
-ports() {
-	"$PY" -c '
-import socket, sys
-ss = []
-for i in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ss.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 # wait_for ADDRESS [down]: until something listens there (a port number
 # or a socket path), or with "down" until nothing does; at most 10 s.
 wait_for() {
@@ -131,7 +122,7 @@ for i in range(100):
 sys.exit(1)' "$@"
 }
 # shellcheck disable=SC2046
-set -- $(ports 2)
+set -- $(free_ports 2)
 PD=$1 PS=$2
 SOCK=$R/lmtp
 UIDN=$(id -u "$ME")
