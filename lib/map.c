@@ -40,6 +40,11 @@ static const struct map_type_entry map_types[] = {
 	{ "texthash", MAP_TYPE_TEXTHASH, map_open_texthash },
 };
 
+/* map_keep_open: every table opened since, by spec. */
+static bool		  map_keeping;
+static struct map	**map_kept;
+static size_t		  map_nkept, map_capkept;
+
 static bool	map_list_sep(int);
 static bool	map_tried(struct str *, const struct str *);
 
@@ -53,6 +58,11 @@ map_open(const char *spec, struct str *err)
 	int				 saved;
 
 	str_clear(err);
+	for (i = 0; i < map_nkept; i++) {
+		if (strcmp(map_kept[i]->spec, spec) == 0) {
+			return map_kept[i];
+		}
+	}
 	if ((colon = strchr(spec, ':')) == NULL) {
 		str_catf(err, "%s: expected type:name", spec);
 		errno = EINVAL;
@@ -83,13 +93,28 @@ map_open(const char *spec, struct str *err)
 		errno = saved;
 		return NULL;
 	}
+	if (map_keeping) {
+		if (map_nkept == map_capkept) {
+			map_capkept = map_capkept == 0 ? 8 : map_capkept * 2;
+			map_kept = xreallocarray(map_kept, map_capkept,
+			    sizeof(*map_kept));
+		}
+		m->kept = true;
+		map_kept[map_nkept++] = m;
+	}
 	return m;
+}
+
+void
+map_keep_open(void)
+{
+	map_keeping = true;
 }
 
 void
 map_close(struct map *m)
 {
-	if (m == NULL) {
+	if (m == NULL || m->kept) {
 		return;
 	}
 	map_close_cdb(m);

@@ -61,6 +61,18 @@ struct map_list;
 struct map	*map_open(const char *spec, struct str *err);
 /* Close m and free everything it holds; NULL is allowed. */
 void		 map_close(struct map *m);
+/*
+ * For a process about to chroot(2) (lib/jail.h): from now on every table
+ * that opens stays open for the life of the process.  map_open of a spec
+ * already open returns that same table (so it must not be looked up
+ * twice at once, which single-threaded callers never do), map_close
+ * leaves it open, and a cdb file is no longer stat(2)ed for replacement,
+ * as its path may be outside the jail.  Such a process sees a rebuilt
+ * table only when it starts again, so it must be short-lived or
+ * restarted on reload.  A spec that failed to open is tried again at its
+ * next map_open (and fails in the jail, as a table error).
+ */
+void		 map_keep_open(void);
 /* The spec m was opened with, for messages; owned by m. */
 const char	*map_spec(const struct map *m);
 

@@ -16,6 +16,9 @@
  * inode, size or mtime differ from the open file's (fstat of the
  * descriptor we read, so a rename between stat and open cannot fool us).
  * One stat per lookup is cheap next to a delivery, and always right.
+ * A table kept open for a chrooted process (map_keep_open) is the one
+ * exception: its path may be outside the jail, so it is not stat(2)ed
+ * again once open.
  *
  * Building: the whole source is parsed into memory first (so nothing is
  * written when it has errors), then written through lib/durable.  Keys
@@ -57,6 +60,9 @@ map_cdb_refresh(struct map *m, struct str *err)
 	struct cdb	cdb;
 	int		fd, saved;
 
+	if (m->kept && m->fd != -1) {
+		return 0;
+	}
 	if (stat(m->path, &st) == -1) {
 		saved = errno;
 		str_catf(err, "%s: %s", m->path, strerror(saved));

@@ -53,6 +53,7 @@ struct map_hash {
 struct map {
 	enum map_type	 type;
 	char		*spec;		/* as opened, for messages */
+	bool		 kept;		/* map_keep_open: never closed */
 	/* cdb: */
 	char		*path;		/* name + ".cdb" */
 	int		 fd;		/* -1: no file open yet */

@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -32,10 +33,14 @@
 #endif
 
 static char	priv_msg[256];
+/* The password file, opened before a chroot (priv_keep_passwd). */
+static FILE	*priv_passwd;
 
 static int	priv_fail(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static size_t	priv_bufsize(int);
+static int	priv_lookup_kept(const char *, uid_t *, gid_t *,
+		    struct str *);
 static int	priv_nonroot(const char *);
 static int	priv_verify(uid_t, gid_t, const gid_t *, size_t);
 static int	priv_drop_full(uid_t, gid_t, const gid_t *, size_t,
@@ -95,6 +100,9 @@ priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *home)
 	if (user == NULL || *user == '\0') {
 		return priv_fail(EINVAL, "empty user name");
 	}
+	if (priv_passwd != NULL) {
+		return priv_lookup_kept(user, uid, gid, home);
+	}
 	for (;;) {
 		buf = xmalloc(size);
 		r = getpwnam_r(user, &pw, buf, size, &res);
@@ -123,6 +131,51 @@ priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *home)
 		    PRIV_PWBUF_MAX);
 	}
 	return priv_fail(r, "getpwnam %s: %s", user, strerror(r));
+}
+
+int
+priv_keep_passwd(void)
+{
+	int	fd;
+
+	if (priv_passwd != NULL) {
+		return 0;
+	}
+	if ((fd = open(PRIV_PASSWD_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+		return priv_fail(errno, "open %s: %s", PRIV_PASSWD_FILE,
+		    strerror(errno));
+	}
+	if ((priv_passwd = fdopen(fd, "r")) == NULL) {
+		(void)close(fd);
+		return priv_fail(errno, "fdopen %s: %s", PRIV_PASSWD_FILE,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+/* priv_lookup in the file kept open: read it from its start. */
+static int
+priv_lookup_kept(const char *user, uid_t *uid, gid_t *gid, struct str *home)
+{
+	struct passwd	*pw;
+
+	rewind(priv_passwd);
+	errno = 0;
+	while ((pw = fgetpwent(priv_passwd)) != NULL) {
+		if (strcmp(pw->pw_name, user) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			if (home != NULL) {
+				str_set(home, pw->pw_dir);
+			}
+			return 0;
+		}
+	}
+	if (ferror(priv_passwd)) {
+		return priv_fail(EIO, "read %s: %s", PRIV_PASSWD_FILE,
+		    strerror(errno != 0 ? errno : EIO));
+	}
+	return priv_fail(ENOENT, "unknown user: %s", user);
 }
 
 int

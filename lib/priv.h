@@ -48,6 +48,19 @@ bool	priv_is_root(void);
 int	priv_lookup(const char *user, uid_t *uid, gid_t *gid,
 	    struct str *home);
 
+/* The password file priv_keep_passwd opens. */
+#define PRIV_PASSWD_FILE	"/etc/passwd"
+
+/*
+ * Open PRIV_PASSWD_FILE and keep it open: from now on priv_lookup reads
+ * that file (from its start, at every call) instead of asking the C
+ * library, which opens it by name and would find nothing in a chroot
+ * jail, so that every user would look unknown.  Users then come from
+ * that file only (no NSS), as it was when opened.  Returns 0, or -1 with
+ * errno (see priv_error).
+ */
+int	priv_keep_passwd(void);
+
 /* The same for a group (getgrnam_r(3)): sets *gid. */
 int	priv_lookup_group(const char *group, gid_t *gid);
 

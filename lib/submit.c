@@ -5,10 +5,15 @@
  * SUBMIT_CHUNK_MAX before anything is read, and records out of order are
  * refused.
  */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "bounds.h"
@@ -381,16 +386,77 @@ out:
 	return rc;
 }
 
+/* submit_start_cleanup through master's socket. */
+static int
+submit_connect_cleanup(const char *path, struct proc *p, struct str *why)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv;
+	int			 fd, fd2, saved;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = -1;
+	p->fd[0] = p->fd[1] = p->fd[2] = -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		str_catf(why, "connect %s: path too long for a socket", path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		saved = errno;
+		str_catf(why, "socket %s: %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	tv.tv_sec = SUBMIT_CONNECT_S;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EINTR) {
+			continue;
+		}
+		saved = errno;
+		str_catf(why, "connect %s: %s", path, strerror(saved));
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	if ((fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		saved = errno;
+		str_catf(why, "dup %s: %s", path, strerror(saved));
+		(void)close(fd);
+		errno = saved;
+		return -1;
+	}
+	p->fd[0] = fd;
+	p->fd[1] = fd2;
+	(void)fd_set_nonblock(fd, true);
+	return 0;
+}
+
 int
 submit_start_cleanup(const struct submit_cleanup *sc, struct proc *p,
     struct str *why)
 {
-	struct proc_cmd	 cmd;
-	struct str	 path = STR_INIT;
-	char		*argv[5];
-	size_t		 i;
-	int		 r;
+	static struct proc_env	 env = PROC_ENV_INIT;
+	static bool		 env_made;
+	struct proc_cmd		 cmd;
+	struct str		 path = STR_INIT;
+	char			*argv[5];
+	size_t			 i;
+	int			 r;
 
+	if (sc->socket_path != NULL) {
+		return submit_connect_cleanup(sc->socket_path, p, why);
+	}
+	/* only TZ, for the Date: and Received: fields cleanup writes */
+	if (!env_made) {
+		(void)proc_env_import(&env, "TZ");
+		env_made = true;
+	}
 	str_catf(&path, "%s/cleanup", sc->daemon_dir);
 	argv[0] = xstrdup("cleanup");
 	argv[1] = xstrdup("-c");
@@ -400,6 +466,7 @@ submit_start_cleanup(const struct submit_cleanup *sc, struct proc *p,
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.path = path.s;
 	cmd.argv = argv;
+	cmd.envp = proc_env_vector(&env);
 	cmd.io[0] = PROC_IO_PIPE;
 	cmd.io[1] = PROC_IO_PIPE;
 	cmd.io[2] = sc->stderr_io;
@@ -428,6 +495,9 @@ submit_end_cleanup(struct proc *p)
 	int	status = 0;
 
 	proc_close(p);
+	if (p->pid <= 0) {
+		return 0;
+	}
 	if (proc_wait(p->pid, &status,
 	    clock_deadline(SUBMIT_CLEANUP_EXIT_MS)) == -1) {
 		(void)kill(p->pid, SIGKILL);

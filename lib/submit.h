@@ -142,21 +142,31 @@ struct submit_cleanup {
 	bool		 setid;
 	uid_t		 uid;
 	gid_t		 gid;
+	/* when not NULL: connect to this socket instead (a chrooted
+	 * submitter reaches master's cleanup service) */
+	const char	*socket_path;
 };
 
 /*
  * Start "$daemon_dir/cleanup -c config_dir [-v]" (-v when log_verbose),
- * with pipes on its standard input (p->fd[0]) and output (p->fd[1]),
- * both made non-blocking so that buf deadlines hold.  Returns 0 with p
- * filled in (the caller closes it and collects the child), or -1 with
- * "STEP PATH: error" in why.
+ * with TZ (when we have it) its only environment variable and pipes on
+ * its standard input (p->fd[0]) and output (p->fd[1]), both made
+ * non-blocking so that buf deadlines hold.  With socket_path,
+ * connect to that unix socket instead, where master starts a cleanup per
+ * connection: p->pid is then -1 and p->fd[0] and p->fd[1] are the same
+ * socket (two descriptors).  A connection that waits for room in the
+ * listen queue (master at cleanup's process limit) waits at most
+ * SUBMIT_CONNECT_S seconds.  Returns 0 with p filled in (the caller
+ * closes it and collects the child), or -1 with "STEP PATH: error" in
+ * why.
  */
+#define SUBMIT_CONNECT_S	30
 int	submit_start_cleanup(const struct submit_cleanup *, struct proc *p,
 	    struct str *why);
 /*
  * The end of cleanup started by submit_start_cleanup: close our ends,
  * give it SUBMIT_CLEANUP_EXIT_MS to exit, then SIGKILL it.  Returns its
- * wait status.
+ * wait status (0 for a socket: master collects that cleanup).
  */
 #define SUBMIT_CLEANUP_EXIT_MS	5000
 int	submit_end_cleanup(struct proc *p);

@@ -43,6 +43,7 @@ static void	test_list(void);
 static void	test_ext_split(void);
 static void	test_addr(void);
 static void	test_alias(void);
+static void	test_keep_open(void);
 
 /* A path in the test directory (one static buffer per call site). */
 static const char *
@@ -971,6 +972,52 @@ test_alias(void)
 	str_free(&value);
 }
 
+/*
+ * map_keep_open, for a chrooted daemon: tables opened stay open, a second
+ * open returns the same table, and a cdb file that is removed (as a jail
+ * hides it) or replaced still answers from the file first opened.
+ */
+static void
+test_keep_open(void)
+{
+	static const char *const	kv1[] = { "k", "one" };
+	static const char *const	kv2[] = { "k", "two" };
+	char				 spec[600], spec2[600];
+	struct map			*m, *again, *missing;
+	struct map_list			*l;
+	struct str			 err = STR_INIT, value = STR_INIT;
+
+	make_cdb(path_in("kept.cdb"), kv1, 2);
+	(void)snprintf(spec, sizeof(spec), "cdb:%s", path_in("kept"));
+	(void)snprintf(spec2, sizeof(spec2), "cdb:%s", path_in("nokept"));
+	map_keep_open();
+	m = map_open(spec, &err);
+	ok(m != NULL, "keep open: open %s", spec);
+	if (m == NULL) {
+		skip(8, "no table");
+		return;
+	}
+	again = map_open(spec, &err);
+	ok(again == m, "keep open: the same spec gives the same table");
+	map_close(again);
+	l = map_list_open(spec, &err);
+	ok(l != NULL && map_list_get(l, 0) == m, "keep open: a list shares it");
+	map_list_close(l);
+	check_lookup(m, "k", MAP_FOUND, "one", NULL);
+	/* replaced, then removed: the open file answers, never "not found" */
+	make_cdb(path_in("kept.cdb"), kv2, 2);
+	(void)unlink(path_in("kept.cdb"));
+	check_lookup(m, "k", MAP_FOUND, "one", NULL);
+	missing = map_open(spec2, &err);
+	ok(missing == NULL && errno == ENOENT,
+	    "keep open: a missing table still fails to open");
+	map_close(m);	/* a no-op: it stays valid */
+	is_int(map_lookup(m, "k", &value, &err), MAP_FOUND,
+	    "keep open: map_close leaves it open");
+	str_free(&err);
+	str_free(&value);
+}
+
 int
 main(void)
 {
@@ -986,5 +1033,6 @@ main(void)
 	test_ext_split();
 	test_addr();
 	test_alias();
+	test_keep_open();	/* last: it cannot be undone */
 	return done_testing();
 }

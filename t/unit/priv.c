@@ -190,8 +190,11 @@ static void
 child(const struct job *j)
 {
 	struct stat	sb;
+	struct str	home = STR_INIT;
 	char		buf[TEST_PATH_MAX];
 	ssize_t		n;
+	uid_t		uid = 1;
+	gid_t		gid = 1;
 	int		r, fd;
 
 	if (strcmp(j->what, "nobody") == 0) {
@@ -202,8 +205,16 @@ child(const struct job *j)
 		say_status();
 		say_getroot();
 	} else if (strcmp(j->what, "chroot") == 0) {
+		r = priv_keep_passwd();
+		say("keep", "%d %s", r, errname(r == -1 ? errno : 0));
 		r = priv_drop("nobody", j->dir);
 		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
+		/* in the jail: users from the file opened before */
+		r = priv_lookup("root", &uid, &gid, &home);
+		say("jail_root", "%d %lu %s", r, (unsigned long)uid,
+		    r == 0 ? home.s : errname(errno));
+		r = priv_lookup("postlet-no-such-user", &uid, &gid, NULL);
+		say("jail_unknown", "%d %s", r, errname(r == -1 ? errno : 0));
 		say_ids();
 		if ((fd = open("/marker", O_RDONLY | O_CLOEXEC)) == -1) {
 			say("marker", "%s", strerror(errno));
@@ -484,6 +495,11 @@ test_chroot(uid_t uid, gid_t gid)
 	is_str(field(&rep, "root_is_jail"), "1", "chroot: / is the jail "
 	    "directory");
 	is_str(field(&rep, "etc"), "ENOENT", "chroot: no /etc/passwd inside");
+	is_str(field(&rep, "keep"), "0 0", "chroot: priv_keep_passwd before");
+	is_str(field(&rep, "jail_root"), "0 0 /root",
+	    "chroot: root is still known in the jail (kept password file)");
+	is_str(field(&rep, "jail_unknown"), "-1 ENOENT",
+	    "chroot: an unknown user is ENOENT in the jail");
 	is_str(field(&rep, "setuid0"), "-1 EPERM", "chroot: setuid(0) fails");
 	str_free(&rep);
 }
@@ -600,7 +616,7 @@ main(void)
 	test_lookup();
 	have_nobody = priv_lookup("nobody", &uid, &gid, NULL) == 0;
 	if (!have_nobody) {
-		skip(61, "no user nobody here");
+		skip(64, "no user nobody here");
 		return done_testing();
 	}
 	if (geteuid() == 0) {
@@ -611,7 +627,7 @@ main(void)
 		test_nonroot(uid, gid);
 	} else {
 		skip(13, "root only: priv_drop to nobody");
-		skip(9, "root only: chroot");
+		skip(12, "root only: chroot");
 		skip(9, "root only: failing drops leave root alone");
 		skip(21, "root only: priv_drop_ids, priv_drop_groups");
 		test_nonroot(geteuid(), getegid());

@@ -7,8 +7,14 @@
  * write nothing, content split into chunks, a round trip) and both sides
  * of the reply line, and the early queue ID answer (F early-id): each
  * accepted and refused line, a final answer in its place, a timeout on a
- * silent pipe, and the ID then OK read from one stream.
+ * silent pipe, and the ID then OK read from one stream; and
+ * submit_start_cleanup on a socket (a chrooted submitter): a server
+ * here takes the submission and answers on the same connection, and a
+ * missing socket is an error that names it.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +61,7 @@ static void	test_split(void);
 static void	test_put(void);
 static void	test_replies(void);
 static void	test_early_id(void);
+static void	test_socket(void);
 
 static ssize_t
 src_read(struct buf *b, void *p, size_t n, long long deadline)
@@ -593,6 +600,96 @@ test_early_id(void)
 	str_free(&big);
 }
 
+/* The server side of test_socket, in a child: one connection, the
+ * bytes until "E\n", then an answer; exit 0 when all went so. */
+static int
+socket_server(int ls)
+{
+	char	buf[512];
+	size_t	len = 0;
+	ssize_t	n;
+	int	c;
+
+	if ((c = accept(ls, NULL, NULL)) == -1) {
+		return 1;
+	}
+	while (len < sizeof(buf) - 1 && (len < 2 ||
+	    memcmp(buf + len - 2, "E\n", 2) != 0)) {
+		if ((n = read(c, buf + len, sizeof(buf) - 1 - len)) <= 0) {
+			return 2;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strcmp(buf, "S a@example.org\nR - - b@example.org\nE\n") != 0) {
+		return 3;
+	}
+	if (write(c, "OK 0123ABC\n", 11) != 11) {
+		return 4;
+	}
+	(void)close(c);
+	return 0;
+}
+
+static void
+test_socket(void)
+{
+	static unsigned char	 tomem[256], frommem[256];
+	struct sockaddr_un	 sun;
+	struct submit_cleanup	 sc;
+	struct proc		 p;
+	struct buf		 to, from;
+	struct str		 why = STR_INIT, text = STR_INIT, want = STR_INIT;
+	enum dsn_status		 st;
+	pid_t			 pid;
+	int			 ls, ws = -1;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/cleanup",
+	    tap_tmpdir());
+	if ((ls = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(ls, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(ls, 1) == -1 || (pid = fork()) == -1) {
+		printf("Bail out! socket server: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		_exit(socket_server(ls));
+	}
+	(void)close(ls);
+	memset(&sc, 0, sizeof(sc));
+	sc.socket_path = sun.sun_path;
+	is_int(submit_start_cleanup(&sc, &p, &why), 0,
+	    "socket: connected (%s)", str_c(&why));
+	ok(p.pid == -1 && p.fd[0] >= 0 && p.fd[1] >= 0 && p.fd[0] != p.fd[1] &&
+	    p.fd[2] == -1, "socket: no child, two descriptors");
+	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), 5000);
+	buf_init_fd(&from, p.fd[1], frommem, sizeof(frommem), 5000);
+	(void)submit_put(&to, 'S', "a@example.org");
+	(void)submit_put_rcpt(&to, NULL, NULL, "b@example.org");
+	submit_put_end(&to);
+	is_int(buf_flush(&to), 0, "socket: the submission is sent");
+	is_int(submit_get_reply(&from, &st, &text), 0, "socket: an answer");
+	is_str(str_c(&text), "0123ABC", "socket: the queue ID");
+	is_int(submit_end_cleanup(&p), 0, "socket: end, status 0");
+	while (waitpid(pid, &ws, 0) == -1 && errno == EINTR) {
+		continue;
+	}
+	ok(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+	    "socket: the server read exactly the records (status %d)", ws);
+
+	(void)unlink(sun.sun_path);
+	str_clear(&why);
+	is_int(submit_start_cleanup(&sc, &p, &why), -1, "no socket: -1");
+	str_catf(&want, "connect %s: No such file or directory",
+	    sun.sun_path);
+	is_str(str_c(&why), want.s, "no socket: the message names it");
+	str_free(&why);
+	str_free(&text);
+	str_free(&want);
+}
+
 int
 main(void)
 {
@@ -603,5 +700,6 @@ main(void)
 	test_put();
 	test_replies();
 	test_early_id();
+	test_socket();
 	return done_testing();
 }
