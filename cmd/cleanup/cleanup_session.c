@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "jail.h"
 #include "log.h"
 #include "qfile.h"
 #include "submit.h"
@@ -73,7 +74,7 @@ cleanup_init(struct cleanup *c, const char *config_dir)
 
 	memset(c, 0, sizeof(*c));
 	c->config_dir = config_dir;
-	c->queue_directory = conf_value("queue_directory");
+	c->queue_directory = jail_queue_dir();
 	c->myhostname = conf_value("myhostname");
 	c->mail_name = conf_value("mail_name");
 	c->message_size_limit = conf_size("message_size_limit");

@@ -2,17 +2,22 @@
 /*
  * main.c: cleanup, which turns one submission into one queue file.
  * Options, configuration, then cleanup_run (cleanup_session.c) on
- * standard input and output.  Exits 0 whenever it could answer (the
- * answer says whether the message was accepted), EX_USAGE or EX_CONFIG
- * for a bad command line or configuration, EX_IOERR when the answer
- * could not be written.
+ * standard input and output: pipes from the submitter that started it,
+ * or one socket when master runs it for a connection to public/cleanup
+ * (then with -J when master.cf's chroot column asks: cleanup chroots
+ * into queue_directory and becomes mail_owner, lib/jail.h).  Exits 0
+ * whenever it could answer (the answer says whether the message was
+ * accepted), EX_USAGE or EX_CONFIG for a bad command line or
+ * configuration, EX_IOERR when the answer could not be written.
  */
 #include <stdlib.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "confopt.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "proc.h"
 #include "cleanup.h"
@@ -21,7 +26,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	static const char	text[] =
-	    "usage: cleanup [-v] [-c config_dir]\n";
+	    "usage: cleanup [-Jv] [-c config_dir] [-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -30,36 +35,38 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct cleanup	 c;
-	const char	*opt_c = NULL;
-	int		 ch, rc;
+	struct cleanup		 c;
+	struct confopt_args	 args = CONFOPT_ARGS_INIT;
+	struct str		 err = STR_INIT;
+	bool			 opt_jail = false;
+	int			 ch, rc;
 
 	if (proc_init(3) == -1) {
 		fatal(EX_OSERR, "proc_init");
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("cleanup", NULL);
-	while ((ch = getopt(argc, argv, "c:v")) != -1) {
-		switch (ch) {
-		case 'c':
-			opt_c = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
-		default:
+	while ((ch = confopt_getopt(argc, argv, "c:o:Jv", &args)) != -1) {
+		if (ch != 'J') {
 			usage();
 		}
+		opt_jail = true;
 	}
 	if (argc != optind) {
 		usage();
 	}
-	conf_load(conf_dir(opt_c));
+	confopt_load(conf_dir(args.config_dir), args.overrides,
+	    args.noverrides);
 	if (log_open("cleanup", conf_value("maillog_file")) == -1) {
 		log_warn("open %s", conf_value("maillog_file"));
 	}
-	cleanup_init(&c, opt_c);
+	if (opt_jail && jail_enter(&err) == -1) {
+		fatalx(EX_CONFIG, "%s", err.s);
+	}
+	cleanup_init(&c, args.config_dir);
 	rc = cleanup_run(&c, 0, 1);
 	cleanup_free(&c);
+	confopt_args_free(&args);
+	str_free(&err);
 	return rc;
 }

@@ -39,7 +39,7 @@ struct master_service {
 	char		*wake_name;
 	/* $daemon_directory/command */
 	char		*path;
-	/* path's argv: command -c dir [-o n=v ...] [args], NULL-ended */
+	/* path's argv: command -c dir [-J] [-o n=v ...] [args], NULL-ended */
 	char		**argv;
 	size_t		 argc;
 	/* the identity it runs as (PROC_SETID when root) */
@@ -52,6 +52,8 @@ struct master_service {
 	pid_t		 pid;
 	/* clock_ms() of its start */
 	long long	 started;
+	/* told to reload (SIGHUP): a clean exit then is no bad start */
+	bool		 hupped;
 	/* not started again before this clock_ms() (0: no throttle) */
 	long long	 throttle_until;
 	/* next wake-up, clock_ms() */
@@ -211,11 +213,21 @@ void	master_pid_remove(struct master *);
 int	master_config(struct master *, bool reload);
 /*
  * The command line of master.cf service cs: *path is
- * $daemon_directory/COMMAND, *argv "COMMAND -c config_dir [-o n=v ...]
- * [arguments ...]" NULL-ended, *argc its length (all allocated).
+ * $daemon_directory/COMMAND, *argv "COMMAND -c config_dir [-J] [-o n=v
+ * ...] [arguments ...]" NULL-ended (-J when jail), *argc its length (all
+ * allocated).
  */
 void	master_command(const struct master *, const struct mastercf_service *,
-	    char **path, char ***argv, size_t *argc);
+	    bool jail, char **path, char ***argv, size_t *argc);
+/*
+ * Whether service cs runs chrooted into queue_directory: its chroot
+ * column is y, master is root, and its program can (smtpd, qmqpd,
+ * cleanup, pickup: they take -J, lib/jail.h).  With warn, a chroot
+ * column of y that cannot be honoured is logged (file, line, why); the
+ * service then runs without.
+ */
+bool	master_chroot(const struct master *, const struct mastercf_service *,
+	    bool warn);
 /* Start every live service that has no child and is not throttled. */
 void	master_service_start_all(struct master *);
 /* Reap ended children, log abnormal ends, throttle bad starts. */

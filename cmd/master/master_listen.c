@@ -11,7 +11,14 @@
  * unpriv column is not n.  Nothing else is passed: an inet child finds
  * the client's and its own address and port with getpeername(2) and
  * getsockname(2) on descriptor 0.  wakeup means nothing for these
- * services; chroot is reported and not done (as for the daemons).
+ * services.  A service whose chroot column is y (and that can:
+ * master_chroot) starts as root with -J and chroots itself.
+ *
+ * cleanup is normally started by its clients themselves, through a pipe.
+ * A chrooted smtpd, qmqpd or pickup cannot start a program, so when
+ * master.cf has one, master also listens on public/cleanup (the public
+ * cleanup line of master.cf: "cleanup unix n ...") and runs a cleanup
+ * per connection there, which is how those reach it.
  *
  * A unix service listens on the stream socket queue_directory/public/
  * NAME, mode 0666, in public/ (mail_owner:setgid_group, 0710): only
@@ -64,7 +71,9 @@
 /* Connections accepted on one socket before master looks at the rest. */
 #define LISTEN_BATCH	64
 
-static bool	listen_wanted(const struct mastercf_service *);
+static bool	listen_wanted(const struct mastercf_service *, bool);
+static bool	listen_cleanup_needed(const struct master *,
+		    const struct mastercf *);
 static int	listen_build(struct master *, const struct mastercf_service *,
 		    struct master_listener *);
 static void	listen_free_one(struct master_listener *);
@@ -85,10 +94,11 @@ static void	listen_signal(struct master *, int);
  * A service that master runs per connection: every inet service, and
  * the public unix ones but pickup and qmgr (master runs them itself),
  * and cleanup, which its clients (pickup, smtpd, bounce, local) start
- * themselves with a pipe: a socket for it would only be one more door.
+ * themselves with a pipe unless they are chrooted (cleanup_socket): a
+ * socket for it would only be one more door.
  */
 static bool
-listen_wanted(const struct mastercf_service *cs)
+listen_wanted(const struct mastercf_service *cs, bool cleanup_socket)
 {
 	if (strcmp(cs->type, "inet") == 0) {
 		return true;
@@ -97,7 +107,24 @@ listen_wanted(const struct mastercf_service *cs)
 	    cs->private_ == MASTERCF_NO &&
 	    strcmp(cs->command, "pickup") != 0 &&
 	    strcmp(cs->command, "qmgr") != 0 &&
-	    strcmp(cs->command, "cleanup") != 0;
+	    (cleanup_socket || strcmp(cs->command, "cleanup") != 0);
+}
+
+/* Whether a chrooted service needs cleanup's socket. */
+static bool
+listen_cleanup_needed(const struct master *m, const struct mastercf *mcf)
+{
+	const struct mastercf_service	*cs;
+	size_t				 i;
+
+	for (i = 0; i < mcf->n; i++) {
+		cs = &mcf->services[i];
+		if (strcmp(cs->command, "cleanup") != 0 &&
+		    master_chroot(m, cs, false)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -112,6 +139,7 @@ listen_build(struct master *m, const struct mastercf_service *cs,
 	struct str		 t = STR_INIT;
 	struct sockaddr_un	*sun;
 	long long		 limit;
+	bool			 jail;
 
 	memset(l, 0, sizeof(*l));
 	str_catf(&t, "%s/%s", cs->name, cs->type);
@@ -144,17 +172,15 @@ listen_build(struct master *m, const struct mastercf_service *cs,
 		l->socks[0].addrlen = sizeof(*sun);
 	}
 	str_clear(&t);
-	master_command(m, cs, &l->path, &l->argv, &l->argc);
-	l->setid = m->root && cs->unpriv != MASTERCF_NO;
+	jail = master_chroot(m, cs, true);
+	master_command(m, cs, jail, &l->path, &l->argv, &l->argc);
+	/* a chrooted child starts as root and drops in the jail */
+	l->setid = m->root && cs->unpriv != MASTERCF_NO && !jail;
 	l->uid = m->owner_uid;
 	l->gid = m->owner_gid;
 	limit = cs->maxproc >= 0 ? cs->maxproc :
 	    conf_int("default_process_limit");
 	l->maxproc = limit > 0 ? (size_t)limit : 0;
-	if (cs->chroot == MASTERCF_YES) {
-		log_warnx("%s, line %d: service %s: chroot is not supported "
-		    "yet, running without it", cs->file, cs->line, l->key);
-	}
 	str_free(&t);
 	return 0;
 }
@@ -268,15 +294,21 @@ listen_keep(struct master_listener *l, const struct mastercf_service *cs,
 int
 master_listen_config(struct master *m, const struct mastercf *mcf)
 {
-	struct master_listener	*old = m->lsn, l;
-	size_t			 nold = m->nlsn, i, j, k;
-	int			 nerr = 0;
+	const struct mastercf_service	*cs;
+	struct master_listener		*old = m->lsn, l;
+	size_t				 nold = m->nlsn, i, j, k;
+	int				 nerr = 0;
+	bool				 cleanup_socket, have_cleanup = false;
 
 	m->lsn = NULL;
 	m->nlsn = m->caplsn = 0;
+	cleanup_socket = listen_cleanup_needed(m, mcf);
 	for (i = 0; i < mcf->n; i++) {
-		if (!listen_wanted(&mcf->services[i])) {
+		if (!listen_wanted(&mcf->services[i], cleanup_socket)) {
 			continue;
+		}
+		if (strcmp(mcf->services[i].command, "cleanup") == 0) {
+			have_cleanup = true;
 		}
 		if (listen_build(m, &mcf->services[i], &l) == -1) {
 			nerr++;
@@ -304,6 +336,26 @@ master_listen_config(struct master *m, const struct mastercf *mcf)
 			    sizeof(*m->lsn));
 		}
 		m->lsn[m->nlsn++] = l;
+	}
+	for (i = 0; i < mcf->n; i++) {
+		cs = &mcf->services[i];
+		if (strcmp(cs->command, "cleanup") != 0 ||
+		    cs->chroot != MASTERCF_YES || cleanup_socket) {
+			continue;
+		}
+		/* not master's to run: say why its chroot column is moot */
+		if (master_chroot(m, cs, true)) {
+			log_warnx("%s, line %d: service %s/%s: no chrooted "
+			    "smtpd, qmqpd or pickup needs master to run "
+			    "cleanup, and the cleanup the others start runs "
+			    "without a chroot", cs->file, cs->line, cs->name,
+			    cs->type);
+		}
+	}
+	if (cleanup_socket && !have_cleanup) {
+		log_warnx("master.cf has chrooted services but no public "
+		    "cleanup service (\"cleanup unix n - - - 0 cleanup\"): "
+		    "they cannot queue mail");
 	}
 	for (j = 0; j < nold; j++) {
 		for (k = 0; k < old[j].nsocks; k++) {

@@ -20,7 +20,10 @@
  * On reload a service whose command line or identity changed, or that
  * was removed, is "retired": it gets SIGTERM (SIGKILL after
  * MASTER_STOP_MS) and its successor starts only once it is gone, so two
- * qmgr never work on one queue.  Nothing here is fatal after start.
+ * qmgr never work on one queue.  One that is unchanged keeps running
+ * and gets SIGHUP, to reread main.cf; a chrooted pickup, which cannot,
+ * exits instead and is started again at once (no throttle for an end
+ * after that SIGHUP).  Nothing here is fatal after start.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -54,22 +57,65 @@ static bool	service_blocked(const struct master *,
 static int	service_read_cf(const char *, struct mastercf *,
 		    struct str *);
 
+/* The programs that can chroot themselves (-J). */
+static const char *const chroot_programs[] = {
+	"cleanup", "pickup", "qmqpd", "smtpd",
+};
+
+bool
+master_chroot(const struct master *m, const struct mastercf_service *cs,
+    bool warn)
+{
+	size_t	i;
+
+	if (cs->chroot != MASTERCF_YES) {
+		return false;
+	}
+	for (i = 0; i < sizeof(chroot_programs) / sizeof(chroot_programs[0]);
+	    i++) {
+		if (strcmp(cs->command, chroot_programs[i]) == 0) {
+			break;
+		}
+	}
+	if (i == sizeof(chroot_programs) / sizeof(chroot_programs[0])) {
+		if (warn) {
+			log_warnx("%s, line %d: service %s/%s: %s cannot run "
+			    "chrooted (only cleanup, pickup, qmqpd and "
+			    "smtpd can), running it without", cs->file,
+			    cs->line, cs->name, cs->type, cs->command);
+		}
+		return false;
+	}
+	if (!m->root) {
+		if (warn) {
+			log_warnx("%s, line %d: service %s/%s: chroot needs "
+			    "root, running it without", cs->file, cs->line,
+			    cs->name, cs->type);
+		}
+		return false;
+	}
+	return true;
+}
+
 void
 master_command(const struct master *m, const struct mastercf_service *cs,
-    char **path, char ***argv, size_t *argc)
+    bool jail, char **path, char ***argv, size_t *argc)
 {
 	struct str	t = STR_INIT;
 	size_t		i, n;
 
 	str_catf(&t, "%s/%s", conf_value("daemon_directory"), cs->command);
 	*path = xstrdup(t.s);
-	/* command -c dir, two per override, the arguments, NULL */
-	n = 3 + 2 * cs->noverrides + (cs->argc > 0 ? cs->argc - 1 : 0) + 1;
+	/* command -c dir -J, two per override, the arguments, NULL */
+	n = 4 + 2 * cs->noverrides + (cs->argc > 0 ? cs->argc - 1 : 0) + 1;
 	*argv = xreallocarray(NULL, n, sizeof(**argv));
 	*argc = 0;
 	(*argv)[(*argc)++] = xstrdup(cs->command);
 	(*argv)[(*argc)++] = xstrdup("-c");
 	(*argv)[(*argc)++] = xstrdup(m->config_dir);
+	if (jail) {
+		(*argv)[(*argc)++] = xstrdup("-J");
+	}
 	for (i = 0; i < cs->noverrides; i++) {
 		str_clear(&t);
 		str_catf(&t, "%s=%s", cs->overrides[i].name,
@@ -116,29 +162,26 @@ service_build(struct master *m, const struct mastercf_service *cs,
     struct master_service *s)
 {
 	struct str	t = STR_INIT;
+	bool		jail;
 
 	memset(s, 0, sizeof(*s));
 	str_catf(&t, "%s/%s", cs->name, cs->type);
 	s->key = xstrdup(t.s);
 	s->wake_name = xstrdup(cs->command);
-	master_command(m, cs, &s->path, &s->argv, &s->argc);
+	jail = master_chroot(m, cs, true);
+	master_command(m, cs, jail, &s->path, &s->argv, &s->argc);
 	/*
 	 * qmgr always starts as root when we are: it forks its privileged
 	 * spawner (lib/spawn.h), which starts the unpriv = n agents, and
-	 * then drops to mail_owner itself.
+	 * then drops to mail_owner itself.  A chrooted daemon starts as
+	 * root too, to chroot, and becomes mail_owner in the jail.
 	 */
 	s->setid = m->root && cs->unpriv != MASTERCF_NO &&
-	    strcmp(cs->command, "qmgr") != 0;
+	    strcmp(cs->command, "qmgr") != 0 && !jail;
 	s->uid = m->owner_uid;
 	s->gid = m->owner_gid;
 	s->wakeup = cs->wakeup;
 	s->pid = -1;
-	if (cs->chroot == MASTERCF_YES) {
-		/* XXX: the child would have to exec from inside the jail;
-		 * until the daemons chroot themselves, they run without. */
-		log_warnx("%s, line %d: service %s: chroot is not supported "
-		    "yet, running without it", cs->file, cs->line, s->key);
-	}
 	str_free(&t);
 }
 
@@ -284,9 +327,19 @@ master_config(struct master *m, bool reload)
 			found = true;
 			o->matched = true;
 			if (service_same(o, &s)) {
-				/* Unchanged: keep the running child. */
+				/* Unchanged: keep the running child, which
+				 * rereads main.cf (a chrooted pickup exits
+				 * and is started again). */
 				o->wakeup = s.wakeup;
 				service_free_one(&s);
+				if (reload && o->pid > 0) {
+					o->hupped = true;
+					if (kill(o->pid, SIGHUP) == -1 &&
+					    errno != ESRCH) {
+						log_warn("kill %s pid %ld",
+						    o->path, (long)o->pid);
+					}
+				}
 			} else {
 				log_info("service %s: command changed, "
 				    "restarting", s.key);
@@ -356,6 +409,7 @@ master_service_start_all(struct master *m)
 			cmd.gid = s->gid;
 		}
 		s->started = now;
+		s->hupped = false;
 		if (proc_spawn(&cmd, &p) == -1) {
 			log_warn("%s %s", p.failed, s->path);
 			log_warnx("%s: bad command startup -- throttling",
@@ -381,6 +435,7 @@ master_service_reap(struct master *m)
 	pid_t			 pid;
 	size_t			 i;
 	int			 st, r;
+	bool			 reloaded;
 
 	while ((r = proc_reap(&pid, &st)) == 1) {
 		now = clock_ms();
@@ -395,7 +450,12 @@ master_service_reap(struct master *m)
 		}
 		s = &m->svc[i];
 		s->pid = -1;
-		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) &&
+		/* told to reload, it exited, or SIGHUP caught it before its
+		 * handler was in place: started again, no harm done */
+		reloaded = s->hupped && ((WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0) || (WIFSIGNALED(st) &&
+		    WTERMSIG(st) == SIGHUP));
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && !reloaded &&
 		    !(s->retired && WIFSIGNALED(st) &&
 		    WTERMSIG(st) == SIGTERM)) {
 			log_warnx("process %s pid %ld %s", s->path, (long)pid,
@@ -405,7 +465,7 @@ master_service_reap(struct master *m)
 			service_remove(m, i);
 			continue;
 		}
-		if (now - s->started < MASTER_STARTUP_MS) {
+		if (now - s->started < MASTER_STARTUP_MS && !reloaded) {
 			log_warnx("%s: bad command startup -- throttling",
 			    s->path);
 			s->throttle_until = now + m->throttle_ms;

@@ -11,7 +11,11 @@
  * master passes a master.cf service's overrides to every daemon; they are
  * applied again after each reload.  SIGTERM ends it between two files,
  * SIGHUP rereads main.cf.  As root it creates the FIFO if needed, then
- * becomes mail_owner before it reads any maildrop file.
+ * becomes mail_owner before it reads any maildrop file.  With -J
+ * (master.cf's chroot column) it also chroots into queue_directory
+ * (lib/jail.h), hands messages to master's public/cleanup socket, and
+ * exits on SIGHUP, as main.cf is outside the jail: master starts it
+ * again with the new configuration.
  */
 #include <sys/stat.h>
 
@@ -28,6 +32,7 @@
 #include "conf.h"
 #include "confopt.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "pickup.h"
 #include "priv.h"
@@ -47,7 +52,7 @@ static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: pickup [-vx] [-c config_dir] [-o name=value ...] "
+	    "usage: pickup [-Jvx] [-c config_dir] [-o name=value ...] "
 	    "[-t wakeup_seconds]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
@@ -126,18 +131,22 @@ main(int argc, char *argv[])
 	struct pollfd		 pfd[2];
 	unsigned long long	 wakeup = 60;
 	const char		*dir, *owner;
+	struct str		 err = STR_INIT;
 	char			 drain[PICKUP_FIFO_READ];
 	uid_t			 uid;
 	gid_t			 gid;
-	bool			 once = false;
+	bool			 once = false, opt_jail = false;
 	int			 ch, fifo = -1, signo, r;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("pickup", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:t:vx", &args)) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:Jt:vx", &args)) != -1) {
 		switch (ch) {
+		case 'J':
+			opt_jail = true;
+			break;
 		case 'x':
 			once = true;
 			break;
@@ -170,7 +179,12 @@ main(int argc, char *argv[])
 		}
 		fifo = open_fifo(pu.queue_dir, true, uid, gid);
 	}
-	if (priv_drop(owner, NULL) == -1) {
+	if (opt_jail) {
+		if (jail_enter(&err) == -1) {
+			fatalx(EX_CONFIG, "%s", err.s);
+		}
+		pu.queue_dir = jail_queue_dir();
+	} else if (priv_drop(owner, NULL) == -1) {
 		fatalx(EX_CONFIG, "%s", priv_error());
 	}
 	if (sig_catch(SIGTERM) == -1 || sig_catch(SIGHUP) == -1) {
@@ -195,6 +209,12 @@ main(int argc, char *argv[])
 		while ((signo = sig_next()) != 0) {
 			if (signo == SIGTERM) {
 				log_info("terminating on SIGTERM");
+				confopt_args_free(&args);
+				return 0;
+			}
+			if (signo == SIGHUP && jail_active()) {
+				log_info("exiting to reread the "
+				    "configuration");
 				confopt_args_free(&args);
 				return 0;
 			}

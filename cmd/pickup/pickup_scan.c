@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "durable.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "pickup.h"
 #include "proc.h"
@@ -255,9 +256,15 @@ feed_cleanup(const struct pickup *pu, const struct qfile *qf,
 	sc.daemon_dir = pu->daemon_dir;
 	sc.config_dir = pu->config_dir;
 	sc.stderr_io = PROC_IO_INHERIT;
+	if (jail_active()) {
+		jail_queue_path("public/cleanup", &rec);
+		sc.socket_path = rec.s;
+	}
 	if (submit_start_cleanup(&sc, &p, text) == -1) {
+		str_free(&rec);
 		return -1;
 	}
+	sc.socket_path = NULL;	/* rec is reused below */
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), PICKUP_TIMEOUT_MS);
 	flags = qfile_attr(qf, "flags");
 	if (flags != NULL && *flags != '\0') {

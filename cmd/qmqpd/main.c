@@ -5,8 +5,10 @@
  * master runs it once per accepted connection with the socket on
  * descriptors 0 and 1; qmqpd learns the client's address with
  * getpeername(2) (the client's name is "unknown": no DNS lookups, as
- * smtpd).  As root it becomes mail_owner first.  The protocol is in
- * qmqpd_proto.c.
+ * smtpd).  As root it becomes mail_owner first; with -J (master.cf's
+ * chroot column) it also chroots into queue_directory (lib/jail.h) and
+ * reaches cleanup through master's public/cleanup socket.  The protocol
+ * is in qmqpd_proto.c.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -24,6 +26,7 @@
 #include "conf.h"
 #include "confopt.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "priv.h"
 #include "proc.h"
@@ -40,7 +43,7 @@ static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: qmqpd [-v] [-c config_dir] [-o name=value ...]\n";
+	    "usage: qmqpd [-Jv] [-c config_dir] [-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -110,13 +113,21 @@ main(int argc, char *argv[])
 	static unsigned char	 inmem[QMQPD_BUF], outmem[QMQPD_BUF];
 	struct qmqpd		 q;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
+	struct str		 err = STR_INIT;
+	bool			 opt_jail = false;
+	int			 ch;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("qmqpd", NULL);
-	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
-	    argc != optind) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:Jv", &args)) != -1) {
+		if (ch != 'J') {
+			usage();
+		}
+		opt_jail = true;
+	}
+	if (argc != optind) {
 		usage();
 	}
 	memset(&q, 0, sizeof(q));
@@ -133,7 +144,11 @@ main(int argc, char *argv[])
 		fatal(EX_USAGE, "getpeername: standard input must be the "
 		    "client's socket");
 	}
-	if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
+	if (opt_jail) {
+		if (jail_enter(&err) == -1) {
+			fatalx(EX_CONFIG, "%s", err.s);
+		}
+	} else if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
 		fatalx(EX_CONFIG, "%s", priv_error());
 	}
 	(void)fd_set_nonblock(0, true);
@@ -143,5 +158,6 @@ main(int argc, char *argv[])
 	buf_init_fd(&q.out, 1, outmem, sizeof(outmem), q.timeout_ms);
 	qmqpd_session(&q);
 	confopt_args_free(&args);
+	str_free(&err);
 	return 0;
 }

@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "header.h"
+#include "jail.h"
 #include "log.h"
 #include "netmatch.h"
 #include "netstring.h"
@@ -208,12 +209,20 @@ start_cleanup(struct qmqpd *q, struct request *rq)
 {
 	struct submit_cleanup	sc;
 	struct str		why = STR_INIT, attr = STR_INIT;
+	struct str		path = STR_INIT;
+	int			r;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.daemon_dir = conf_value("daemon_directory");
 	sc.config_dir = q->config_dir;
 	sc.stderr_io = PROC_IO_INHERIT;
-	if (submit_start_cleanup(&sc, &rq->p, &why) == -1) {
+	if (jail_active()) {
+		jail_queue_path("public/cleanup", &path);
+		sc.socket_path = path.s;
+	}
+	r = submit_start_cleanup(&sc, &rq->p, &why);
+	str_free(&path);
+	if (r == -1) {
 		log_warnx("%s: %s", q->peer, why.s);
 		str_free(&why);
 		return -1;

@@ -9,7 +9,9 @@
  * output, named localhost[127.0.0.1] as Postfix does, relaying is
  * permitted, and messages go through postdrop (so they carry the user's
  * submit_uid) instead of straight to cleanup.  As root (network mode
- * only) it becomes mail_owner first.
+ * only) it becomes mail_owner first; with -J (master.cf's chroot column)
+ * it also chroots into queue_directory (lib/jail.h) and reaches cleanup
+ * through master's public/cleanup socket.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -28,6 +30,7 @@
 #include "dns.h"
 #include "confopt.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "priv.h"
 #include "proc.h"
@@ -44,7 +47,7 @@ static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: smtpd [-Sv] [-c config_dir] [-o name=value ...]\n";
+	    "usage: smtpd [-JSv] [-c config_dir] [-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -104,15 +107,18 @@ main(int argc, char *argv[])
 	struct smtpd		 s;
 	struct str		 err = STR_INIT;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
-	bool			 opt_s = false;
+	bool			 opt_s = false, opt_jail = false;
 	int			 ch, r;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("smtpd", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:Sv", &args)) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:JSv", &args)) != -1) {
 		switch (ch) {
+		case 'J':
+			opt_jail = true;
+			break;
 		case 'S':
 			opt_s = true;
 			break;
@@ -148,7 +154,12 @@ main(int argc, char *argv[])
 		/* the key may be readable by root only */
 		smtpd_tls_init(&s);
 		smtpd_auth_init(&s);
-		if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
+		if (opt_jail) {
+			smtpd_dns_prepare();
+			if (jail_enter(&err) == -1) {
+				fatalx(EX_CONFIG, "%s", err.s);
+			}
+		} else if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
 			fatalx(EX_CONFIG, "%s", priv_error());
 		}
 		(void)fd_set_nonblock(0, true);

@@ -146,6 +146,8 @@ int	smtpd_policy_mail(struct smtpd *, struct str *reply);
  * whole reply appended to reply.
  */
 void	smtpd_dns_client(struct smtpd *);
+/* Read the resolver settings now (before a chroot). */
+void	smtpd_dns_prepare(void);
 int	smtpd_dns_unknown_client(struct smtpd *, bool reverse,
 	    struct str *reply);
 int	smtpd_dns_unknown_domain(const char *addr, const char *quoted,

@@ -42,6 +42,7 @@
 #include "conf.h"
 #include "fd.h"
 #include "header.h"
+#include "jail.h"
 #include "log.h"
 #include "qfile.h"
 #include "scan.h"
@@ -186,7 +187,12 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		sc.daemon_dir = conf_value("daemon_directory");
 		sc.config_dir = s->config_dir;
 		sc.stderr_io = PROC_IO_INHERIT;
+		if (jail_active()) {
+			jail_queue_path("public/cleanup", &path);
+			sc.socket_path = path.s;
+		}
 		rc = submit_start_cleanup(&sc, &x->p, why);
+		str_free(&path);
 	}
 	if (rc == -1) {
 		return -1;

@@ -38,6 +38,12 @@ resolver(void)
 }
 
 void
+smtpd_dns_prepare(void)
+{
+	(void)resolver();
+}
+
+void
 smtpd_dns_client(struct smtpd *s)
 {
 	struct dns_client_name	 cn;

@@ -33,6 +33,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "jail.h"
 #include "log.h"
 #include "map.h"
 #include "netmatch.h"
@@ -708,7 +709,7 @@ storage_ok(struct smtpd *s, struct str *reply)
 {
 	struct statvfs		 fs;
 	unsigned long long	 avail, minfree = conf_size("queue_minfree");
-	const char		*dir = conf_value("queue_directory");
+	const char		*dir = jail_queue_dir();
 
 	if (statvfs(dir, &fs) == -1) {
 		log_warn("statvfs %s", dir);

@@ -14,7 +14,7 @@
 # bounded, and every process started here is killed at exit.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 54
+tap_plan 55
 
 P=$(postlet_bin postlet) || tap_bail "$P"
 M=$(postlet_bin master) || tap_bail "$M"
@@ -65,8 +65,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-# A stand-in daemon: records "pid uid args" and sleeps until killed;
-# qmgr exits 1 at once while $R/qmgr.fail exists.
+# A stand-in daemon: records "pid uid args", then each SIGHUP, and sleeps
+# until killed; qmgr exits 1 at once while $R/qmgr.fail exists.
 for n in pickup qmgr; do
 	cat >"$L/$n" <<EOF
 #!/bin/sh
@@ -74,7 +74,11 @@ echo "\$\$ \$(id -u) \$*" >>"$R/$n.starts"
 if [ -e "$R/$n.fail" ]; then
 	exit 1
 fi
-exec sleep 100000
+trap 'echo "\$\$" >>"$R/$n.hups"' HUP
+while :; do
+	sleep 1 &
+	wait \$!
+done
 EOF
 	chmod 755 "$L/$n"
 done
@@ -223,6 +227,9 @@ wait_for 5 gone "$QPID"
 tap_ok $? "reload: the old qmgr is gone"
 tap_is "$(starts pickup) $(last_pid pickup)" "1 $PPID1" \
     "reload: pickup untouched"
+hupped() { grep -qx "$PPID1" "$R/pickup.hups" 2>/dev/null; }
+wait_for 5 hupped
+tap_ok $? "reload: pickup got SIGHUP, to reread main.cf"
 wait_for 3 logged "reload -- version [^ ]*, configuration $D"
 tap_ok $? "reload: logged"
 
