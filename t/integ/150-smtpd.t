@@ -60,7 +60,7 @@ chmod +x "$T/fake/cleanup"
 printf 'postmaster root\n' > "$T/etc/aliases"
 printf 'virt.example.com x\nknown@virt.example.com root\n' > "$T/etc/virtual"
 
-exec python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
+python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
 import os, re, socket, subprocess, sys, threading, time, smtplib
 
 SMTPD, POSTLET, T, SRC = sys.argv[1:5]
@@ -443,3 +443,4 @@ for d in (main, other, late, fake):
     d.wait()
 sys.exit(tap.done())
 PYEOF
+exit $?

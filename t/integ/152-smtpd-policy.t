@@ -102,7 +102,7 @@ message_size_limit = 0
 smtpd_recipient_restrictions = frobnicate
 EOF
 
-exec python3 - "$SMTPD" "$T" "$POSTLET_SRC" "$REWRITE" <<'PYEOF'
+python3 - "$SMTPD" "$T" "$POSTLET_SRC" "$REWRITE" <<'PYEOF'
 import subprocess, sys
 SMTPD, T, SRC, REWRITE = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
@@ -296,3 +296,4 @@ for i in d:
     d[i].wait()
 sys.exit(tap.done())
 PYEOF
+exit $?

@@ -98,7 +98,7 @@ chmod 600 "$C/rsa.key"
 "$POSTLET" -c "$T/etc" map "cdb:$T/etc/passwd" ||
     tap_bail "postlet map cdb:$T/etc/passwd failed"
 
-exec python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
+python3 - "$SMTPD" "$POSTLET" "$T" "$POSTLET_SRC" <<'PYEOF'
 import base64, os, re, shutil, socket, ssl, subprocess, sys, threading
 import time, smtplib
 
@@ -524,3 +524,4 @@ with open(T + "/smtpd.stderr") as f:
 is_(err, "", "smtpd wrote nothing to stderr (no sanitizer report)")
 sys.exit(tap.done())
 PYEOF
+exit $?

@@ -57,7 +57,7 @@ smtp_connection_cache_time_limit = 5s
 smtp_tls_CAfile = $T/pki/ca.pem
 EOF
 
-exec "$PY" - "$S" "$T" "$POSTLET_SRC" "$PLAN" <<'PYEOF'
+"$PY" - "$S" "$T" "$POSTLET_SRC" "$PLAN" <<'PYEOF'
 import asyncio, logging, os, re, ssl, subprocess, sys, threading, warnings
 
 SMTP_BIN, T, SRC, PLAN = sys.argv[1:5]
@@ -338,3 +338,4 @@ is_((out.count(" D 2.0.0 "), auth.auths, auth.conns),
 is_(bad, [], "every run of the agent exited 0 with nothing on stderr")
 sys.exit(tap.done())
 PYEOF
+exit $?

@@ -152,7 +152,7 @@ chmod 644 "$T/home/$TU/.forward"
 POSTLET_LEAK_CHECK=leaked "$SBIN/postlet" -c "$CONF" start >"$T/start" 2>&1
 tap_ok $? "postlet start (installed, as root)" || tap_diag "$(cat "$T/start")"
 
-exec python3 - "$T" "$CONF" "$SBIN" "$LIBEXEC" "$Q" "$S" "$LOG" "$PORT" \
+python3 - "$T" "$CONF" "$SBIN" "$LIBEXEC" "$Q" "$S" "$LOG" "$PORT" \
     "$MO" "$MOUID" "$MOGID" "$TU" "$TUID" "$TV" "$TVID" "$tap_count" "$N" \
     "$RELAY" \
     <<'PYEOF'
@@ -416,3 +416,4 @@ if n != int(PLAN):
     sys.exit(1)
 sys.exit(1 if fails else 0)
 PYEOF
+exit $?
