@@ -152,11 +152,12 @@ chmod 644 "$T/home/$TU/.forward"
 POSTLET_LEAK_CHECK=leaked "$SBIN/postlet" -c "$CONF" start >"$T/start" 2>&1
 tap_ok $? "postlet start (installed, as root)" || tap_diag "$(cat "$T/start")"
 
-python3 - "$T" "$CONF" "$SBIN" "$LIBEXEC" "$Q" "$S" "$LOG" "$PORT" \
-    "$MO" "$MOUID" "$MOGID" "$TU" "$TUID" "$TV" "$TVID" "$tap_count" "$N" \
-    "$RELAY" \
+PYTHONPATH="$POSTLET_SRC/t" python3 - "$T" "$CONF" "$SBIN" "$LIBEXEC" \
+    "$Q" "$S" "$LOG" "$PORT" "$MO" "$MOUID" "$MOGID" "$TU" "$TUID" "$TV" \
+    "$TVID" "$tap_count" "$N" "$RELAY" \
     <<'PYEOF'
 import glob, os, re, socket, stat, subprocess, sys, time
+from proctest import *
 
 (T, CONF, SBIN, LIBEXEC, Q, S, LOG, PORT, MO, MOUID, MOGID, TU, TUID, TV,
  TVID, COUNT, PLAN, RELAY) = sys.argv[1:]
@@ -178,55 +179,6 @@ def ok(cond, name, diag=None):
 
 def is_(got, want, name):
     ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
-
-def wait_for(fn, secs=10):
-    end = time.time() + secs
-    while True:
-        r = fn()
-        if r or time.time() > end:
-            return r
-        time.sleep(0.1)
-
-def pids():
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-def comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")
-    except OSError:
-        return []
-
-def ppid(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
-
-def ids(pid):
-    # "uid uid uid uid / gid gid gid gid / groups"
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k in ("Uid", "Gid", "Groups"):
-                    out[k] = v.split()
-    except OSError:
-        return None
-    return out
-
-def want_ids(uid, gid):
-    return {"Uid": [str(uid)] * 4, "Gid": [str(gid)] * 4,
-            "Groups": [str(gid)]}
 
 def children(parent, name):
     return [p for p in pids() if ppid(p) == parent and comm(p) == name]

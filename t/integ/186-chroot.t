@@ -210,10 +210,12 @@ EOF
 [ "$ROOT" = 1 ] && chown -R "$MO:$MOGROUP" "$BI"
 
 # (Not exec: the EXIT trap must still remove the users and processes.)
-python3 - "$T" "$ROOT" "$SBIN" "$CONF" "$Q" "$LOG" "$PORT" "$QPORT" \
-    "$MO" "$TU" "$CONFB" "$BI" "$PORTB" "$QPORTB" "$tap_count" "$N" \
+PYTHONPATH="$POSTLET_SRC/t" python3 - "$T" "$ROOT" "$SBIN" "$CONF" "$Q" \
+    "$LOG" "$PORT" "$QPORT" "$MO" "$TU" "$CONFB" "$BI" "$PORTB" "$QPORTB" \
+    "$tap_count" "$N" \
     <<'PYEOF'
 import glob, os, re, smtplib, socket, stat, subprocess, sys, time
+from proctest import *
 
 (T, ROOT, SBIN, CONF, Q, LOG, PORT, QPORT, MO, TU, CONFB, BI, PORTB,
  QPORTB, COUNT, PLAN) = sys.argv[1:]
@@ -246,49 +248,6 @@ def skip(count, why):
     for i in range(count):
         n += 1
         print("ok %d # SKIP %s" % (n, why))
-
-def wait_for(fn, secs=10):
-    end = time.time() + secs
-    while True:
-        r = fn()
-        if r or time.time() > end:
-            return r
-        time.sleep(0.1)
-
-def pids():
-    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
-
-def comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-def ppid(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-def ids(pid):
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                if k in ("Uid", "Gid", "Groups"):
-                    out[k] = v.split()
-    except OSError:
-        return None
-    return out
-
-def root_of(pid):
-    try:
-        return os.readlink("/proc/%d/root" % pid)
-    except OSError as e:
-        return str(e)
 
 def below(pid, master):
     for i in range(10):
@@ -439,8 +398,7 @@ def instance_a():
     MD = HOME + "/Maildir"
     from pwd import getpwnam
     pw = getpwnam(MO)
-    MO_IDS = {"Uid": [str(pw.pw_uid)] * 4, "Gid": [str(pw.pw_gid)] * 4,
-              "Groups": [str(pw.pw_gid)]}
+    MO_IDS = want_ids(pw.pw_uid, pw.pw_gid)
     def look(p):
         # what the checks of jailed need, read while p lives
         return (root_of(p) if p else "no such process", ids(p) if p else None,
