@@ -26,6 +26,8 @@ static int		log_fd = 2;
 static char		log_prog[64] = "postlet";
 static char		log_tag[80] = "postlet";
 static char		log_host[64];
+/* the maillog_file that log_fd has open ("" for none) */
+static char		log_path[1024];
 static bool		log_stderr_too;
 static bool		log_stdout_busy;
 static void		(*log_cleanup)(void);
@@ -62,10 +64,17 @@ log_open(const char *prog, const char *maillog_file)
 	} else {
 		snprintf(log_tag, sizeof(log_tag), "postlet/%s", prog);
 	}
+	if (log_fd > 2 && maillog_file != NULL &&
+	    strcmp(maillog_file, log_path) == 0) {
+		/* the same file again (a reload): keep it, as the process
+		 * may no longer be allowed to open it */
+		return 0;
+	}
 	if (log_fd > 2) {
 		close(log_fd);
 	}
 	log_fd = 2;
+	log_path[0] = '\0';
 	if (maillog_file == NULL) {
 		log_dest = LOG_TO_STDERR;
 		return 0;
@@ -91,6 +100,9 @@ log_open(const char *prog, const char *maillog_file)
 	}
 	log_fd = fd;
 	log_dest = LOG_TO_FILE;
+	if (fd > 2 && strlen(maillog_file) < sizeof(log_path)) {
+		memcpy(log_path, maillog_file, strlen(maillog_file) + 1);
+	}
 	return 0;
 }
 

@@ -27,6 +27,9 @@ extern int	log_verbose;
 /*
  * Set the program name and destination.  Returns 0, or -1 with errno when
  * maillog_file cannot be opened (logging then stays on standard error).
+ * The path that is open already is not opened again but kept: a daemon
+ * that rereads main.cf after dropping root may not be allowed to open
+ * the file that root created.
  */
 int	log_open(const char *prog, const char *maillog_file);
 const char *log_progname(void);

@@ -656,7 +656,7 @@ static void
 test_open(void)
 {
 	struct str	got = STR_INIT;
-	char		path2[600], bad[600], longname[200];
+	char		path2[600], bad[600], moved[600], longname[200];
 	time_t		t0, t1;
 	int		saved, r;
 
@@ -690,6 +690,20 @@ test_open(void)
 	    strstr(got.s, "]: two\n") != NULL &&
 	    strstr(got.s, "]: one\n") < strstr(got.s, "]: two\n"),
 	    "open: lines are appended in order");
+
+	/* The same file again (a reload): kept open, not opened anew,
+	 * so it goes on even where it can no longer be opened. */
+	snprintf(moved, sizeof(moved), "%s/maillog.moved", tap_tmpdir());
+	truncate(logpath, 0);
+	is_int(rename(logpath, moved), 0, "open: the file moves away");
+	is_int(log_open("qmgr", logpath), 0, "open: the same path again: 0");
+	log_info("kept");
+	read_file(moved, &got);
+	ok(got.len > 0 && strstr(got.s, "postlet/qmgr[") != NULL &&
+	    strstr(got.s, "]: kept\n") != NULL,
+	    "open: the same path again keeps the open file (new tag)");
+	ok(access(logpath, F_OK) == -1, "open: ... and creates nothing");
+	is_int(rename(moved, logpath), 0, "open: the file moves back");
 
 	/* An unwritable file: -1/ENOENT, lines go to standard error. */
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/log", tap_tmpdir());
