@@ -369,3 +369,19 @@ mastercf_find(const struct mastercf *m, const char *name, const char *type)
 	}
 	return NULL;
 }
+
+bool
+mastercf_can_chroot(const char *command)
+{
+	static const char *const	programs[] = {
+		"cleanup", "lmtp", "pickup", "qmqpd", "smtp", "smtpd",
+	};
+	size_t				i;
+
+	for (i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		if (strcmp(command, programs[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}

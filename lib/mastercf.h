@@ -78,5 +78,12 @@ void	mastercf_free(struct mastercf *);
 /* The service with that name and type, or NULL. */
 const struct mastercf_service *mastercf_find(const struct mastercf *,
 	    const char *name, const char *type);
+/*
+ * Whether program command can honour a chroot column of y (it takes -J
+ * and chroots itself, lib/jail.h): cleanup, pickup, qmqpd and smtpd,
+ * which master starts, and the smtp and lmtp agents, which qmgr's
+ * privileged spawner starts.
+ */
+bool	mastercf_can_chroot(const char *command);
 
 #endif

@@ -145,7 +145,7 @@ cmd_add(struct spawn_cmd *cmd, const char *s)
 int
 spawn_cmd_build(struct spawn_cmd *cmd, const char *name,
     const struct mastercf_service *svc, const char *daemon_dir,
-    const char *config_dir, struct str *why)
+    const char *config_dir, bool jail, struct str *why)
 {
 	struct str	 o = STR_INIT;
 	const char	*command;
@@ -168,6 +168,9 @@ spawn_cmd_build(struct spawn_cmd *cmd, const char *name,
 	cmd_add(cmd, command);
 	cmd_add(cmd, "-c");
 	cmd_add(cmd, config_dir);
+	if (jail) {
+		cmd_add(cmd, "-J");
+	}
 	for (i = 0; svc != NULL && i < svc->noverrides; i++) {
 		str_clear(&o);
 		str_catf(&o, "%s=%s", svc->overrides[i].name,
@@ -180,6 +183,13 @@ spawn_cmd_build(struct spawn_cmd *cmd, const char *name,
 	}
 	str_free(&o);
 	return 0;
+}
+
+bool
+spawn_jailed(const struct mastercf_service *svc)
+{
+	return svc != NULL && svc->chroot == MASTERCF_YES &&
+	    mastercf_can_chroot(svc->command);
 }
 
 void
@@ -436,7 +446,7 @@ server_spawn(struct spawn_server *s, unsigned long long seq,
 		goto refuse;
 	}
 	if (spawn_cmd_build(&sc, name, svc, s->cfg->daemon_dir,
-	    s->cfg->config_dir, &why) == -1) {
+	    s->cfg->config_dir, spawn_jailed(svc), &why) == -1) {
 		goto refuse;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -454,8 +464,9 @@ server_spawn(struct spawn_server *s, unsigned long long seq,
 	cmd.io[1] = PROC_IO_FD;
 	cmd.io_fd[1] = sv[1];
 	cmd.io[2] = PROC_IO_INHERIT;
-	/* Root is kept only where master.cf says unpriv = n. */
-	if (svc->unpriv != MASTERCF_NO) {
+	/* Root is kept only where master.cf says unpriv = n, or for an
+	 * agent that chroots itself and then becomes mail_owner. */
+	if (svc->unpriv != MASTERCF_NO && !spawn_jailed(svc)) {
 		cmd.flags |= PROC_SETID;
 		cmd.uid = s->cfg->uid;
 		cmd.gid = s->cfg->gid;
@@ -472,7 +483,8 @@ server_spawn(struct spawn_server *s, unsigned long long seq,
 	/* name is at most SPAWN_NAME_MAX bytes: spawn_name_ok */
 	memcpy(ch->name, name, strlen(name) + 1);
 	log_debug("started %s (pid %ld) for service %s%s", sc.path.s,
-	    (long)p.pid, name, svc->unpriv == MASTERCF_NO ? " as root" : "");
+	    (long)p.pid, name, svc->unpriv == MASTERCF_NO ? " as root" :
+	    spawn_jailed(svc) ? " to chroot" : "");
 	n = snprintf(buf, sizeof(buf), "O %llu %ld", seq, (long)p.pid);
 	if (n < 0 || (size_t)n >= sizeof(buf) || msg_send(s->fd, buf,
 	    (size_t)n, sv[0], clock_deadline(SPAWN_REPLY_MS)) == -1) {

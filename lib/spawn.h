@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * spawn.h: the privileged spawner, which starts the delivery agents that
- * must begin as root (master.cf unpriv column "n": local, virtual, pipe)
- * for a queue manager that runs as mail_owner.
+ * must begin as root (master.cf unpriv column "n": local, virtual, pipe;
+ * chroot column "y": smtp, lmtp) for a queue manager that runs as
+ * mail_owner.
  *
  * qmgr, started as root, calls spawn_start before it drops its
  * privileges: a forked child stays root and serves requests on a
@@ -25,8 +26,9 @@
  * start can be run, with the argv spawn_cmd_build makes (the same that
  * qmgr uses for the agents it starts itself): nothing in a request
  * becomes a path or an argument.  The agent keeps root only when its
- * service's unpriv column is "n"; any other service runs as the uid and
- * gid given at start (mail_owner).  K is obeyed only for a live child of
+ * service's unpriv column is "n", or to chroot itself (spawn_jailed);
+ * any other service runs as the uid and gid given at start
+ * (mail_owner).  K is obeyed only for a live child of
  * the server.  A request that is too long, malformed, or that carries
  * descriptors is refused (descriptors are closed), and the server goes
  * on.  The server exits when the client's end is closed, after waiting
@@ -77,14 +79,21 @@ struct spawn_cmd {
 /*
  * The command of delivery agent name: from svc, master.cf's unix service
  * of that name (may be NULL: then the program daemon_dir/name), as
- *	daemon_dir/COMMAND -c config_dir [-o n=v ...] [svc arguments ...]
+ *	daemon_dir/COMMAND -c config_dir [-J] [-o n=v ...] [svc arguments ...]
  * Returns 0, or -1 with errno EINVAL and a reason in why ("4.3.5 mail
  * transport unavailable: ...") for a bad name or a command with a '/'.
  * cmd is emptied first.
  */
 int	spawn_cmd_build(struct spawn_cmd *cmd, const char *name,
 	    const struct mastercf_service *svc, const char *daemon_dir,
-	    const char *config_dir, struct str *why);
+	    const char *config_dir, bool jail, struct str *why);
+/*
+ * Whether the agent of svc runs chrooted (svc not NULL, its chroot
+ * column y, and its program one that can, mastercf_can_chroot): then the
+ * spawner starts it as root with -J after "-c config_dir" (jail, above),
+ * and it chroots into queue_directory and becomes mail_owner itself.
+ */
+bool	spawn_jailed(const struct mastercf_service *svc);
 void	spawn_cmd_free(struct spawn_cmd *cmd);
 
 /* What the server may run; every pointer is borrowed (and copied into

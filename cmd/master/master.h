@@ -220,14 +220,16 @@ int	master_config(struct master *, bool reload);
 void	master_command(const struct master *, const struct mastercf_service *,
 	    bool jail, char **path, char ***argv, size_t *argc);
 /*
- * Whether service cs runs chrooted into queue_directory: its chroot
- * column is y, master is root, and its program can (smtpd, qmqpd,
- * cleanup, pickup: they take -J, lib/jail.h).  With warn, a chroot
- * column of y that cannot be honoured is logged (file, line, why); the
- * service then runs without.
+ * Whether service cs can run chrooted into queue_directory: its chroot
+ * column is y, master is root, and its program can (mastercf_can_chroot:
+ * it takes -J, lib/jail.h).  With warn, a chroot column of y that cannot
+ * be honoured is logged (file, line, why); the service then runs
+ * without.
  */
 bool	master_chroot(const struct master *, const struct mastercf_service *,
 	    bool warn);
+/* Whether cs is one of the daemons master keeps running (pickup, qmgr). */
+bool	master_service_runs(const struct mastercf_service *);
 /* Start every live service that has no child and is not throttled. */
 void	master_service_start_all(struct master *);
 /* Reap ended children, log abnormal ends, throttle bad starts. */

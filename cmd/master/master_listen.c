@@ -337,14 +337,21 @@ master_listen_config(struct master *m, const struct mastercf *mcf)
 		}
 		m->lsn[m->nlsn++] = l;
 	}
+	/*
+	 * The services master does not run (the agents, and cleanup when
+	 * no jailed client needs its socket): a chroot column of y that
+	 * nobody will honour is warned about here.  smtp and lmtp are
+	 * jailed by qmgr's spawner.
+	 */
 	for (i = 0; i < mcf->n; i++) {
 		cs = &mcf->services[i];
-		if (strcmp(cs->command, "cleanup") != 0 ||
-		    cs->chroot != MASTERCF_YES || cleanup_socket) {
+		if (cs->chroot != MASTERCF_YES || master_service_runs(cs) ||
+		    listen_wanted(cs, cleanup_socket) ||
+		    (cleanup_socket && strcmp(cs->command, "cleanup") == 0)) {
 			continue;
 		}
-		/* not master's to run: say why its chroot column is moot */
-		if (master_chroot(m, cs, true)) {
+		if (master_chroot(m, cs, true) &&
+		    strcmp(cs->command, "cleanup") == 0) {
 			log_warnx("%s, line %d: service %s/%s: no chrooted "
 			    "smtpd, qmqpd or pickup needs master to run "
 			    "cleanup, and the cleanup the others start runs "

@@ -57,32 +57,20 @@ static bool	service_blocked(const struct master *,
 static int	service_read_cf(const char *, struct mastercf *,
 		    struct str *);
 
-/* The programs that can chroot themselves (-J). */
-static const char *const chroot_programs[] = {
-	"cleanup", "pickup", "qmqpd", "smtpd",
-};
-
 bool
 master_chroot(const struct master *m, const struct mastercf_service *cs,
     bool warn)
 {
-	size_t	i;
-
 	if (cs->chroot != MASTERCF_YES) {
 		return false;
 	}
-	for (i = 0; i < sizeof(chroot_programs) / sizeof(chroot_programs[0]);
-	    i++) {
-		if (strcmp(cs->command, chroot_programs[i]) == 0) {
-			break;
-		}
-	}
-	if (i == sizeof(chroot_programs) / sizeof(chroot_programs[0])) {
+	if (!mastercf_can_chroot(cs->command)) {
 		if (warn) {
 			log_warnx("%s, line %d: service %s/%s: %s cannot run "
-			    "chrooted (only cleanup, pickup, qmqpd and "
-			    "smtpd can), running it without", cs->file,
-			    cs->line, cs->name, cs->type, cs->command);
+			    "chrooted (only cleanup, lmtp, pickup, qmqpd, "
+			    "smtp and smtpd can), running it without",
+			    cs->file, cs->line, cs->name, cs->type,
+			    cs->command);
 		}
 		return false;
 	}
@@ -95,6 +83,12 @@ master_chroot(const struct master *m, const struct mastercf_service *cs,
 		return false;
 	}
 	return true;
+}
+
+bool
+master_service_runs(const struct mastercf_service *cs)
+{
+	return service_wanted(cs);
 }
 
 void

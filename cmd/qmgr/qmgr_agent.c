@@ -10,11 +10,13 @@
  * (spawn_cmd_build, shared with the privileged spawner) with our
  * standard error and an environment of TZ only.  We start it ourselves,
  * with pipes on its standard input (jobs) and output (results), unless
- * we started as root and its service has unpriv = n: then the privileged
- * spawner (lib/spawn.h) starts it as root and hands us one end of a
- * socket that is the agent's standard input and output.  Such an agent
- * is not our child: we learn that it ended from end of file, its exit
- * status from the spawner's report, and only the spawner can kill it.
+ * we started as root and its service has unpriv = n, or chroot = y for
+ * smtp and lmtp (spawn_jailed: they get -J and chroot themselves): then
+ * the privileged spawner (lib/spawn.h) starts it as root and hands us
+ * one end of a socket that is the agent's standard input and output.
+ * Such an agent is not our child: we learn that it ended from end of
+ * file, its exit status from the spawner's report, and only the spawner
+ * can kill it.
  * Our ends are non-blocking: writes have the ipc_timeout deadline, and
  * qmgr_sched.c reads results when poll(2) says an agent wrote some.
  *
@@ -147,6 +149,7 @@ qmgr_agent_get(struct qmgr *q, const char *transport, const char *nexthop,
 	struct str			 err = STR_INIT;
 	size_t				 i;
 	int				 timeout_ms, rc, pass;
+	bool				 jail;
 
 	/* an agent that went to the same next hop last, else any */
 	for (pass = 0; pass < 2; pass++) {
@@ -167,8 +170,9 @@ qmgr_agent_get(struct qmgr *q, const char *transport, const char *nexthop,
 	if (spawn_name_ok(transport)) {
 		svc = mastercf_find(&q->mcf, transport, "unix");
 	}
+	jail = q->root && spawn_jailed(svc);
 	if (spawn_cmd_build(&sc, transport, svc, str_c(&q->daemon_dir),
-	    q->config_dir, &err) == -1) {
+	    q->config_dir, jail, &err) == -1) {
 		str_catf(why, "4.3.5 mail transport unavailable: %s",
 		    str_c(&err));
 		goto out;
@@ -178,7 +182,7 @@ qmgr_agent_get(struct qmgr *q, const char *transport, const char *nexthop,
 
 	a = xcalloc(1, sizeof(*a));
 	a->q = q;
-	if (q->root && svc != NULL && svc->unpriv == MASTERCF_NO) {
+	if (jail || (q->root && svc != NULL && svc->unpriv == MASTERCF_NO)) {
 		rc = agent_start_spawned(a, transport, timeout_ms, why);
 	} else {
 		rc = agent_start_direct(a, &sc, why);

@@ -3,7 +3,10 @@
  * main.c: smtp and lmtp, the network delivery agents (docs/smtp.8).  One
  * program: started as "lmtp" (the last component of argv[0], a link to
  * smtp) it speaks LMTP.  Started by qmgr with jobs on standard input and
- * answers on standard output (lib/agent.h), as mail_owner.
+ * answers on standard output (lib/agent.h), as mail_owner.  With -J
+ * (master.cf's chroot column; qmgr's spawner starts it as root) it reads
+ * its DNS settings and trust anchors, chroots into queue_directory and
+ * becomes mail_owner before the first job (lib/jail.h).
  *
  * Between jobs the session stays open: when the next job has the same
  * next hop it is reused after RSET; when the next job goes elsewhere, or
@@ -25,6 +28,7 @@
 #include "conf.h"
 #include "confopt.h"
 #include "fd.h"
+#include "jail.h"
 #include "log.h"
 #include "map.h"
 #include "priv.h"
@@ -44,7 +48,7 @@ usage(const char *prog)
 {
 	struct str	text = STR_INIT;
 
-	str_catf(&text, "usage: %s [-v] [-c config_dir] [-o name=value ...]\n",
+	str_catf(&text, "usage: %s [-Jv] [-c config_dir] [-o name=value ...]\n",
 	    prog);
 	(void)fd_write_all(2, text.s, text.len);
 	exit(EX_USAGE);
@@ -156,6 +160,9 @@ int
 main(int argc, char *argv[])
 {
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
+	struct str	 err = STR_INIT;
+	bool		 opt_jail = false;
+	int		 ch;
 	struct smtp	 cf;
 	struct buf	 in, out;
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
@@ -174,8 +181,13 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open(cf.name, NULL);
-	if (confopt_getopt(argc, argv, "c:o:v", &args) != -1 ||
-	    argc != optind) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:Jv", &args)) != -1) {
+		if (ch != 'J') {
+			usage(cf.name);
+		}
+		opt_jail = true;
+	}
+	if (argc != optind) {
 		usage(cf.name);
 	}
 	confopt_load(conf_dir(args.config_dir), args.overrides, args.noverrides);
@@ -234,9 +246,20 @@ main(int argc, char *argv[])
 	if (*cf.generic_maps_spec == '\0') {
 		cf.generic_maps_spec = NULL;
 	}
-	if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
+	if (opt_jail) {
+		/* what lives outside the jail: read it now */
+		if (smtp_dns_prepare(&err) == -1) {
+			log_warnx("DNS configuration: %s", err.s);
+		}
+		smtp_tls_prepare(&cf);
+		if (jail_enter(&err) == -1) {
+			fatalx(EX_OSERR, "%s", err.s);
+		}
+		cf.queue_directory = jail_queue_dir();
+	} else if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
 		fatalx(EX_OSERR, "%s", priv_error());
 	}
+	str_free(&err);
 	if (sig_ignore(SIGPIPE) == -1) {
 		fatal(EX_OSERR, "ignore SIGPIPE");
 	}

@@ -170,6 +170,9 @@ void	smtp_status_free(struct smtp_status *);
 
 /* smtp_session.c */
 void	smtp_session_init(struct smtp_session *);
+/* Read the resolver settings now (before a chroot): 0, or -1 with err;
+ * the first lookup reads them otherwise, and retries after an error. */
+int	smtp_dns_prepare(struct str *err);
 /*
  * Open a session for nexthop: its addresses in order (or, for lmtp, the
  * inet/unix destination), each tried until one greets with 2xx and
@@ -227,6 +230,9 @@ int	smtp_tls_starttls(struct smtp *, struct smtp_session *,
 	    struct smtp_status *, bool *retry);
 /* End TLS (close_notify) and free the session's TLS state. */
 void	smtp_tls_end(const struct smtp *, struct smtp_session *);
+/* Load the trust anchors now (before a chroot); the first handshake
+ * loads them otherwise.  A failure is logged, as it would be then. */
+void	smtp_tls_prepare(struct smtp *);
 
 /* smtp_policy.c */
 /*

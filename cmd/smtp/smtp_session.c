@@ -230,6 +230,22 @@ dest_addrs(const struct smtp *cf, const struct smtp_dest *d,
 	return dns_addrs(cf, d, a, max, st);
 }
 
+/* The resolver settings, read once (smtp_dns_prepare). */
+static struct dns_conf	resolver;
+static bool		resolver_ok;
+
+int
+smtp_dns_prepare(struct str *err)
+{
+	if (!resolver_ok) {
+		if (dns_conf_main(&resolver, err) == -1) {
+			return -1;
+		}
+		resolver_ok = true;
+	}
+	return 0;
+}
+
 /*
  * The addresses of a host name: MX hosts (their addresses, in order)
  * unless d is literal ([host], or lmtp), else the host's own addresses.
@@ -240,26 +256,21 @@ static size_t
 dns_addrs(const struct smtp *cf, const struct smtp_dest *d,
     struct smtp_addr *a, size_t max, struct smtp_status *st)
 {
-	static struct dns_conf	 conf;
-	static bool		 conf_ok;
 	struct dns_hosts	 hosts;
 	struct str		 err = STR_INIT;
 	enum dns_status		 r;
 	size_t			 i, n = 0;
 
 	(void)cf;
-	if (!conf_ok) {
-		if (dns_conf_main(&conf, &err) == -1) {
-			smtp_status_set(st, DSN_TEMP, "4.3.5", "DNS "
-			    "configuration: %s", str_c(&err));
-			str_free(&err);
-			return 0;
-		}
-		conf_ok = true;
+	if (smtp_dns_prepare(&err) == -1) {
+		smtp_status_set(st, DSN_TEMP, "4.3.5", "DNS configuration: %s",
+		    str_c(&err));
+		str_free(&err);
+		return 0;
 	}
 	dns_hosts_init(&hosts);
-	r = d->literal ? dns_host_addrs(&conf, d->host, &hosts) :
-	    dns_mx_hosts(&conf, d->host, &hosts);
+	r = d->literal ? dns_host_addrs(&resolver, d->host, &hosts) :
+	    dns_mx_hosts(&resolver, d->host, &hosts);
 	if (r != DNS_OK || hosts.n == 0) {
 		smtp_status_set(st, r == DNS_OK ? DSN_TEMP :
 		    dns_status_perm(r) ? DSN_PERM : DSN_TEMP, r == DNS_OK ?

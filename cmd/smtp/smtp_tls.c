@@ -63,6 +63,22 @@ within_nexthop(const struct smtp_session *s)
 	    strncasecmp(host + h - n, hop, n) == 0 && s->nexthop.s[0] != '[';
 }
 
+void
+smtp_tls_prepare(struct smtp *cf)
+{
+	struct str	err = STR_INIT;
+
+	if (!cf->tls_conf_tried) {
+		cf->tls_conf_tried = true;
+		cf->tls_conf = tls_client_conf_load(cf->tls_cafile,
+		    cf->tls_capath, &err);
+		if (cf->tls_conf == NULL) {
+			log_warnx("TLS trust anchors: %s", err.s);
+		}
+	}
+	str_free(&err);
+}
+
 /* The handshake on s's socket; 0, or -1 with st. */
 static int
 start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
@@ -75,14 +91,7 @@ start(struct smtp *cf, struct smtp_session *s, struct smtp_status *st)
 	bool			 verify = s->tls_level >= SMTP_TLS_VERIFY;
 	int			 rc = -1;
 
-	if (!cf->tls_conf_tried) {
-		cf->tls_conf_tried = true;
-		cf->tls_conf = tls_client_conf_load(cf->tls_cafile,
-		    cf->tls_capath, &err);
-		if (cf->tls_conf == NULL) {
-			log_warnx("TLS trust anchors: %s", err.s);
-		}
-	}
+	smtp_tls_prepare(cf);
 	if (cf->tls_conf == NULL) {
 		smtp_status_set(st, DSN_TEMP, "4.7.5", "TLS is required, but "
 		    "our TLS engine is unavailable");

@@ -8,12 +8,15 @@
 # As root (everyone else skips this part): a throwaway mail_owner and a
 # local user with a home (home_mailbox = Maildir/); master.cf is the
 # shipped one with smtpd and qmqpd on free ports of 127.0.0.1 and
-# smtpd, qmqpd, pickup, cleanup and qmgr with chroot y.  Checked, from
-# /proc of the live processes: smtpd (during a session), qmqpd (while a
-# client has sent half a request), cleanup (during DATA) and pickup run
-# chrooted into queue_directory (their root is its real path) as
-# mail_owner; qmgr is not chrooted (root "/"), and master warns about
-# it; master made queue_directory/public/cleanup, a socket.  In the
+# smtpd, qmqpd, pickup, cleanup, qmgr and the smtp delivery agent with
+# chroot y; relayhost is a relay host run here ([127.0.0.1]:a free
+# port).  Checked, from /proc of the live processes: smtpd (during a
+# session), qmqpd (while a client has sent half a request), cleanup
+# (during DATA), pickup and smtp (started by qmgr, connected to the
+# relay host, which holds its greeting until then) run chrooted into
+# queue_directory (their root is its real path) as mail_owner; qmgr is
+# not chrooted (root "/"), and master warns about it, not about smtp;
+# master made queue_directory/public/cleanup, a socket.  In the
 # jail: unix:passwd.byname in local_recipient_maps knows the local user
 # and refuses an unknown one with 550 "User unknown in local recipient
 # table" (the jail has no /etc/passwd), an alias of alias_maps (cdb)
@@ -24,22 +27,29 @@
 # SMTP (smtplib; Received names the ID of "250 2.0.0 Ok: queued as ID"),
 # sendmail (as root: postdrop takes another configuration directory
 # only from root; then pickup) and QMQP (a netstring request written
-# here); the Date: field cleanup adds and the Received fields of smtpd
-# and qmqpd have the UTC offset of `date +%z' with the same TZ (the
-# jail has no /etc/localtime nor zoneinfo: the daemons read the zone
-# before the chroot; when TZ is unset and the host's offset is +0000,
-# TZ is set to Asia/Kolkata, +0530, so that the check can fail).
+# here), and to a remote recipient through the chrooted smtp: the relay
+# host reads EHLO host.example, MAIL, RCPT, DATA, QUIT and the message
+# with its body line byte for byte, and the log says "status=sent (250
+# 2.0.0 Ok: queued as RELAY186)"; the Date: field cleanup adds and the
+# Received fields of smtpd and qmqpd have the UTC offset of `date +%z'
+# with the same TZ (the jail has no /etc/localtime nor zoneinfo: the
+# daemons read the zone before the chroot; when TZ is unset and the
+# host's offset is +0000, TZ is set to Asia/Kolkata, +0530, so that the
+# check can fail).  No fatal line, and no jailed process ends with an
+# error status (in the sanitizer build, a jailed process cannot open its
+# report file, so an error shows only as that status).
 #
 # Non-root mode, always: a second instance (its own queue, ports and
 # log) whose master runs as mail_owner (as root: the throwaway user,
 # through setpriv; else the user running the test), with the same
 # chroot columns: master warns "chroot needs root" for each of the four
-# services, they run unchrooted, and mail still flows over SMTP,
-# sendmail and QMQP; the Date: cleanup adds has the offset of `date +%z'
-# there too.
+# services and for the smtp agent ("service smtp/unix: chroot needs
+# root, running it without"), they run unchrooted, and mail still flows
+# over SMTP, sendmail and QMQP; the Date: cleanup adds has the offset
+# of `date +%z' there too.
 . "$(dirname "$0")/../lib.sh"
 
-N=44
+N=54
 tap_plan $N
 
 for t in python3 make setpriv ps; do
@@ -128,18 +138,20 @@ CONF=$INST$(mkv SYSCONFDIR)
 [ -x "$LIBEXEC/master" ] || tap_bail "no $LIBEXEC/master after make install"
 chmod -R go+rX "$INST"
 
-set -- $(free_ports 4)
+set -- $(free_ports 5)
 PORT=$1
 QPORT=$2
 PORTB=$3
 QPORTB=$4
+RPORT=$5
 
 # mkmaster SMTPPORT QMQPPORT QMGRCHROOT: the shipped master.cf with
-# smtpd and qmqpd on those ports, and chroot y for smtpd, qmqpd, pickup
-# and cleanup (and qmgr's column as given).
+# smtpd and qmqpd on those ports, and chroot y for smtpd, qmqpd, pickup,
+# cleanup and the smtp delivery agent (and qmgr's column as given).
 mkmaster() {
 	awk -v port="$1" -v qport="$2" -v qm="$3" '
 	$1 == "smtp" && $2 == "inet" { $1 = "127.0.0.1:" port; $5 = "y" }
+	$1 == "smtp" && $2 == "unix" { $5 = "y" }
 	$1 == "#628" && $2 == "inet" { $1 = "127.0.0.1:" qport; $5 = "y" }
 	$1 == "pickup" || $1 == "cleanup" { $5 = "y" }
 	$1 == "qmgr" { $5 = qm }
@@ -157,8 +169,8 @@ fi
 if [ "$ROOT" = 1 ]; then
 	mkmaster "$PORT" "$QPORT" y >"$CONF/master.cf"
 	[ "$(grep -c '^[^#].* y  *[-0-9][0-9]*  *[-0-9][0-9]*  *[a-z]*$' \
-	    "$CONF/master.cf")" = 5 ] ||
-	    tap_bail "master.cf: not 5 chroot=y lines: $(cat "$CONF/master.cf")"
+	    "$CONF/master.cf")" = 6 ] ||
+	    tap_bail "master.cf: not 6 chroot=y lines: $(cat "$CONF/master.cf")"
 	cat >"$CONF/main.cf" <<EOF
 queue_directory = $Q
 daemon_directory = $LIBEXEC
@@ -168,6 +180,7 @@ setgid_group = $MOGROUP
 maillog_file = $LOG
 myhostname = host.example
 mydestination = host.example, localhost
+relayhost = [127.0.0.1]:$RPORT
 alias_maps = cdb:$CONF/aliases
 local_recipient_maps = unix:passwd.byname \$alias_maps
 home_mailbox = Maildir/
@@ -212,15 +225,16 @@ EOF
 # (Not exec: the EXIT trap must still remove the users and processes.)
 PYTHONPATH="$POSTLET_SRC/t" python3 - "$T" "$ROOT" "$SBIN" "$CONF" "$Q" \
     "$LOG" "$PORT" "$QPORT" "$MO" "$TU" "$CONFB" "$BI" "$PORTB" "$QPORTB" \
-    "$tap_count" "$N" \
+    "$RPORT" "$tap_count" "$N" \
     <<'PYEOF'
-import glob, os, re, smtplib, socket, stat, subprocess, sys, time
+import glob, os, re, smtplib, socket, stat, subprocess, sys, threading, time
 from proctest import *
 
 (T, ROOT, SBIN, CONF, Q, LOG, PORT, QPORT, MO, TU, CONFB, BI, PORTB,
- QPORTB, COUNT, PLAN) = sys.argv[1:]
+ QPORTB, RPORT, COUNT, PLAN) = sys.argv[1:]
 ROOT = ROOT == "1"
-PORT, QPORT, PORTB, QPORTB = map(int, (PORT, QPORT, PORTB, QPORTB))
+PORT, QPORT, PORTB, QPORTB, RPORT = map(int, (PORT, QPORT, PORTB, QPORTB,
+                                              RPORT))
 n = int(COUNT)
 fails = 0
 T0 = time.time()
@@ -387,12 +401,100 @@ def fatal_lines(path):
     return [l for l in readf(path).decode("latin-1").splitlines()
             if re.search(r"\]: (fatal|panic): ", l)]
 
+class Relay:
+    """The relay host: a threaded SMTP server on 127.0.0.1:port for one
+    connection.  It accepts and stays silent (no greeting) until greet
+    is set, then takes one message: EHLO or HELO, MAIL, RCPT, DATA, the
+    message up to ".", QUIT.  cmds: the command lines it read (bytes,
+    without CRLF); msg: the message, dot-unstuffed, CRLF as sent.
+    Every wait is bounded: accept within 60 s, greet within 120 s, each
+    read within 30 s, at most 50 commands and 10000 message lines."""
+    def __init__(self, port):
+        self.connected = threading.Event()
+        self.greet = threading.Event()
+        self.got_msg = threading.Event()
+        self.ended = threading.Event()
+        self.cmds = []
+        self.msg = None
+        self.err = None
+        self.sock = socket.socket()
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", port))
+            self.sock.listen(5)
+        except OSError as e:
+            self.err = "relay: bind 127.0.0.1:%d: %s" % (port, e)
+            self.ended.set()
+            return
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        try:
+            self.sock.settimeout(60)
+            c, _ = self.sock.accept()
+        except OSError as e:
+            self.err = "relay: accept: %s" % e
+            self.ended.set()
+            return
+        self.connected.set()
+        self.greet.wait(120)
+        try:
+            c.settimeout(30)
+            self.session(c, c.makefile("rb"))
+        except OSError as e:
+            self.err = "relay: %s after %r" % (e, self.cmds)
+        finally:
+            c.close()
+            self.ended.set()
+
+    def session(self, c, f):
+        c.sendall(b"220 relay.example ESMTP\r\n")
+        for i in range(50):
+            line = f.readline(1000)
+            if not line:
+                self.err = "relay: EOF after %r" % self.cmds
+                return
+            cmd = line.rstrip(b"\r\n")
+            self.cmds.append(cmd)
+            verb = cmd[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                c.sendall(b"250 relay.example\r\n")
+            elif verb == b"MAIL":
+                c.sendall(b"250 2.1.0 Ok\r\n")
+            elif verb == b"RCPT":
+                c.sendall(b"250 2.1.5 Ok\r\n")
+            elif verb in (b"RSET", b"NOOP"):
+                c.sendall(b"250 2.0.0 Ok\r\n")
+            elif verb == b"DATA" and self.msg is None:
+                c.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                lines = []
+                for j in range(10000):
+                    l = f.readline(2000)
+                    if not l or l == b".\r\n":
+                        break
+                    lines.append(l[1:] if l.startswith(b".") else l)
+                if l != b".\r\n":
+                    self.err = "relay: no end of data: %r" % lines
+                    return
+                self.msg = b"".join(lines)
+                c.sendall(b"250 2.0.0 Ok: queued as RELAY186\r\n")
+                self.got_msg.set()
+            elif verb == b"QUIT":
+                c.sendall(b"221 2.0.0 Bye\r\n")
+                return
+            else:
+                c.sendall(b"502 5.5.2 Error: command not recognized\r\n")
+
+    def close(self):
+        self.greet.set()
+        self.sock.close()
+
 OFF = host_offset()
 
 # ---------------------------------------------------------------------
-# The chrooted instance (root only): 31 checks.
-NA = 31
-def instance_a():
+# The chrooted instance (root only): 39 checks.
+NA = 40
+def instance_a(relay):
     QR = os.path.realpath(Q)
     HOME = os.path.expanduser("~" + TU)
     MD = HOME + "/Maildir"
@@ -543,7 +645,58 @@ def instance_a():
     is_(dm.group(1).decode() if dm else rcvd, OFF,
         "QMQP: qmqpd's Received date has the offset of date +%z")
 
-    # 28: the access table rebuilt: a new session sees the new entry.
+    # 28-35: the smtp delivery agent, chrooted by qmgr's spawner: a
+    # message to a remote recipient, through relayhost (the relay host
+    # holds its greeting while we look at the smtp process).
+    try:
+        s = smtplib.SMTP("127.0.0.1", PORT, local_hostname="client.example",
+                         timeout=30)
+        s.ehlo()
+        s.mail("sender@example.org")
+        rc = smtp_rcpt(s, "someone@remote.example")
+        code, msg = s.data(b"From: <sender@example.org>\r\n"
+                           b"Subject: chroot relay\r\n"
+                           b"Message-ID: <relay186@example.org>\r\n\r\n"
+                           b"the body line to the relay\r\n")
+        s.quit()
+        reply = b"%s / %d %s" % (rc, code, msg)
+    except (OSError, smtplib.SMTPException) as e:
+        reply = str(e).encode()
+    m = re.match(rb"250 2\.1\.5 Ok / 250 2\.0\.0 Ok: queued as ([0-9A-F]+)$",
+                 reply)
+    ok(m, "SMTP to someone@remote.example (relayed): 250 for RCPT and for "
+       "the message", reply.decode("latin-1") + "\n" + logtail(LOG))
+    rqid = m.group(1) if m else b"NOID"
+    ok(relay.connected.wait(30 if m else 1),
+       "the relay host has a connection (relayhost = [127.0.0.1]:%d)"
+       % RPORT, "%s\n%s\n%s" % (relay.err, tree(master), logtail(LOG)))
+    jailed(settle("smtp")[1] if relay.connected.is_set() else look(None),
+           "smtp (connected, before the greeting)")
+    relay.greet.set()
+    relay.got_msg.wait(30 if relay.connected.is_set() else 1)
+    got = relay.msg or b""
+    ok(got.endswith(b"\r\n\r\nthe body line to the relay\r\n") and
+       re.search(rb"^Subject: chroot relay\r$", got, re.M),
+       "relay host: the message arrives, its body line byte for byte",
+       "%r\n%s\n%s" % (got, relay.err, logtail(LOG)))
+    relay.ended.wait(15 if relay.connected.is_set() else 1)
+    is_(relay.cmds, [b"EHLO host.example", b"MAIL FROM:<sender@example.org>",
+                     b"RCPT TO:<someone@remote.example>", b"DATA", b"QUIT"],
+        "relay host: EHLO, MAIL, RCPT, DATA, QUIT", relay.err)
+    sent = rb"\]: %s: to=<someone@remote\.example>, relay=127\.0\.0\.1" \
+           rb"\[127\.0\.0\.1\]:%d, delay=[0-9.]+, dsn=2\.0\.0, " \
+           rb"status=sent \(250 2\.0\.0 Ok: queued as RELAY186\)$" % \
+           (rqid, RPORT)
+    ok(wait_for(lambda: re.search(sent, readf(LOG), re.M), 10),
+       "log: %s: to=<someone@remote.example>, relay=127.0.0.1[127.0.0.1]:"
+       "PORT, ..., status=sent (250 2.0.0 Ok: queued as RELAY186)"
+       % rqid.decode(), logtail(LOG))
+    is_([l for l in readf(LOG).decode("latin-1").splitlines()
+         if re.search(r"master\[\d+\]: warning: .*\bsmtp/unix\b", l)], [],
+        "master does not warn about smtp/unix (root: qmgr's spawner "
+        "chroots it)")
+
+    # 36: the access table rebuilt: a new session sees the new entry.
     with open(T + "/access", "a") as f:
         f.write("blocked2@localhost REJECT rebuilt table\n")
     r = subprocess.run([SBIN + "/postlet", "-c", CONF, "map",
@@ -563,7 +716,7 @@ def instance_a():
         "postlet map rebuilds the table: a new session sees the new entry",
         (r.stdout + r.stderr).decode("latin-1") + logtail(LOG))
 
-    # 29-30: postlet reload: a jailed pickup cannot read main.cf again,
+    # 37-38: postlet reload: a jailed pickup cannot read main.cf again,
     # so a new one runs, in the jail, and takes a new message.
     r = subprocess.run([SBIN + "/postlet", "-c", CONF, "reload"],
                        capture_output=True, timeout=30)
@@ -582,13 +735,23 @@ def instance_a():
        "postlet reload: sendmail still delivers",
        (r.stdout + r.stderr).decode("latin-1") + logtail(LOG))
 
-    # 31: nothing fatal.
+    # 39-40: nothing fatal, and no jailed process ended with an error
+    # (in the sanitizer build also what its report would have said: a
+    # jailed process cannot open the report file, so it only exits 1).
     is_(fatal_lines(LOG), [], "no fatal or panic line in the log")
+    is_([l for l in readf(LOG).decode("latin-1").splitlines()
+         if re.search(r"warning: process (\S*/)?(smtpd|qmqpd|cleanup|"
+                      r"pickup|smtp) pid \d+ ", l)], [],
+        "no jailed process ended with an error status")
     return master
 
 if ROOT:
     na0 = n
-    instance_a()
+    relay = Relay(RPORT)
+    try:
+        instance_a(relay)
+    finally:
+        relay.close()
     if n - na0 != NA:
         print("# instance A ran %d checks, not %d" % (n - na0, NA))
     subprocess.run([SBIN + "/postlet", "-c", CONF, "stop"],
@@ -598,7 +761,7 @@ else:
 
 # ---------------------------------------------------------------------
 # The non-root instance: master as mail_owner, the same chroot columns.
-# 12 checks.
+# 13 checks.
 QB = BI + "/queue"
 LOGB = BI + "/log"
 MDB = BI + "/mail/" + MO
@@ -625,6 +788,10 @@ missing = wait_for(lambda: not warned(), 5) or warned()
 is_(missing if missing is not True else [], [],
     "non-root: master warns \"chroot needs root\" for each service",
     logtail(LOGB))
+ok(re.search(rb"master\[\d+\]: warning: [^\n]*: service smtp/unix: chroot "
+             rb"needs root, running it without$", readf(LOGB), re.M),
+   "non-root: master warns \"service smtp/unix: chroot needs root, "
+   "running it without\"", logtail(LOGB))
 
 MOUID = str(__import__("pwd").getpwnam(MO).pw_uid)
 nb0 = n

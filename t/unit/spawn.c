@@ -127,7 +127,9 @@ test_cmd(void)
 	static const char	text[] =
 	    "relay unix - - n - - smtp -o a=b -o { c = d e }\n"
 	    "  { two words } last\n"
-	    "bad unix - n n - - ../bin/sh\n";
+	    "bad unix - n n - - ../bin/sh\n"
+	    "jailed unix - - y - - smtp -o x=y\n"
+	    "lj unix - n y - - local\n";
 	struct mastercf		 mcf = MASTERCF_INIT;
 	struct spawn_cmd	 cmd = SPAWN_CMD_INIT;
 	struct str		 errs = STR_INIT, why = STR_INIT;
@@ -137,7 +139,8 @@ test_cmd(void)
 	is_int(mastercf_parse(&mcf, text, sizeof(text) - 1, "master.cf",
 	    &errs), 0, "cmd: master.cf parses");
 	is_int(spawn_cmd_build(&cmd, "relay", mastercf_find(&mcf, "relay",
-	    "unix"), "/usr/lib/pl", "/etc/pl", &why), 0, "cmd: built");
+	    "unix"), "/usr/lib/pl", "/etc/pl", false, &why), 0,
+	    "cmd: built");
 	is_str(str_c(&cmd.path), "/usr/lib/pl/smtp", "cmd: path");
 	for (i = 0; i < cmd.argc; i++) {
 		str_catf(&all, "%s[%s]", i == 0 ? "" : " ", cmd.argv[i]);
@@ -146,19 +149,34 @@ test_cmd(void)
 	    "[two words] [last]", "cmd: argv as qmgr runs it");
 	ok(cmd.argv[cmd.argc] == NULL, "cmd: argv ends with NULL");
 
-	is_int(spawn_cmd_build(&cmd, "discard", NULL, "/x", "/c", &why), 0,
-	    "cmd: no service: the default program");
+	is_int(spawn_cmd_build(&cmd, "discard", NULL, "/x", "/c", false,
+	    &why), 0, "cmd: no service: the default program");
 	is_str(str_c(&cmd.path), "/x/discard", "cmd: default path");
 	is_int((long long)cmd.argc, 3, "cmd: default argv: name -c dir");
 
 	errno = 0;
 	is_int(spawn_cmd_build(&cmd, "bad", mastercf_find(&mcf, "bad",
-	    "unix"), "/x", "/c", &why), -1, "cmd: command with '/' refused");
+	    "unix"), "/x", "/c", false, &why), -1,
+	    "cmd: command with '/' refused");
 	is_str(str_c(&why), "master.cf command of bad has a '/'",
 	    "cmd: why");
 	is_int(errno, EINVAL, "cmd: EINVAL");
-	is_int(spawn_cmd_build(&cmd, "../sh", NULL, "/x", "/c", &why), -1,
-	    "cmd: bad name refused");
+	is_int(spawn_cmd_build(&cmd, "../sh", NULL, "/x", "/c", false,
+	    &why), -1, "cmd: bad name refused");
+	/* chroot column y for smtp: -J after the configuration directory */
+	ok(spawn_jailed(mastercf_find(&mcf, "jailed", "unix")),
+	    "cmd: smtp with chroot y is jailed");
+	ok(!spawn_jailed(mastercf_find(&mcf, "relay", "unix")) &&
+	    !spawn_jailed(mastercf_find(&mcf, "lj", "unix")) &&
+	    !spawn_jailed(NULL), "cmd: chroot n, or local, or no service: not");
+	is_int(spawn_cmd_build(&cmd, "jailed", mastercf_find(&mcf, "jailed",
+	    "unix"), "/x", "/c", true, &why), 0, "cmd: jailed: built");
+	str_clear(&all);
+	for (i = 0; i < cmd.argc; i++) {
+		str_catf(&all, "%s[%s]", i == 0 ? "" : " ", cmd.argv[i]);
+	}
+	is_str(str_c(&all), "[smtp] [-c] [/c] [-J] [-o] [x=y]",
+	    "cmd: jailed: -J after -c dir");
 	spawn_cmd_free(&cmd);
 	mastercf_free(&mcf);
 	str_free(&errs);
