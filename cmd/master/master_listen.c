@@ -110,7 +110,7 @@ listen_wanted(const struct mastercf_service *cs, bool cleanup_socket)
 	    (cleanup_socket || strcmp(cs->command, "cleanup") != 0);
 }
 
-/* Whether a chrooted service needs cleanup's socket. */
+/* Whether a chrooted smtpd, qmqpd or pickup needs cleanup's socket. */
 static bool
 listen_cleanup_needed(const struct master *m, const struct mastercf *mcf)
 {
@@ -119,7 +119,9 @@ listen_cleanup_needed(const struct master *m, const struct mastercf *mcf)
 
 	for (i = 0; i < mcf->n; i++) {
 		cs = &mcf->services[i];
-		if (strcmp(cs->command, "cleanup") != 0 &&
+		if ((strcmp(cs->command, "smtpd") == 0 ||
+		    strcmp(cs->command, "qmqpd") == 0 ||
+		    strcmp(cs->command, "pickup") == 0) &&
 		    master_chroot(m, cs, false)) {
 			return true;
 		}
