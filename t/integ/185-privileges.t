@@ -158,27 +158,14 @@ PYTHONPATH="$POSTLET_SRC/t" python3 - "$T" "$CONF" "$SBIN" "$LIBEXEC" \
     <<'PYEOF'
 import glob, os, re, socket, stat, subprocess, sys, time
 from proctest import *
+from smtptest import Tap
 
 (T, CONF, SBIN, LIBEXEC, Q, S, LOG, PORT, MO, MOUID, MOGID, TU, TUID, TV,
  TVID, COUNT, PLAN, RELAY) = sys.argv[1:]
 PORT, MOUID, MOGID, TUID, TVID, RELAY = map(int, (PORT, MOUID, MOGID, TUID,
                                                  TVID, RELAY))
-n = int(COUNT)
-fails = 0
-
-def ok(cond, name, diag=None):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
-    if not cond:
-        fails += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-
-def is_(got, want, name):
-    ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+tap = Tap(int(PLAN), int(COUNT), plan_printed=True)
+ok, is_ = tap.ok, tap.is_
 
 def children(parent, name):
     return [p for p in pids() if ppid(p) == parent and comm(p) == name]
@@ -363,9 +350,6 @@ relay.close()
 
 subprocess.run([SBIN + "/postlet", "-c", CONF, "stop"], capture_output=True,
                timeout=30)
-if n != int(PLAN):
-    print("# planned %s checks but ran %d" % (PLAN, n))
-    sys.exit(1)
-sys.exit(1 if fails else 0)
+sys.exit(tap.done())
 PYEOF
 exit $?

@@ -229,39 +229,16 @@ PYTHONPATH="$POSTLET_SRC/t" python3 - "$T" "$ROOT" "$SBIN" "$CONF" "$Q" \
     <<'PYEOF'
 import glob, os, re, smtplib, socket, stat, subprocess, sys, threading, time
 from proctest import *
+from smtptest import Tap
 
 (T, ROOT, SBIN, CONF, Q, LOG, PORT, QPORT, MO, TU, CONFB, BI, PORTB,
  QPORTB, RPORT, COUNT, PLAN) = sys.argv[1:]
 ROOT = ROOT == "1"
 PORT, QPORT, PORTB, QPORTB, RPORT = map(int, (PORT, QPORT, PORTB, QPORTB,
                                               RPORT))
-n = int(COUNT)
-fails = 0
+tap = Tap(int(PLAN), int(COUNT), plan_printed=True)
+ok, is_, skip = tap.ok, tap.is_, tap.skip
 T0 = time.time()
-
-def ok(cond, name, diag=None):
-    global n, fails
-    n += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, name))
-    if not cond:
-        fails += 1
-        if diag is not None:
-            for line in str(diag).splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return cond
-
-def is_(got, want, name, diag=None):
-    d = "got:  %r\nwant: %r" % (got, want)
-    if diag is not None:
-        d += "\n" + str(diag)
-    return ok(got == want, name, d)
-
-def skip(count, why):
-    global n
-    for i in range(count):
-        n += 1
-        print("ok %d # SKIP %s" % (n, why))
 
 def below(pid, master):
     for i in range(10):
@@ -559,7 +536,7 @@ def instance_a(relay):
         s = None
         smtp_err = str(e)
     if s is None:
-        while n - na0 < NA:
+        while tap.n - na0 < NA:
             ok(False, "SMTP session", smtp_err + "\n" + logtail(LOG))
         return master
     jailed(settle("smtpd")[1], "smtpd (during a session)")
@@ -746,14 +723,15 @@ def instance_a(relay):
     return master
 
 if ROOT:
-    na0 = n
+    na0 = tap.n
     relay = Relay(RPORT)
     try:
         instance_a(relay)
     finally:
         relay.close()
-    if n - na0 != NA:
-        print("# instance A ran %d checks, not %d" % (n - na0, NA))
+    if tap.n - na0 != NA:
+        print("# instance A ran %d checks, not %d" %
+              (tap.n - na0, NA))
     subprocess.run([SBIN + "/postlet", "-c", CONF, "stop"],
                    capture_output=True, timeout=30)
 else:
@@ -794,7 +772,7 @@ ok(re.search(rb"master\[\d+\]: warning: [^\n]*: service smtp/unix: chroot "
    "running it without\"", logtail(LOGB))
 
 MOUID = str(__import__("pwd").getpwnam(MO).pw_uid)
-nb0 = n
+nb0 = tap.n
 try:
     s = smtplib.SMTP("127.0.0.1", PORTB, local_hostname="client.example",
                      timeout=30)
@@ -812,7 +790,7 @@ try:
     reply = b"%s / %d %s" % (rc, code, msg)
 except (OSError, smtplib.SMTPException) as e:
     reply = str(e).encode()
-    while n - nb0 < 2:
+    while tap.n - nb0 < 2:
         ok(False, "non-root: SMTP session", reply)
 ok(re.match(rb"250 2\.1\.5 Ok / 250 2\.0\.0 Ok: queued as [0-9A-F]+$",
             reply), "non-root: SMTP: 250 for RCPT and for the message",
@@ -849,9 +827,6 @@ is_(fatal_lines(LOGB), [], "non-root: no fatal or panic line in the log")
 subprocess.run(as_mo([SBIN + "/postlet", "-c", CONFB, "stop"]),
                capture_output=True, timeout=30)
 print("# %.1f seconds" % (time.time() - T0))
-if n != int(PLAN):
-    print("# planned %s checks but ran %d" % (PLAN, n))
-    sys.exit(1)
-sys.exit(1 if fails else 0)
+sys.exit(tap.done())
 PYEOF
 exit $?
