@@ -59,8 +59,8 @@ struct smtpd_xfer {
 	struct proc		 p;
 	bool			 started;
 	struct buf		 to;
-	unsigned char		 tomem[2 * XFER_CHUNK + 64];
-	char			 chunk[XFER_CHUNK];
+	unsigned char		*tomem;		/* xfer_tomem */
+	char			*chunk;		/* xfer_chunk */
 	size_t			 chunk_len;
 	enum xstate		 state;
 	bool			 dots;		/* DATA, not BDAT */
@@ -68,7 +68,7 @@ struct smtpd_xfer {
 	unsigned long long	 size;
 	/* cleanup's answers */
 	struct buf		 from;
-	unsigned char		 frommem[1024];
+	unsigned char		*frommem;	/* xfer_frommem */
 	char			 id[QID_SIZE];	/* the early one */
 	/* refused in the early answer (answer_text set): cleanup ended */
 	bool			 answered;
@@ -76,6 +76,19 @@ struct smtpd_xfer {
 	struct str		 answer_text;
 };
 
+/*
+ * The buffers of the one transfer a session has at a time, in static
+ * storage rather than zeroed heap: only the pages a message fills are
+ * ever touched (a page fault is the dearest thing a short-lived process
+ * does on some virtual machines; see bench/README.md).
+ */
+static unsigned char	xfer_tomem[2 * XFER_CHUNK + 64];
+static char		xfer_chunk[XFER_CHUNK];
+static unsigned char	xfer_frommem[1024];
+static bool		xfer_buffers_taken;
+
+static struct smtpd_xfer *xfer_new(void);
+static void	xfer_free(struct smtpd_xfer *);
 static int	xfer_start(struct smtpd *, struct smtpd_xfer *, struct str *);
 static void	xfer_emit(struct smtpd *, struct smtpd_xfer *, const char *,
 		    size_t);
@@ -198,9 +211,9 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		return -1;
 	}
 	x->started = true;
-	buf_init_fd(&x->to, x->p.fd[0], x->tomem, sizeof(x->tomem),
+	buf_init_fd(&x->to, x->p.fd[0], x->tomem, sizeof(xfer_tomem),
 	    s->timeout_ms);
-	buf_init_fd(&x->from, x->p.fd[1], x->frommem, sizeof(x->frommem),
+	buf_init_fd(&x->from, x->p.fd[1], x->frommem, sizeof(xfer_frommem),
 	    s->timeout_ms);
 	if (!s->stdin_mode) {
 		(void)submit_put(&x->to, 'F', "early-id");
@@ -260,14 +273,14 @@ xfer_emit(struct smtpd *s, struct smtpd_xfer *x, const char *p, size_t n)
 		return;
 	}
 	while (n > 0) {
-		size_t	k = sizeof(x->chunk) - x->chunk_len;
+		size_t	k = sizeof(xfer_chunk) - x->chunk_len;
 
 		k = k < n ? k : n;
 		memcpy(x->chunk + x->chunk_len, p, k);
 		x->chunk_len += k;
 		p += k;
 		n -= k;
-		if (x->chunk_len == sizeof(x->chunk)) {
+		if (x->chunk_len == sizeof(xfer_chunk)) {
 			submit_put_content(&x->to, x->chunk, x->chunk_len);
 			x->chunk_len = 0;
 		}
@@ -356,6 +369,30 @@ xfer_byte(struct smtpd *s, struct smtpd_xfer *x, int c)
 	return 0;
 }
 
+static struct smtpd_xfer *
+xfer_new(void)
+{
+	struct smtpd_xfer	*x;
+
+	if (xfer_buffers_taken) {
+		panic("smtpd: a second transfer at once");
+	}
+	xfer_buffers_taken = true;
+	x = xcalloc(1, sizeof(*x));
+	x->tomem = xfer_tomem;
+	x->chunk = xfer_chunk;
+	x->frommem = xfer_frommem;
+	return x;
+}
+
+static void
+xfer_free(struct smtpd_xfer *x)
+{
+	str_free(&x->answer_text);
+	free(x);
+	xfer_buffers_taken = false;
+}
+
 /* Kill (if needed) and collect the child; nothing was accepted. */
 static void
 xfer_stop(struct smtpd_xfer *x)
@@ -372,8 +409,7 @@ smtpd_xfer_abort(struct smtpd *s)
 {
 	if (s->bdat != NULL) {
 		xfer_stop(s->bdat);
-		str_free(&s->bdat->answer_text);
-		free(s->bdat);
+		xfer_free(s->bdat);
 		s->bdat = NULL;
 	}
 }
@@ -492,7 +528,7 @@ smtpd_data(struct smtpd *s)
 	struct str		 why = STR_INIT, reply = STR_INIT;
 	int			 c, r, e, rc = -1;
 
-	x = xcalloc(1, sizeof(*x));
+	x = xfer_new();
 	x->dots = true;
 	x->state = X_BOL;
 	if (xfer_start(s, x, &why) == -1) {
@@ -530,8 +566,7 @@ smtpd_data(struct smtpd *s)
 	}
 out:
 	xfer_stop(x);
-	str_free(&x->answer_text);
-	free(x);
+	xfer_free(x);
 	smtpd_reset(s);
 	str_free(&why);
 	str_free(&reply);
@@ -586,7 +621,7 @@ smtpd_bdat(struct smtpd *s, const char *args)
 		return -1;
 	}
 	if (s->bdat == NULL) {
-		s->bdat = xcalloc(1, sizeof(*s->bdat));
+		s->bdat = xfer_new();
 		s->bdat->state = X_MID;
 		if (xfer_start(s, s->bdat, &why) == -1) {
 			log_warnx("%s: %s", s->peer, why.s);
