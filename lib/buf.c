@@ -118,6 +118,18 @@ buf_fill(struct buf *b, long long deadline)
 }
 
 int
+buf_wait_input(struct buf *b)
+{
+	ssize_t	r;
+
+	if (b->in_pos < b->in_len) {
+		return 1;
+	}
+	r = buf_fill(b, clock_deadline(b->timeout_ms));
+	return r > 0 ? 1 : (int)r;
+}
+
+int
 buf_getline(struct buf *b, struct str *line, size_t max)
 {
 	long long	 deadline = clock_deadline(b->timeout_ms);

@@ -77,6 +77,9 @@ ssize_t	buf_read(struct buf *, void *, size_t n);
 int	buf_read_exact(struct buf *, void *, size_t n);
 /* Bytes already buffered for reading (pipelining checks). */
 size_t	buf_pending(const struct buf *);
+/* Wait for input: 1 when some is buffered (or arrives before the
+ * timeout), 0 at end of input, -1 with errno. */
+int	buf_wait_input(struct buf *);
 
 void	buf_put(struct buf *, const void *, size_t);
 void	buf_puts(struct buf *, const char *);

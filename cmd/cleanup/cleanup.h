@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "dsn.h"
 #include "map.h"
 #include "qfile.h"
@@ -126,6 +127,8 @@ struct cleanup {
 	 * EX_IOERR when it could not be: the rest of the input is dropped */
 	bool			 answered;
 	int			 answered_rc;
+	/* the input was read up to the E record: another message may follow */
+	bool			 input_done;
 
 	/* The outcome: the first problem. */
 	enum dsn_status		 status;
@@ -138,11 +141,20 @@ void	cleanup_init(struct cleanup *c, const char *config_dir);
 void	cleanup_free(struct cleanup *c);
 
 /*
- * Read one message from fd in and answer on fd out.  Returns the exit
+ * Read one message from in and answer on fd out.  Returns the exit
  * status: 0 whenever a reply could be written (OK, TEMP or PERM),
  * EX_IOERR when not.
  */
-int	cleanup_run(struct cleanup *c, int in, int out);
+int	cleanup_run(struct cleanup *c, struct buf *in, int out);
+
+/*
+ * The messages of one submitter, one after another: cleanup_run on fd
+ * in and out, again as long as the message before ended with its E
+ * record and its answer was written, until the end of input between
+ * two messages (a submitter such as smtpd keeps one cleanup for its
+ * session).  Returns the exit status of the last cleanup_run.
+ */
+int	cleanup_serve(const char *config_dir, int in, int out);
 
 /*
  * Record a problem (only the first one counts) with an RFC 3463 code and

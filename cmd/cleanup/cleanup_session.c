@@ -206,19 +206,36 @@ cleanup_early(struct cleanup *c, int out)
 }
 
 int
-cleanup_run(struct cleanup *c, int in, int out)
+cleanup_serve(const char *config_dir, int in, int out)
 {
-	unsigned char		 mem[2 * 16 * 1024];
+	/* static: only the pages that the input fills are ever touched */
+	static unsigned char	 mem[2 * 16 * 1024];
+	struct cleanup		 c;
 	struct buf		 b;
+	bool			 more;
+	int			 rc;
+
+	buf_init_fd(&b, in, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
+	do {
+		cleanup_init(&c, config_dir);
+		rc = cleanup_run(&c, &b, out);
+		more = rc == 0 && c.input_done;
+		cleanup_free(&c);
+	} while (more && buf_wait_input(&b) == 1);
+	return rc;
+}
+
+int
+cleanup_run(struct cleanup *c, struct buf *b, int out)
+{
 	struct submit_reader	 rd = SUBMIT_READER_INIT;
 	struct submit_record	 rec = SUBMIT_RECORD_INIT;
 	struct str		 why = STR_INIT;
 	bool			 done = false, sent;
 	int			 r;
 
-	buf_init_fd(&b, in, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
 	while (!done) {
-		if ((r = submit_get(&b, &rd, &rec, &why)) != 1) {
+		if ((r = submit_get(b, &rd, &rec, &why)) != 1) {
 			/* No resynchronising after a broken record. */
 			if (c->answered) {
 				/* the submitter stopped after our answer */
@@ -258,6 +275,7 @@ cleanup_run(struct cleanup *c, int in, int out)
 	}
 	submit_record_free(&rec);
 	str_free(&why);
+	c->input_done = done;
 	if (c->answered) {
 		return c->answered_rc;
 	}

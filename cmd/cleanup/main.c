@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * main.c: cleanup, which turns one submission into one queue file.
- * Options, configuration, then cleanup_run (cleanup_session.c) on
- * standard input and output: pipes from the submitter that started it,
+ * main.c: cleanup, which turns each submission into one queue file.
+ * Options, configuration, then cleanup_serve (cleanup_session.c) on
+ * standard input and output, one message after another until the
+ * submitter closes its end: pipes from the submitter that started it,
  * or one socket when master runs it for a connection to public/cleanup
  * (then with -J when master.cf's chroot column asks: cleanup chroots
  * into queue_directory and becomes mail_owner, lib/jail.h).  Exits 0
@@ -35,7 +36,6 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct cleanup		 c;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	struct str		 err = STR_INIT;
 	bool			 opt_jail = false;
@@ -63,9 +63,7 @@ main(int argc, char *argv[])
 	if (opt_jail && jail_enter(&err) == -1) {
 		fatalx(EX_CONFIG, "%s", err.s);
 	}
-	cleanup_init(&c, args.config_dir);
-	rc = cleanup_run(&c, 0, 1);
-	cleanup_free(&c);
+	rc = cleanup_serve(args.config_dir, 0, 1);
 	confopt_args_free(&args);
 	str_free(&err);
 	return rc;

@@ -179,6 +179,7 @@ main(int argc, char *argv[])
 	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
 	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
 	(void)smtpd_session(&s);
+	smtpd_xfer_end(&s);
 	smtpd_free(&s);
 	str_free(&err);
 	rewrite_close();

@@ -54,10 +54,13 @@ enum xstate { X_BOL, X_MID, X_CR, X_DOT, X_DOT_CR, X_END };
 
 /* Content bytes gathered before they go out as a D record. */
 #define XFER_CHUNK	8192
+/* Messages one cleanup takes in a session before a fresh one starts. */
+#define CLEANUP_MESSAGES	100
 
 struct smtpd_xfer {
 	struct proc		 p;
 	bool			 started;
+	bool			 reused;	/* s->cleanup, kept */
 	struct buf		 to;
 	unsigned char		*tomem;		/* xfer_tomem */
 	char			*chunk;		/* xfer_chunk */
@@ -88,6 +91,7 @@ static unsigned char	xfer_frommem[1024];
 static bool		xfer_buffers_taken;
 
 static struct smtpd_xfer *xfer_new(void);
+static void	xfer_keep(struct smtpd *, struct smtpd_xfer *);
 static void	xfer_free(struct smtpd_xfer *);
 static int	xfer_start(struct smtpd *, struct smtpd_xfer *, struct str *);
 static void	xfer_emit(struct smtpd *, struct smtpd_xfer *, const char *,
@@ -195,7 +199,13 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 			free(argv[i]);
 		}
 		str_free(&path);
+	} else if (s->cleanup_kept) {
+		x->p = s->cleanup;
+		x->reused = true;
+		s->cleanup_kept = false;
+		rc = 0;
 	} else {
+		s->cleanup_uses = 0;
 		memset(&sc, 0, sizeof(sc));
 		sc.daemon_dir = conf_value("daemon_directory");
 		sc.config_dir = s->config_dir;
@@ -242,8 +252,18 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 	if (!s->stdin_mode) {
 		/* A failed write shows as a missing answer. */
 		(void)buf_flush(&x->to);
-		if (submit_get_early_id(&x->from, &status,
-		    &x->answer_text) != 1) {
+		rc = submit_get_early_id(&x->from, &status, &x->answer_text);
+		if (rc == -1 && x->reused) {
+			/* the kept cleanup is gone: start a fresh one */
+			log_debug("%s: kept cleanup: %s", s->peer,
+			    x->answer_text.s);
+			xfer_stop(x);
+			x->reused = false;
+			str_clear(&x->answer_text);
+			str_free(&hdr);
+			return xfer_start(s, x, why);
+		}
+		if (rc != 1) {
 			x->answered = true;
 			x->answer = status;
 			xfer_stop(x);
@@ -393,6 +413,34 @@ xfer_free(struct smtpd_xfer *x)
 	xfer_buffers_taken = false;
 }
 
+/*
+ * After cleanup's well-formed final answer: keep it for the session's
+ * next message (cleanup takes messages until its input ends), unless it
+ * took CLEANUP_MESSAGES already or something is left unread or unsent.
+ */
+static void
+xfer_keep(struct smtpd *s, struct smtpd_xfer *x)
+{
+	if (s->stdin_mode || s->cleanup_kept || x->to.error != 0 ||
+	    buf_pending(&x->from) != 0 ||
+	    ++s->cleanup_uses >= CLEANUP_MESSAGES) {
+		return;
+	}
+	s->cleanup = x->p;
+	s->cleanup_kept = true;
+	x->started = false;
+}
+
+void
+smtpd_xfer_end(struct smtpd *s)
+{
+	if (s->cleanup_kept) {
+		/* the end of its input: it exits */
+		(void)submit_end_cleanup(&s->cleanup);
+		s->cleanup_kept = false;
+	}
+}
+
 /* Kill (if needed) and collect the child; nothing was accepted. */
 static void
 xfer_stop(struct smtpd_xfer *x)
@@ -477,9 +525,14 @@ xfer_finish(struct smtpd *s, struct smtpd_xfer *x, struct str *reply)
 	x->chunk_len = 0;
 	submit_put_end(&x->to);
 	(void)buf_flush(&x->to);
-	(void)close(x->p.fd[0]);
-	x->p.fd[0] = -1;
-	(void)submit_get_reply(&x->from, &status, &text);
+	if (s->stdin_mode) {
+		/* postdrop takes one message */
+		(void)close(x->p.fd[0]);
+		x->p.fd[0] = -1;
+	}
+	if (submit_get_reply(&x->from, &status, &text) == 0) {
+		xfer_keep(s, x);
+	}
 	xfer_stop(x);
 	if (status == DSN_OK && !s->stdin_mode && !str_eq(&text, x->id)) {
 		/* see qfile_id: not while the queue is on one file system */

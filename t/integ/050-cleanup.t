@@ -11,12 +11,14 @@
 # the refusals, each leaving nothing in incoming/ or tmp/: size limit,
 # garbage, "-oops", too many hops, no recipients.  F early-id: the
 # "ID queue-id" line after S, before any content, byte for byte, with
-# its refusals, and the answer unchanged without the flag.  Last, the
+# its refusals, and the answer unchanged without the flag.  Several
+# messages on one input (smtpd's session): one answer and one queue file
+# each, nothing carried over, and a broken one ends cleanup.  Last, the
 # qmgr FIFO gets its wake-up byte.
 
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 62
+tap_plan 66
 
 CLEANUP=$(postlet_bin cleanup) || tap_bail "$CLEANUP"
 POSTLET=$(postlet_bin postlet) || tap_bail "$POSTLET"
@@ -324,7 +326,32 @@ tap_is "$(empty_queue && echo empty)/$(sed -n 's/.*cleanup\[[0-9]*\]: //p' "$T/m
     "empty/warning: $id: reject: 5.1.3 No recipients specified" \
     "... nothing left; the log line names the ID"
 
-# --- 40-43: the qmgr wake-up ---------------------------------------------
+# --- 59-62: several messages on one input --------------------------------
+: > "$T/maillog"
+printf 'F early-id\nS one@example.org\nA envid=first\nR SUCCESS - b@example.org\nD 33\nSubject: 1\nBcc: c@example.org\n\nx\nE\nF early-id\nS two@example.org\nR - - d@example.org\nD 14\nSubject: 2\n\ny\nE\n' |
+    timeout 20 "$CLEANUP" -c "$T/etc" > "$T/reply" 2>"$T/err"
+rc=$?
+set -- $(ls "$Q/incoming")
+tap_is "$rc/$#/$(sed 's/ [0-9A-F]*$/ X/' "$T/reply" | tr '\n' ' ')" \
+    "0/2/ID X OK X ID X OK X " \
+    "two messages on one input: exit 0, two answers, two queue files"
+f2=$(grep -l '^S two@' "$Q"/incoming/*)
+sed -e '2s/^T .*/T X/' "$f2" > "$T/got"
+printf 'postlet-queue 1\nT X\nS two@example.org\nR P - - d@example.org\nE 00000000000000000014 00000000000000000012\nSubject: 2\n\ny\nEND\n' > "$T/want"
+tap_file_is "$T/got" "$T/want" \
+    "... the second file has nothing of the first (DSN, recipient, Bcc)"
+rm -f "$Q"/incoming/*
+printf 'S one@example.org\nR - - b@example.org\nD 3\nx\n\nE\nS two@example.org\nR - - b@example.org\nD 3\nz\n' |
+    timeout 20 "$CLEANUP" -c "$T/etc" > "$T/reply" 2>"$T/err"
+rc=$?
+tap_is "$rc/$(ls "$Q/incoming" | wc -l | tr -d ' ')/$(sed 's/ [0-9A-F]*$/ X/' "$T/reply" | tr '\n' ' ')" \
+    "0/1/OK X TEMP 4.3.0 protocol error: end of input inside content (record D) " \
+    "a second message cut short: the first queued, the second refused"
+rm -f "$Q"/incoming/*
+tap_ok "$(empty_queue; echo $?)" "... and nothing of it left in tmp/" ||
+    tap_diag "$(ls -R "$Q/tmp" "$Q/incoming")"
+
+# --- 63-66: the qmgr wake-up ---------------------------------------------
 submit 'S a\nR - - b\n' "$T/m1"
 tap_ok "$rc" "no FIFO: still OK, exit 0"
 queued

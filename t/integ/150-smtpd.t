@@ -67,7 +67,7 @@ SMTPD, POSTLET, T, SRC = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
 from smtptest import Tap, Inetd, Raw
 Q = T + "/q"
-PLAN = 57
+PLAN = 64
 tap = Tap(PLAN)
 ok, is_ = tap.ok, tap.is_
 
@@ -84,6 +84,12 @@ def show(qid):
 def log():
     with open(T + "/maillog") as f:
         return f.read()
+
+def tap_wait(fn, secs=5):
+    end = time.time() + secs
+    while not fn() and time.time() < end:
+        time.sleep(0.05)
+    return fn()
 
 def qid_of(reply):
     m = re.match(rb"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\r\n$", reply)
@@ -392,7 +398,90 @@ ok(os.listdir(Q + "/tmp") == [] and
    "... logged, nothing left in tmp/", log()[-1500:])
 r.cmd(b"QUIT\r\n")
 
-# 52-57: cleanup's early answer missing, broken or late: 451 at the end
+# 52-58: several messages in one session go through one cleanup, kept
+# between them: none carries what the one before had (DSN parameters, a
+# Bcc field); a message refused as too big ends that cleanup and the next
+# one starts a fresh one; a kept cleanup that died is replaced unseen.
+def cleanup_pid(qid):
+    m = re.search(r"cleanup\[(\d+)\]: %s: message-id=" % qid, log())
+    return int(m.group(1)) if m else None
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+def data_msg(r, sender, rcpt, body, params=b""):
+    r.cmd(b"MAIL FROM:<" + sender + b">" + params + b"\r\n")
+    r.cmd(b"RCPT TO:<" + rcpt + b">\r\n")
+    r.cmd(b"DATA\r\n")
+    return r.cmd(body + b".\r\n")
+
+r = Raw(main.port); r.reply(); r.cmd(b"EHLO client.example\r\n")
+replies = [
+    data_msg(r, b"one@example.net", b"root@host.example.org",
+             b"Subject: m1\r\nBcc: hidden@example.org\r\n\r\none\r\n",
+             b" RET=HDRS ENVID=first"),
+    data_msg(r, b"two@example.net", b"postmaster@host.example.org",
+             b"Subject: m2\r\n\r\ntwo\r\n"),
+    data_msg(r, b"big@example.net", b"root@host.example.org",
+             b"Subject: m3\r\n\r\n" + (b"x" * 78 + b"\r\n") * 300)]
+r.cmd(b"MAIL FROM:<four@example.net>\r\n")
+r.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+replies.append(r.cmd(b"BDAT 15 LAST\r\nSubject: m4\r\n\r\n"))
+r.cmd(b"RSET\r\n")
+replies.append(data_msg(r, b"five@example.net", b"root@host.example.org",
+                        b"Subject: m5\r\n\r\nfive\r\n"))
+ids = [qid_of(x) for x in replies]
+is_([x[:3] for x in replies], [b"250", b"250", b"552", b"250", b"250"],
+    "one session, five messages: queued, queued, too big, queued (BDAT), "
+    "queued", replies)
+q1, q2, q4, q5 = ids[0], ids[1], ids[3], ids[4]
+time.sleep(0.2)
+pids = [cleanup_pid(q) for q in (q1, q2, q4, q5)]
+ok(None not in pids and len(set((q1, q2, q4, q5))) == 4 and
+   pids[0] == pids[1] and pids[2] == pids[3] and pids[0] != pids[2],
+   "... four queue IDs; messages 1 and 2 from one cleanup, 4 and 5 from a "
+   "fresh one after the refusal", (ids, pids))
+got = DATE.sub("; DATE\n", ENV.sub("", show(q2 or "none")))
+is_(got, ("*** ENVELOPE RECORDS incoming/%s ***\n"
+          "sender: two@example.net\n"
+          "named_attribute: client_name=unknown\n"
+          "named_attribute: client_address=127.0.0.1\n"
+          "named_attribute: helo_name=client.example\n"
+          "named_attribute: protocol=ESMTP\n"
+          "recipient: postmaster@host.example.org (pending)\n"
+          "*** MESSAGE CONTENTS incoming/%s ***\n"
+          "Received: from client.example (unknown [127.0.0.1])\n"
+          "\tby host.example.org (postlet) with ESMTP id %s\n"
+          "\tfor <postmaster@host.example.org>; DATE\n"
+          "Subject: m2\n\ntwo\n"
+          "*** MESSAGE FILE END incoming/%s ***\n") % ((q2,) * 4),
+    "message 2: its own envelope and Received, nothing of message 1")
+ok("Bcc:" not in show(q1 or "none") and "ENVID" not in show(q5 or "none")
+   and "envid=" not in show(q5 or "none"),
+   "message 1 lost its Bcc field; message 5 has no DSN parameter")
+try:
+    if pids[3]:
+        os.kill(pids[3], 9)
+except OSError:
+    pass
+time.sleep(0.2)
+q6 = qid_of(data_msg(r, b"six@example.net", b"root@host.example.org",
+                     b"Subject: m6\r\n\r\nsix\r\n"))
+time.sleep(0.2)
+p6 = cleanup_pid(q6 or "none")
+ok(q6 is not None and p6 is not None and p6 != pids[3],
+   "the kept cleanup killed: the next message queued by a fresh one",
+   (q6, p6))
+r.cmd(b"QUIT\r\n")
+ok(r.eof() and (p6 is None or tap_wait(lambda: not alive(p6))),
+   "QUIT: the kept cleanup ends with the session")
+ok(os.listdir(Q + "/tmp") == [], "nothing left in tmp/")
+
+# 59-64: cleanup's early answer missing, broken or late: 451 at the end
 # of DATA, within smtpd_timeout (2s here), never a hang.
 def fake_session(mode):
     with open(T + "/fake/cleanup.mode", "w") as f:

@@ -16,6 +16,9 @@
 #     and new/);
 #   - execve: 2 (smtpd for the connection, cleanup for the message; the
 #     local agent stays, as qmgr reuses it);
+#   - and when the N messages come over one connection: 2 execve in all
+#     (smtpd keeps its cleanup for the session's next message), the same
+#     fsyncs per message;
 #   - all system calls: at most SYSCALL_BUDGET, about 1.3 times the
 #     496 counted when this test was written (124 of them rt_sigaction:
 #     each spawn resets every signal in the child; local forks once per
@@ -30,7 +33,7 @@ N=20
 FSYNC_PER_MSG=7
 EXECVE_PER_MSG=2
 SYSCALL_BUDGET=650
-NCHECK=5
+NCHECK=8
 tap_plan $NCHECK
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -65,23 +68,28 @@ chown -R "$ME:$GROUP" "$C"
 as_me "$B/postlet" -c "$C" start > "$TAP_TMP/out" 2>&1
 tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
 
-# send FIRST COUNT: COUNT messages, one connection each, in turn; each
-# waits until the one before is in the Maildir, so that every message
-# takes the whole path alone.
+# send FIRST COUNT [one]: COUNT messages, one connection each (or all
+# over one connection), in turn; each waits until the one before is in
+# the Maildir, so that every message takes the whole path alone.
 send() {
-	python3 - "$PORT" "$I/mail/$ME/new" "$1" "$2" <<'PY'
+	python3 - "$PORT" "$I/mail/$ME/new" "$1" "$2" "${3:-}" <<'PY'
 import os, smtplib, sys, time
 port, new, first, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+one = sys.argv[5] == "one"
 def delivered():
     try:
         return len(os.listdir(new))
     except OSError:
         return 0
+s = None
 for i in range(first, first + count):
-    s = smtplib.SMTP("127.0.0.1", int(port), timeout=30)
+    if s is None:
+        s = smtplib.SMTP("127.0.0.1", int(port), timeout=30)
     s.sendmail("sender@example.org", ["%s@host.example.test" % os.environ["ME"]],
                "Subject: count %d\r\n\r\n%s\r\n" % (i, "x" * 1500))
-    s.quit()
+    if not one or i == first + count - 1:
+        s.quit()
+        s = None
     end = time.time() + 30
     while delivered() < i + 1 and time.time() < end:
         time.sleep(0.02)
@@ -112,7 +120,7 @@ done
 sleep 0.3
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
-	tap_skip 4 "strace cannot attach here (ptrace not allowed?)"
+	tap_skip 7 "strace cannot attach here (ptrace not allowed?)"
 	tap_done
 fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
@@ -142,4 +150,30 @@ tap_is "$execs" $((N * EXECVE_PER_MSG)) "execve: $EXECVE_PER_MSG per message"
 tap_ok $? "at most $SYSCALL_BUDGET system calls per message" ||
     tap_diag "$(grep -Eo '^[0-9]+ +[a-z_0-9]+\(' "$ST" |
     sed 's/^[0-9]* *//' | sort | uniq -c | sort -rn | head -n 15)"
+
+# The same N messages over one connection.
+ST=$TAP_TMP/strace-one.out
+strace -f -qq -o "$ST" -p "$MASTER" -p "$QMGR" -p "$LOCAL" &
+SPID=$!
+i=0
+while [ ! -s "$ST" ] && [ $i -lt 20 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.3
+send $((N + 1)) $N one >"$TAP_TMP/send2" 2>&1
+tap_ok $? "$N messages over one connection delivered one after the other" ||
+    tap_diag "$(cat "$TAP_TMP/send2")"
+sleep 0.5
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+SPID=
+fsyncs=$(( $(count fsync) + $(count fdatasync) ))
+execs=$(count execve)
+total=$(grep -Ec '^[0-9]+ +[a-z_0-9]+\(' "$ST")
+tap_diag "one connection, per message: $(per "$fsyncs") fsync, $(per "$execs") execve, $(per "$total") system calls"
+tap_is "$execs" 2 "one connection: 2 execve in all (smtpd, one cleanup)" ||
+    tap_diag "$(grep -E '^[0-9]+ +execve\(' "$ST")"
+tap_is "$fsyncs" $((N * FSYNC_PER_MSG)) \
+    "one connection: still $FSYNC_PER_MSG fsyncs per message"
 tap_done

@@ -673,6 +673,23 @@ test_read(void)
 	ok(clock_ms() - t0 < SLOW_MS / 2, "read: a short pipe, no wait");
 	close(p[0]);
 	close(p[1]);
+
+	/* buf_wait_input: what is buffered, then what arrives, then the
+	 * end of input; nothing consumed. */
+	if (pipe(p) == -1) {
+		perror("pipe");
+		exit(1);
+	}
+	fd_write_all(p[1], "x\ny\n", 4);
+	buf_init_fd(&b, p[0], mem, sizeof(mem), SLOW_MS);
+	is_int(buf_wait_input(&b), 1, "wait_input: input there");
+	is_int(buf_getline(&b, &line, 100), 1, "wait_input: then a line");
+	is_int(buf_wait_input(&b), 1, "wait_input: more buffered");
+	is_int(buf_getline(&b, &line, 100), 1, "wait_input: the second line");
+	is_mem(line.s, line.len, "y\n", 2, "wait_input: nothing consumed");
+	close(p[1]);
+	is_int(buf_wait_input(&b), 0, "wait_input: end of input");
+	close(p[0]);
 	str_free(&line);
 	str_free(&all);
 }
