@@ -297,18 +297,24 @@ wait_until() {
 	return 0
 }
 
-source_load() { # MTA RCPT
-	pf timeout "$TIMEOUT" "$PF/usr/sbin/smtp-source" -s "$SESSIONS" \
-	    -m "$MESSAGES" -l "$SIZE" -f bench@example.test -t "$2" \
-	    "127.0.0.1:$(mta_port "$1")" > "$W/source.out" 2>&1
+source_load() { # MTA RCPT [SMTP-SOURCE-OPTION]
+	pf timeout "$TIMEOUT" "$PF/usr/sbin/smtp-source" ${3:-} \
+	    -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f bench@example.test \
+	    -t "$2" "127.0.0.1:$(mta_port "$1")" > "$W/source.out" 2>&1
 }
 
-relay() { # MTA
+relay() { # MTA [reuse]: one message per connection, or (reuse) each
+	# session's messages over one connection (smtp-source -d)
 	m=$1
+	if [ "${2:-}" = reuse ]; then
+		k=relay_reuse opt=-d
+	else
+		k=relay opt=
+	fi
 	if [ "$m" = postlet ] && [ ! -x "$PLB/smtp" ]; then
-		record relay_accept $m fail
-		record relay_e2e $m fail
-		note "relay $m: no smtp client program in $BUILD/bin"
+		record ${k}_accept $m fail
+		record ${k}_e2e $m fail
+		note "$k $m: no smtp client program in $BUILD/bin"
 		return
 	fi
 	: > "$W/sink.out"
@@ -327,7 +333,7 @@ relay() { # MTA
 	done
 	c0=$(cpu_of $m)
 	t0=$(now)
-	source_load $m bench@relay.example.test
+	source_load $m bench@relay.example.test $opt
 	rc=$?
 	t1=$(now)
 	WANT=$MESSAGES
@@ -341,20 +347,22 @@ relay() { # MTA
 	wait $SINK_PID 2>/dev/null
 	SINK_PID=
 	if [ $rc -ne 0 ]; then
-		record relay_accept $m fail
-		note "relay $m: smtp-source failed ($rc): $(tail -n 3 "$W/source.out")"
+		record ${k}_accept $m fail
+		note "$k $m: smtp-source failed ($rc): $(tail -n 3 "$W/source.out")"
 	else
-		record relay_accept $m "$(calc "$MESSAGES / ($t1 - $t0)")"
+		record ${k}_accept $m "$(calc "$MESSAGES / ($t1 - $t0)")"
 	fi
 	if [ $rc -ne 0 ] || [ $ok -ne 0 ]; then
-		record relay_e2e $m fail
-		note "relay $m: the sink counted $(sink_count) of $MESSAGES"
+		record ${k}_e2e $m fail
+		note "$k $m: the sink counted $(sink_count) of $MESSAGES"
 	else
-		record relay_e2e $m "$(calc "$MESSAGES / ($t2 - $t0)")"
-		record relay_cpu $m "$(calc "($c1 - $c0) * 1000 / $MESSAGES")"
+		record ${k}_e2e $m "$(calc "$MESSAGES / ($t2 - $t0)")"
+		record ${k}_cpu $m "$(calc "($c1 - $c0) * 1000 / $MESSAGES")"
 	fi
-	record pss_load $m "$(cut -d' ' -f1 "$W/peak")"
-	record procs_load $m "$(cut -d' ' -f2 "$W/peak")"
+	if [ $k = relay ]; then
+		record pss_load $m "$(cut -d' ' -f1 "$W/peak")"
+		record procs_load $m "$(cut -d' ' -f2 "$W/peak")"
+	fi
 }
 
 clear_new() { find "$(mta_new "$1")" -type f -delete; }
@@ -465,6 +473,7 @@ while [ $round -le "$ROUNDS" ]; do
 	say "round $round of $ROUNDS ($order first)"
 	ceiling
 	for m in $order; do relay $m; done
+	for m in $order; do relay $m reuse; done
 	for m in $order; do local_load $m; done
 	for m in $order; do sendmail_load $m; done
 	round=$((round + 1))
@@ -521,6 +530,9 @@ TABLE=$W/table
 	row relay_accept "relay: accepted, msg/s" 0 rate
 	row relay_e2e "relay: end to end, msg/s" 0 rate
 	row relay_cpu "relay: CPU per message, ms" 2
+	row relay_reuse_accept "relay, connections reused: accepted, msg/s" 0 rate
+	row relay_reuse_e2e "relay, connections reused: end to end, msg/s" 0 rate
+	row relay_reuse_cpu "relay, connections reused: CPU per message, ms" 2
 	row local_accept "local: accepted, msg/s" 0 rate
 	row local_e2e "local: end to end, msg/s" 0 rate
 	row local_cpu "local: CPU per message, ms" 2
