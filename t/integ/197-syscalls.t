@@ -108,16 +108,26 @@ LOCAL=$(pgrep -u "$ME" -x local | head -n 1)
 if [ -z "$MASTER" ] || [ -z "$QMGR" ] || [ -z "$LOCAL" ]; then
 	tap_bail "no master, qmgr or local to trace"
 fi
-strace -f -qq -o "$ST" -p "$MASTER" -p "$QMGR" -p "$LOCAL" &
-SPID=$!
-# strace says nothing when it is attached: wait for the first line of
-# master's poll, or give it a second.
-i=0
-while [ ! -s "$ST" ] && [ $i -lt 20 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-sleep 0.3
+# trace_start: strace master, qmgr and local into $ST (SPID); trace_stop.
+trace_start() {
+	strace -f -qq -o "$ST" -p "$MASTER" -p "$QMGR" -p "$LOCAL" &
+	SPID=$!
+	# strace says nothing when it is attached: wait for the first line
+	# of master's poll, or give it a second.
+	i=0
+	while [ ! -s "$ST" ] && [ $i -lt 20 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sleep 0.3
+}
+trace_stop() {
+	sleep 0.5
+	kill "$SPID" 2>/dev/null
+	wait "$SPID" 2>/dev/null
+	SPID=
+}
+trace_start
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
 	tap_skip 7 "strace cannot attach here (ptrace not allowed?)"
@@ -126,10 +136,7 @@ fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
 tap_ok $? "$N messages delivered one after the other" ||
     tap_diag "$(cat "$TAP_TMP/send1")"
-sleep 0.5
-kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
-SPID=
+trace_stop
 
 # Count whole calls: "name(" at the start of a line or after the pid,
 # and "<... name resumed>" not again.
@@ -153,21 +160,11 @@ tap_ok $? "at most $SYSCALL_BUDGET system calls per message" ||
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out
-strace -f -qq -o "$ST" -p "$MASTER" -p "$QMGR" -p "$LOCAL" &
-SPID=$!
-i=0
-while [ ! -s "$ST" ] && [ $i -lt 20 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-sleep 0.3
+trace_start
 send $((N + 1)) $N one >"$TAP_TMP/send2" 2>&1
 tap_ok $? "$N messages over one connection delivered one after the other" ||
     tap_diag "$(cat "$TAP_TMP/send2")"
-sleep 0.5
-kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
-SPID=
+trace_stop
 fsyncs=$(( $(count fsync) + $(count fdatasync) ))
 execs=$(count execve)
 total=$(grep -Ec '^[0-9]+ +[a-z_0-9]+\(' "$ST")
