@@ -14,6 +14,10 @@
  * then made its own queue file durable.  A crash between the two leaves
  * the message in both places and it is queued twice: a duplicate, never
  * a loss.  After TEMP the file stays for the next scan.
+ *
+ * One cleanup takes the files of a scan one after another (up to
+ * PICKUP_CLEANUP_FILES), as it takes the messages of an SMTP session:
+ * one exec per burst of sendmail calls rather than one per message.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +50,8 @@
 #define PICKUP_TIMEOUT_MS	(300 * 1000)
 /* A postdrop.tmp. file this old was left by a postdrop that died. */
 #define PICKUP_TMP_MAX_AGE	(24 * 3600)
+/* Files one cleanup takes before a fresh one starts. */
+#define PICKUP_CLEANUP_FILES	100
 
 /* What became of one file. */
 enum outcome {
@@ -59,6 +65,14 @@ static enum outcome pickup_file(const struct pickup *, const char *,
 		    const char *);
 static int	feed_cleanup(const struct pickup *, const struct qfile *,
 		    enum dsn_status *, struct str *);
+static int	feed_once(const struct pickup *, const struct qfile *,
+		    enum dsn_status *, struct str *, bool *);
+static void	end_cleanup(void);
+
+/* The cleanup of this scan's last file, kept for its next one. */
+static struct proc	kept;
+static bool		kept_alive;
+static unsigned		kept_files;
 
 static int
 by_name(const void *a, const void *b)
@@ -132,6 +146,7 @@ pickup_scan(const struct pickup *pu)
 		}
 		free(names[i]);
 	}
+	end_cleanup();
 	free(names);
 	str_free(&dir);
 	return 0;
@@ -227,16 +242,50 @@ out:
 	return out;
 }
 
+/* The end of the kept cleanup's input: it exits, and is collected. */
+static void
+end_cleanup(void)
+{
+	if (kept_alive) {
+		(void)submit_end_cleanup(&kept);
+		kept_alive = false;
+	}
+}
+
 /*
- * Run cleanup and replay the file to it: F from the flags attribute, S,
- * the other attributes, the recipients, the content in D records, E.
- * Returns 0 with cleanup's answer in *status and text (the queue ID, or
- * "code text"), or -1 with a reason in text when cleanup could not be
- * run or gave no valid answer.
+ * Replay the file to cleanup: the one kept from the file before, or a
+ * new one; a kept one that gives no valid answer (it ended meanwhile)
+ * is replaced once.  Returns as feed_once.
  */
 static int
 feed_cleanup(const struct pickup *pu, const struct qfile *qf,
     enum dsn_status *status, struct str *text)
+{
+	bool	reused = kept_alive;
+	int	rc;
+
+	rc = feed_once(pu, qf, status, text, &reused);
+	if (rc == -1 && reused) {
+		log_debug("kept cleanup: %s; a fresh one", text->s);
+		str_clear(text);
+		reused = false;
+		rc = feed_once(pu, qf, status, text, &reused);
+	}
+	return rc;
+}
+
+/*
+ * Run cleanup (or, when *reused, take the kept one) and replay the file
+ * to it: F from the flags attribute, S, the other attributes, the
+ * recipients, the content in D records, E.  Returns 0 with cleanup's
+ * answer in *status and text (the queue ID, or "code text"), or -1 with
+ * a reason in text when cleanup could not be run or gave no valid
+ * answer.  A cleanup that gave a valid answer is kept for the next file
+ * (PICKUP_CLEANUP_FILES at most).
+ */
+static int
+feed_once(const struct pickup *pu, const struct qfile *qf,
+    enum dsn_status *status, struct str *text, bool *reused)
 {
 	static unsigned char	 tomem[2 * SUBMIT_CHUNK_MAX];
 	static unsigned char	 frommem[2048];
@@ -252,19 +301,27 @@ feed_cleanup(const struct pickup *pu, const struct qfile *qf,
 	ssize_t			 n;
 	int			 wstatus, rc = -1;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.daemon_dir = pu->daemon_dir;
-	sc.config_dir = pu->config_dir;
-	sc.stderr_io = PROC_IO_INHERIT;
-	if (jail_active()) {
-		jail_queue_path("public/cleanup", &rec);
-		sc.socket_path = rec.s;
+	if (*reused && kept_alive) {
+		p = kept;
+		kept_alive = false;
+	} else {
+		end_cleanup();
+		*reused = false;
+		kept_files = 0;
+		memset(&sc, 0, sizeof(sc));
+		sc.daemon_dir = pu->daemon_dir;
+		sc.config_dir = pu->config_dir;
+		sc.stderr_io = PROC_IO_INHERIT;
+		if (jail_active()) {
+			jail_queue_path("public/cleanup", &rec);
+			sc.socket_path = rec.s;
+		}
+		if (submit_start_cleanup(&sc, &p, text) == -1) {
+			str_free(&rec);
+			return -1;
+		}
+		sc.socket_path = NULL;	/* rec is reused below */
 	}
-	if (submit_start_cleanup(&sc, &p, text) == -1) {
-		str_free(&rec);
-		return -1;
-	}
-	sc.socket_path = NULL;	/* rec is reused below */
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), PICKUP_TIMEOUT_MS);
 	flags = qfile_attr(qf, "flags");
 	if (flags != NULL && *flags != '\0') {
@@ -303,12 +360,18 @@ feed_cleanup(const struct pickup *pu, const struct qfile *qf,
 	submit_put_end(&to);
 	/* A write error: cleanup stopped reading; its answer tells why. */
 	(void)buf_flush(&to);
-	(void)close(p.fd[0]);
-	p.fd[0] = -1;
 	buf_init_fd(&from, p.fd[1], frommem, sizeof(frommem),
 	    PICKUP_TIMEOUT_MS);
 	if (submit_get_reply(&from, status, text) == 0) {
 		rc = 0;
+		if (to.error == 0 && buf_pending(&from) == 0 &&
+		    ++kept_files < PICKUP_CLEANUP_FILES) {
+			/* cleanup waits for the next message */
+			kept = p;
+			kept_alive = true;
+			str_free(&rec);
+			return 0;
+		}
 	}
 kill:
 	wstatus = submit_end_cleanup(&p);

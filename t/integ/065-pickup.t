@@ -7,7 +7,7 @@
 # and garbage and a wrong owner go to corrupt/ with a log line, -t files
 # without recipients, the daemon woken through its FIFO; and, when the
 # real cleanup is built, sendmail -> postdrop -> pickup -> cleanup ->
-# incoming/.
+# incoming/, and the files of one scan through one cleanup.
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -23,10 +23,15 @@ for d in maildrop public corrupt incoming tmp; do
 	mkdir -p "$Q/$d"
 done
 ln -s "$PD" "$L/postdrop"
-# The fake cleanup: saves its input, answers with the line in answer.
+# The fake cleanup: saves its input up to the E record (no message here
+# has a line "E" in its content), answers with the line in answer, and
+# ends (pickup then starts a fresh one for the next file).
 cat > "$L/cleanup" <<EOS
 #!/bin/sh
-cat > "$TAP_TMP/stream"
+while IFS= read -r l; do
+	printf '%s\\n' "\$l"
+	[ "\$l" = E ] && break
+done > "$TAP_TMP/stream"
 cat "$TAP_TMP/answer"
 EOS
 chmod 755 "$L/cleanup"
@@ -55,7 +60,7 @@ logged() {
 	grep -F -q -- "$1" "$TAP_TMP/maillog"
 }
 
-tap_plan 27
+tap_plan 29
 
 # 1-5: the replayed stream, byte for byte; OK removes the file.
 printf 'Subject: x\n\nhello\n' > "$TAP_TMP/in"
@@ -184,8 +189,22 @@ if [ -x "$CL" ]; then
 	tap_ok "$(grep -q 'user@example.org' "$Q"/incoming/* 2>/dev/null &&
 	    grep -q '^end to end$' "$Q"/incoming/* 2>/dev/null; echo $?)" \
 	    "end to end: recipient and body in the queue file"
+	# 28-29: five files, one scan, one cleanup.
+	rm -f "$Q"/incoming/*
+	: > "$TAP_TMP/maillog"
+	for i in 1 2 3 4 5; do
+		printf 'Subject: burst %s\n\nx\n' "$i" > "$TAP_TMP/in"
+		submit "user$i@example.org"
+	done
+	"$PU" -c "$C" -x
+	tap_is "$(count maildrop)/$(count incoming)" 0/5 \
+	    "five files in maildrop/: five queue files after one scan" ||
+	    tap_diag "$(tail -5 "$TAP_TMP/maillog")"
+	tap_is "$(sed -n 's/.*cleanup\[\([0-9]*\)\]: [0-9A-F]*: message-id=.*/\1/p' \
+	    "$TAP_TMP/maillog" | sort -u | wc -l | tr -d ' ')" 1 \
+	    "... all through one cleanup process"
 else
-	tap_skip 2 "cleanup is not built"
+	tap_skip 4 "cleanup is not built"
 fi
 
 tap_done
