@@ -240,6 +240,22 @@ EOS
 	chown -R "$ME:$GROUP" "$I"
 }
 
+# postlet_master_cf PORT MAXPROC: $C/master.cf of the instance of
+# postlet_instance, with smtpd on 127.0.0.1:PORT (at most MAXPROC) and
+# the daemons of the local mail path (pickup, cleanup, qmgr, local); the
+# configuration directory then belongs to $ME.
+postlet_master_cf()
+{
+	cat > "$C/master.cf" <<EOS
+127.0.0.1:$1 inet n - n - $2 smtpd
+pickup    unix  n  -  n  60   1  pickup
+cleanup   unix  n  -  n  -    0  cleanup
+qmgr      unix  n  -  n  300  1  qmgr
+local     unix  -  -  n  -    -  local
+EOS
+	chown -R "$ME:$GROUP" "$C"
+}
+
 # postlet_instance_stop: stop the instance of postlet_instance (master
 # killed if it does not stop) and end the test user's processes.
 postlet_instance_stop()

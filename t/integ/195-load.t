@@ -29,14 +29,7 @@ EOS
 PORT=$(free_port)
 trap 'postlet_instance_stop; tap_cleanup' EXIT
 
-cat > "$C/master.cf" <<EOS
-127.0.0.1:$PORT inet n - n - 100 smtpd
-pickup    unix  n  -  n  60   1  pickup
-cleanup   unix  n  -  n  -    0  cleanup
-qmgr      unix  n  -  n  300  1  qmgr
-local     unix  -  -  n  -    -  local
-EOS
-chown -R "$ME:$GROUP" "$C"
+postlet_master_cf "$PORT" 100
 ulimit -n 4096 2>/dev/null
 
 as_me "$B/postlet" -c "$C" start > "$TAP_TMP/out" 2>&1

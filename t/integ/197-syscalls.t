@@ -56,14 +56,7 @@ ST=$TAP_TMP/strace.out
 trap '[ -z "${SPID:-}" ] || kill "$SPID" 2>/dev/null; postlet_instance_stop;
     tap_cleanup' EXIT
 
-cat > "$C/master.cf" <<EOS
-127.0.0.1:$PORT inet n - n - 10 smtpd
-pickup    unix  n  -  n  60   1  pickup
-cleanup   unix  n  -  n  -    0  cleanup
-qmgr      unix  n  -  n  300  1  qmgr
-local     unix  -  -  n  -    -  local
-EOS
-chown -R "$ME:$GROUP" "$C"
+postlet_master_cf "$PORT" 10
 
 as_me "$B/postlet" -c "$C" start > "$TAP_TMP/out" 2>&1
 tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"

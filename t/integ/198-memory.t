@@ -51,14 +51,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/key.pem" \
     -out "$C/cert.pem" -days 2 -subj '/CN=host.example.test' \
     > "$TAP_TMP/openssl.log" 2>&1 ||
     tap_bail "openssl: $(cat "$TAP_TMP/openssl.log")"
-cat > "$C/master.cf" <<EOS
-127.0.0.1:$PORT inet n - n - 50 smtpd
-pickup    unix  n  -  n  60   1  pickup
-cleanup   unix  n  -  n  -    0  cleanup
-qmgr      unix  n  -  n  300  1  qmgr
-local     unix  -  -  n  -    -  local
-EOS
-chown -R "$ME:$GROUP" "$C"
+postlet_master_cf "$PORT" 50
 
 as_me "$B/postlet" -c "$C" start > "$TAP_TMP/out" 2>&1
 tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
