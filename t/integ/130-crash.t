@@ -253,6 +253,14 @@ killer() {
 		6) k_name=pickup ;;
 		*) k_name=qmgr ;;
 		esac
+		# Until the local agent was hit once, every other try is for
+		# it: a cleanup now lives as long as pickup's scan and is
+		# found (and killed) often, and the 60 kills could all go by
+		# before the first delivery.
+		if ! grep -q '^local ' "$TAP_TMP/kills" && [ "$(rnd 2)" = 0 ]
+		then
+			k_name=local
+		fi
 		hit "$k_name"
 		sleep 0.$((1 + $(rnd 4)))
 	done
