@@ -309,6 +309,12 @@ def host_offset():
 DATE_RE = (rb"[A-Z][a-z][a-z], +\d+ [A-Z][a-z][a-z] \d{4} \d\d:\d\d:\d\d "
            rb"([+-]\d{4})")
 
+def offset_of(text, at_start):
+    """The UTC offset of the RFC 5322 date in text (at its start, or
+    anywhere), as a string; text itself when there is none."""
+    m = (re.match if at_start else re.search)(DATE_RE, text)
+    return m.group(1).decode() if m else text
+
 def header(msg, name):
     """The first field NAME of the message's header, unfolded."""
     head = msg.split(b"\n\n", 1)[0]
@@ -330,6 +336,24 @@ def wait_mail(maildir, marker, secs=20):
 def smtp_rcpt(s, addr):
     code, msg = s.rcpt(addr)
     return b"%d %s" % (code, msg)
+
+def smtp_send(rcpt, data=None):
+    """A session to smtpd (PORT): MAIL from sender@example.org, RCPT to
+    rcpt and, with data, DATA; "RCPT-REPLY" or "RCPT-REPLY / DATA-REPLY"
+    (bytes), or the error's text."""
+    try:
+        s = smtplib.SMTP("127.0.0.1", PORT, local_hostname="client.example",
+                         timeout=30)
+        s.ehlo()
+        s.mail("sender@example.org")
+        got = smtp_rcpt(s, rcpt)
+        if data is not None:
+            code, msg = s.data(data)
+            got = b"%s / %d %s" % (got, code, msg)
+        s.quit()
+        return got
+    except (OSError, smtplib.SMTPException) as e:
+        return str(e).encode()
 
 def ns(b):
     return b"%d:%s," % (len(b), b)
@@ -581,8 +605,7 @@ def instance_a(relay):
     rcvd = header(got or b"", b"Received") or b""
     ok(re.search(rb"\(postlet\) with ESMTP id %s\b" % qid, rcvd),
        "SMTP: Received names the ID of the 250 reply", rcvd)
-    dm = re.search(DATE_RE, rcvd)
-    is_(dm.group(1).decode() if dm else rcvd, OFF,
+    is_(offset_of(rcvd, False), OFF,
         "SMTP: smtpd's Received date has the offset of date +%z")
 
     # 20-22: sendmail, through pickup in the jail; a message without Date.
@@ -595,8 +618,7 @@ def instance_a(relay):
        "sendmail: the message is in the Maildir, with its body line",
        (got or b"").decode("latin-1") + "\n" + logtail(LOG))
     date = header(got or b"", b"Date") or b"no Date"
-    dm = re.match(DATE_RE, date)
-    is_(dm.group(1).decode() if dm else date, OFF,
+    is_(offset_of(date, True), OFF,
         "sendmail: the Date cleanup added has the offset of date +%%z "
         "(TZ=%s)" % os.environ.get("TZ", ""))
 
@@ -618,27 +640,17 @@ def instance_a(relay):
        re.search(rb"with QMQP id %s\b" % m.group(1), rcvd),
        "QMQP: the message is in the Maildir; Received names the K ID",
        (got or b"").decode("latin-1") + "\n" + logtail(LOG))
-    dm = re.search(DATE_RE, rcvd)
-    is_(dm.group(1).decode() if dm else rcvd, OFF,
+    is_(offset_of(rcvd, False), OFF,
         "QMQP: qmqpd's Received date has the offset of date +%z")
 
     # 28-35: the smtp delivery agent, chrooted by qmgr's spawner: a
     # message to a remote recipient, through relayhost (the relay host
     # holds its greeting while we look at the smtp process).
-    try:
-        s = smtplib.SMTP("127.0.0.1", PORT, local_hostname="client.example",
-                         timeout=30)
-        s.ehlo()
-        s.mail("sender@example.org")
-        rc = smtp_rcpt(s, "someone@remote.example")
-        code, msg = s.data(b"From: <sender@example.org>\r\n"
-                           b"Subject: chroot relay\r\n"
-                           b"Message-ID: <relay186@example.org>\r\n\r\n"
-                           b"the body line to the relay\r\n")
-        s.quit()
-        reply = b"%s / %d %s" % (rc, code, msg)
-    except (OSError, smtplib.SMTPException) as e:
-        reply = str(e).encode()
+    reply = smtp_send("someone@remote.example",
+                      b"From: <sender@example.org>\r\n"
+                      b"Subject: chroot relay\r\n"
+                      b"Message-ID: <relay186@example.org>\r\n\r\n"
+                      b"the body line to the relay\r\n")
     m = re.match(rb"250 2\.1\.5 Ok / 250 2\.0\.0 Ok: queued as ([0-9A-F]+)$",
                  reply)
     ok(m, "SMTP to someone@remote.example (relayed): 250 for RCPT and for "
@@ -679,15 +691,7 @@ def instance_a(relay):
     r = subprocess.run([SBIN + "/postlet", "-c", CONF, "map",
                         "cdb:" + T + "/access"], capture_output=True,
                        timeout=30)
-    try:
-        s = smtplib.SMTP("127.0.0.1", PORT, local_hostname="client.example",
-                         timeout=30)
-        s.ehlo()
-        s.mail("sender@example.org")
-        got = smtp_rcpt(s, "blocked2@localhost")
-        s.quit()
-    except (OSError, smtplib.SMTPException) as e:
-        got = str(e).encode()
+    got = smtp_send("blocked2@localhost")
     is_(got, b"554 5.7.1 <blocked2@localhost>: Recipient address rejected: "
         b"rebuilt table",
         "postlet map rebuilds the table: a new session sees the new entry",
@@ -806,8 +810,7 @@ got = wait_mail(MDB, b"Subject: nonroot sendmail\n")
 ok(got is not None and b"\nthe sendmail line B\n" in got,
    "non-root: sendmail: the message is delivered (pickup)", logtail(LOGB))
 date = header(got or b"", b"Date") or b"no Date"
-dm = re.match(DATE_RE, date)
-is_(dm.group(1).decode() if dm else date, OFF,
+is_(offset_of(date, True), OFF,
     "non-root: the Date cleanup added has the offset of date +%%z "
     "(TZ=%s)" % os.environ.get("TZ", ""))
 
