@@ -238,6 +238,15 @@ qfile_xtext_valid(const char *s, size_t n)
 int
 qfile_set_status(int fd, off_t offset, int status)
 {
+	if (qfile_put_status(fd, offset, status) == -1) {
+		return -1;
+	}
+	return fsync(fd);
+}
+
+int
+qfile_put_status(int fd, off_t offset, int status)
+{
 	char	around[5], c = (char)status;
 	ssize_t	n;
 
@@ -276,7 +285,7 @@ qfile_set_status(int fd, off_t offset, int status)
 		errno = EIO;
 		return -1;
 	}
-	return fsync(fd);
+	return 0;
 }
 
 static int

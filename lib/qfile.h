@@ -252,6 +252,11 @@ void	qfile_close(struct qfile *qf);
  * any possible status byte).
  */
 int	qfile_set_status(int fd, off_t offset, int status);
+/*
+ * The same without the fsync(2): the caller makes the byte durable later
+ * (an fsync of fd), or removes the file and makes that durable instead.
+ */
+int	qfile_put_status(int fd, off_t offset, int status);
 
 /*
  * Move queue file id from queue_dir/from to queue_dir/to (durable_move:

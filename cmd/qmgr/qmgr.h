@@ -195,6 +195,8 @@ struct qmgr {
 	bool		  stop, reload, abort;
 	/* public/qmgr, or -1 */
 	int		  fifo;
+	/* a message was removed from active/ since its last fsync */
+	bool		  removals_unsynced;
 };
 #define QMGR_INIT	{ .fifo = -1, .spawner = SPAWN_CLIENT_INIT }
 
@@ -227,6 +229,12 @@ int	qmgr_msg_result(struct qmgr_job *, const struct agent_result *,
 void	qmgr_msg_job_end(struct qmgr *, struct qmgr_job *, const char *reason);
 /* SIGTERM: free every message in memory, leaving its file in active/. */
 void	qmgr_msg_drop_all(struct qmgr *);
+/*
+ * End of a round of the loop: fsync the files of messages in memory
+ * whose D status bytes are not durable yet, and active/ when messages
+ * were removed from it.
+ */
+void	qmgr_msg_sync(struct qmgr *);
 /* True when the message active/id is in memory. */
 bool	qmgr_msg_loaded(const struct qmgr *, const char *id);
 

@@ -8,9 +8,13 @@
  * into jobs of at most the transport's recipient limit and hands the
  * jobs to the scheduler (qmgr_sched.c).  Results are recorded durably
  * before they are logged:
- *	D	status byte D (pwrite + fsync), then "status=sent"; for a
+ *	D	status byte D (pwrite), then "status=sent"; for a
  *		recipient with NOTIFY=SUCCESS, a 2.x.x line in bounce/ID
- *		first, for the success notice
+ *		first, for the success notice.  The byte is made durable
+ *		at the end of the loop's round (qmgr_msg_sync): by an fsync
+ *		of the file when it stays, or, when the message is removed
+ *		in that round, by the fsync of active/ that makes the
+ *		removal durable (one for all removals of the round)
  *	P	a line in bounce/ID (durable rewrite), then status byte F,
  *		then "status=bounced"; the bounce lines of a job are written
  *		together when the job ends
@@ -72,6 +76,8 @@ struct qmgr_msg {
 	size_t		 njobs;
 	/* sendmail -bv: verify the recipients, deliver nothing */
 	bool		 verify;
+	/* status bytes D written but not yet fsync'ed; file unlinked */
+	bool		 unsynced, removed;
 	/* q->msgs */
 	struct qmgr_msg	*next;
 };
@@ -255,13 +261,14 @@ msg_delivered(struct qmgr_msg *m, size_t i, const char *relay,
 		}
 		str_free(&line);
 	}
-	if (qfile_set_status(m->qf.fd, m->qf.rcpts[i].status_offset,
+	if (qfile_put_status(m->qf.fd, m->qf.rcpts[i].status_offset,
 	    QFILE_DONE) == -1) {
 		/* It stays pending: delivered again later, never lost. */
 		log_warn("%s: cannot record the delivery to <%s>", m->id,
 		    m->qf.rcpts[i].address);
 	} else {
 		m->qf.rcpts[i].status = QFILE_DONE;
+		m->unsynced = true;
 	}
 	msg_log(m, i, relay, code, m->verify ? "deliverable" : "sent", text);
 }
@@ -696,10 +703,11 @@ msg_delay_notice(struct qmgr_msg *m)
 /*
  * The logs first, then the queue file: a crash in between leaves a
  * message whose notice was sent, which is then removed without one.
- * The removal is not fsync'ed: every status byte of the file is final
- * and durable already (D and F are written with an fsync), so a file
- * that a crash brings back has nothing left to deliver and is removed
- * again.
+ * The removal is made durable by qmgr_msg_sync at the end of the round,
+ * one fsync of active/ for all the removals of the round; until then a
+ * crash can bring the file back with its last D bytes not yet on disk,
+ * and those recipients are delivered again (DESIGN: a duplicate only
+ * when the crash falls between a delivery and its durable record).
  */
 static int
 msg_remove(struct qmgr_msg *m)
@@ -715,6 +723,8 @@ msg_remove(struct qmgr_msg *m)
 		goto out;
 	}
 	log_info("%s: removed", m->id);
+	m->removed = true;
+	m->q->removals_unsynced = true;
 	rc = 0;
 out:
 	str_free(&path);
@@ -761,12 +771,47 @@ msg_finish(struct qmgr_msg *m)
 	msg_free(m);
 }
 
-/* Unlink m from q->msgs and free it. */
+/* fsync the D bytes of m that are not durable yet. */
+static void
+msg_sync(struct qmgr_msg *m)
+{
+	if (!m->unsynced || m->removed) {
+		return;
+	}
+	if (fsync(m->qf.fd) == -1) {
+		log_warn("%s: fsync of the delivery records", m->id);
+	}
+	m->unsynced = false;
+}
+
+void
+qmgr_msg_sync(struct qmgr *q)
+{
+	struct qmgr_msg	*m;
+	struct str	 path = STR_INIT;
+
+	for (m = q->msgs; m != NULL; m = m->next) {
+		msg_sync(m);
+	}
+	if (!q->removals_unsynced) {
+		return;
+	}
+	q->removals_unsynced = false;
+	str_catf(&path, "%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE);
+	if (durable_fsync_dir(path.s) == -1) {
+		log_warn("fsync %s", path.s);
+	}
+	str_free(&path);
+}
+
+/* Unlink m from q->msgs and free it (its D bytes made durable first). */
 static void
 msg_free(struct qmgr_msg *m)
 {
 	struct qmgr_msg	**pp;
 	size_t		  i;
+
+	msg_sync(m);
 
 	for (pp = &m->q->msgs; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == m) {

@@ -546,6 +546,8 @@ queue_loop(struct qmgr *q)
 		if (wait == -1 || wait > 3600 * 1000) {
 			wait = 3600 * 1000;
 		}
+		/* the round's results durable before we sleep */
+		qmgr_msg_sync(q);
 		nagents = qmgr_sched_busy(q);
 		if (npfd < nagents + 2) {
 			npfd = nagents + 2;
@@ -568,6 +570,7 @@ queue_loop(struct qmgr *q)
 		queue_fifo_read(q, &st);
 		qmgr_sched_io(q, pfd + 2, nagents);
 	}
+	qmgr_msg_sync(q);
 	qmgr_sched_abort(q);
 	qmgr_msg_drop_all(q);
 	qmgr_agent_expire(q, true);

@@ -7,14 +7,15 @@
 # passes (-x) that deliver, defer with the backoff time as mtime, bounce
 # and expire; recipient status bytes checked in place; defer/ and
 # bounce/ logs; an agent that dies; a corrupt file; a crash leftover in
-# active/; and the daemon woken through public/qmgr.
+# active/; the daemon woken through public/qmgr; and, under strace, the
+# order that makes a delivery's record durable.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 48
+tap_plan 51
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
-	tap_skip 48 "python3 not installed"
+	tap_skip 51 "python3 not installed"
 	tap_done
 fi
 QD=$TAP_TMP/queue
@@ -345,5 +346,73 @@ tap_ok $? "daemon: SIGTERM does not wait long for a slow agent"
     ! logged "$M11: to=<slow2"
 tap_ok $? "SIGTERM: the message stays in active/, pending, nothing logged"
 tap_is "$(cat "$TAP_TMP/daemon.out")" "" "daemon: nothing on stderr"
+
+# The durable record of a delivery, seen in qmgr's system calls.  M12
+# is delivered and removed: its status byte D is not fsync'ed, the
+# removal is, by an fsync of active/ after the unlink.  M13 stays (one
+# recipient deferred): its D byte is fsync'ed before the file leaves
+# active/.  (Not in the sanitizer build: its leak checker cannot run
+# under strace.)
+M12=$(qid "$now" 12 12)
+M13=$(qid "$now" 13 13)
+answer d12@example.org D
+answer d13@example.org D
+mkq incoming "$M12" "$now" s@example.org d12@example.org
+mkq incoming "$M13" "$now" s@example.org d13@example.org t13@later.example
+if [ -n "${POSTLET_SANITIZE:-}" ] || ! command -v strace >/dev/null 2>&1
+then
+	tap_skip 3 "no strace, or the sanitizer build"
+	tap_done
+fi
+strace -qq -o "$TAP_TMP/trace" -e trace=open,openat,close,pwrite64,fsync,rename,unlink \
+    "$Q" -c "$TAP_TMP" -x > "$TAP_TMP/x.out" 2>&1
+tap_is "$(statuses deferred "$M13")" DP \
+    "strace run: $M12 removed, $M13 deferred" ||
+    tap_diag "$(cat "$TAP_TMP/x.out")"
+# order.py TRACE ID: what happened to ID's file, in one word.
+cat > "$TAP_TMP/order.py" <<'PY'
+import re, sys
+trace, qid = sys.argv[1], sys.argv[2]
+fds, dirs = {}, {}          # fd -> path
+d_written = synced_d = removed = dir_synced_after = False
+for line in open(trace):
+    m = re.match(r'(open|openat)\((?:AT_FDCWD, )?"([^"]*)".*\) = (\d+)', line)
+    if m:
+        fds[m.group(3)] = m.group(2)
+        continue
+    m = re.match(r'close\((\d+)\)', line)
+    if m:
+        fds.pop(m.group(1), None)
+        continue
+    m = re.match(r'pwrite64\((\d+), "D", 1,', line)
+    if m and fds.get(m.group(1), "").endswith("/active/" + qid):
+        d_written = True
+        continue
+    m = re.match(r'fsync\((\d+)\)', line)
+    if m:
+        path = fds.get(m.group(1), "")
+        if path.endswith("/active/" + qid) and d_written:
+            synced_d = True
+        if path.endswith("/active") and removed:
+            dir_synced_after = True
+        continue
+    if re.match(r'unlink\("[^"]*/active/' + qid + '"', line):
+        removed = True
+    m = re.match(r'rename\("[^"]*/active/' + qid + '", "[^"]*/deferred/', line)
+    if m:
+        print("deferred-synced" if synced_d else "deferred-unsynced")
+        sys.exit(0)
+if removed:
+    print(("removed-" if not synced_d else "removed-after-file-fsync-") +
+          ("dir-synced" if dir_synced_after else "dir-unsynced"))
+else:
+    print("nothing")
+PY
+tap_is "$(python3 "$TAP_TMP/order.py" "$TAP_TMP/trace" "$M12")" \
+    removed-dir-synced \
+    "a removed message: no fsync of its D byte, active/ fsync'ed after the unlink"
+tap_is "$(python3 "$TAP_TMP/order.py" "$TAP_TMP/trace" "$M13")" \
+    deferred-synced \
+    "a message that stays: its D byte fsync'ed before it leaves active/"
 
 tap_done

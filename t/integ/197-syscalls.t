@@ -11,9 +11,10 @@
 #
 #   - fsync and fdatasync: exactly the durable handoffs and records of
 #     docs/postlet.7 ("Durability"): cleanup 2 (the file, incoming/),
-#     qmgr 3 (incoming/ and active/ after a batch of moves, here one
-#     message each, and the D status byte), local 2 (the Maildir file
-#     and new/);
+#     qmgr 3 (incoming/ and active/ after a batch of moves, and
+#     active/ after the removals of a round, which is the record of the
+#     delivery; here one message each), local 2 (the Maildir file and
+#     new/);
 #   - execve: 2 (smtpd for the connection, cleanup for the message; the
 #     local agent stays, as qmgr reuses it);
 #   - and when the N messages come over one connection: 2 execve in all

@@ -1441,6 +1441,22 @@ test_status(void)
 	is_int(qfile_set_status(qf.fd, o1, QFILE_PENDING), 0, "status: F -> P");
 	is_int(qfile_set_status(qf.fd, o1, QFILE_PENDING), 0,
 	    "status: P -> P (idempotent)");
+	/* qfile_put_status: the same byte, the same checks, no fsync. */
+	is_int(qfile_put_status(qf.fd, o1, QFILE_DONE), 0,
+	    "put_status: P -> D");
+	qfile_close(&again);
+	is_int(qfile_open(path, O_RDWR, &again), 0, "put_status: reopen");
+	is_int(again.rcpts[1].status, 'D', "put_status: reads back D");
+	is_int(again.rcpts[0].status, 'P', "put_status: other rcpt still P");
+	errno = 0;
+	is_int(qfile_put_status(qf.fd, o1 + 1, QFILE_DONE), -1,
+	    "put_status: offset one past");
+	is_int(errno, EBADMSG, "put_status: offset one past: EBADMSG");
+	errno = 0;
+	is_int(qfile_put_status(qf.fd, o1, 'X'), -1, "put_status: bad value");
+	is_int(errno, EINVAL, "put_status: bad value: EINVAL");
+	is_int(qfile_set_status(qf.fd, o1, QFILE_PENDING), 0,
+	    "status: D -> P again");
 
 	slurp(path, &before);
 	errno = 0;
