@@ -24,6 +24,8 @@
 #             file is in new/);
 #   sendmail  SENDMAILS sequential submissions: time per call, and the
 #             time until every message is in the Maildir.
+# Before each timed run, settle: sync(1), then SETTLE seconds of rest,
+# so that no run pays for the disk writes its predecessor left behind.
 # Then the medians, one table on standard output and in RESULTS (default
 # bench/RESULTS.md) with the machine, the versions and the date.  Every
 # wait ends after TIMEOUT seconds at most; every process and file of the
@@ -37,6 +39,7 @@ SIZE=${SIZE:-2048}
 SENDMAILS=${SENDMAILS:-1000}
 CEIL_SECONDS=${CEIL_SECONDS:-5}
 TIMEOUT=${TIMEOUT:-300}
+SETTLE=${SETTLE:-2}
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$SRC/bench/RESULTS.md}
@@ -117,6 +120,10 @@ trap 'exit 1' INT TERM HUP
 ulimit -n 4096 2>/dev/null
 
 now() { date +%s.%N; }
+# settle: what the run before left to write goes to disk now, not
+# during the next measurement (Postfix fsyncs no directory, so a run
+# after one of its runs otherwise waits behind its leftover writes).
+settle() { sync; sleep "$SETTLE"; }
 # calc EXPR: floating-point arithmetic.
 calc() { awk "BEGIN { x = $1; printf \"%.6f\n\", x }"; }
 free_ports() {
@@ -331,6 +338,7 @@ relay() { # MTA [reuse]: one message per connection, or (reuse) each
 		sleep 0.05
 		i=$((i + 1))
 	done
+	settle
 	c0=$(cpu_of $m)
 	t0=$(now)
 	source_load $m bench@relay.example.test $opt
@@ -370,6 +378,7 @@ clear_new() { find "$(mta_new "$1")" -type f -delete; }
 local_load() { # MTA
 	m=$1
 	clear_new $m
+	settle
 	c0=$(cpu_of $m)
 	t0=$(now)
 	source_load $m $ME@host.example.test
@@ -422,6 +431,7 @@ sendmail_load() { # MTA
 	# timeout bounds the whole loop (a timeout(1) and an env(1) per
 	# call cost more than postlet's sendmail itself on the machine of
 	# bench/RESULTS.md).
+	settle
 	t0=$(now)
 	MAIL_CONFIG=$cfg LD_LIBRARY_PATH=$lib timeout "$TIMEOUT" sh -c '
 		i=0 fails=0

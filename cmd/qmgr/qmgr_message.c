@@ -6,8 +6,8 @@
  * qmgr_msg_load opens active/ID, resolves the pending recipients
  * (lib/rewrite), groups them by transport and next hop, cuts each group
  * into jobs of at most the transport's recipient limit and hands the
- * jobs to the scheduler (qmgr_sched.c).  Results are recorded durably
- * before they are logged:
+ * jobs to the scheduler (qmgr_sched.c).  Results are recorded before
+ * they are logged, durably but for D (see there):
  *	D	status byte D (pwrite), then "status=sent"; for a
  *		recipient with NOTIFY=SUCCESS, a 2.x.x line in bounce/ID
  *		first, for the success notice.  The byte is made durable
