@@ -201,6 +201,14 @@ postlet_user_end()
 		for p in $(ps -u "$TU" -o pid= 2>/dev/null); do
 			kill -9 "$p" 2>/dev/null
 		done
+		# userdel refuses a user that a process still runs as, and
+		# a killed process takes a moment to go: up to 5 seconds.
+		pu_i=0
+		while [ -n "$(ps -u "$TU" -o pid= 2>/dev/null)" ] &&
+		    [ $pu_i -lt 50 ]; do
+			sleep 0.1
+			pu_i=$((pu_i + 1))
+		done
 		userdel "$TU" >/dev/null 2>&1
 	fi
 }
