@@ -588,6 +588,7 @@ msg_defer_file(struct qmgr_msg *m)
 		log_warn("%s: set the next attempt time", m->id);
 		goto out;
 	}
+	m->unsynced = false;	/* that fsync took the D bytes too */
 	if (qfile_move(str_c(&m->q->queue_dir), m->id, QFILE_ACTIVE,
 	    QFILE_DEFERRED) == -1) {
 		log_warn("%s: move to %s", m->id, QFILE_DEFERRED);
