@@ -195,8 +195,10 @@ struct qmgr {
 	bool		  stop, reload, abort;
 	/* public/qmgr, or -1 */
 	int		  fifo;
-	/* a message was removed from active/ since its last fsync */
+	/* a message was removed from active/ since its last fsync; how
+	 * many messages in memory have D bytes not yet fsync'ed */
 	bool		  removals_unsynced;
+	size_t		  nunsynced;
 };
 #define QMGR_INIT	{ .fifo = -1, .spawner = SPAWN_CLIENT_INIT }
 

@@ -102,6 +102,7 @@ static int	msg_remove(struct qmgr_msg *);
 static void	msg_finish(struct qmgr_msg *);
 static void	msg_free(struct qmgr_msg *);
 static double	msg_delay(const struct qmgr_msg *);
+static void	msg_set_unsynced(struct qmgr_msg *, bool);
 
 /* Seconds since arrival, for delay=. */
 static double
@@ -268,7 +269,7 @@ msg_delivered(struct qmgr_msg *m, size_t i, const char *relay,
 		    m->qf.rcpts[i].address);
 	} else {
 		m->qf.rcpts[i].status = QFILE_DONE;
-		m->unsynced = true;
+		msg_set_unsynced(m, true);
 	}
 	msg_log(m, i, relay, code, m->verify ? "deliverable" : "sent", text);
 }
@@ -588,7 +589,7 @@ msg_defer_file(struct qmgr_msg *m)
 		log_warn("%s: set the next attempt time", m->id);
 		goto out;
 	}
-	m->unsynced = false;	/* that fsync took the D bytes too */
+	msg_set_unsynced(m, false);	/* that fsync took the D bytes */
 	if (qfile_move(str_c(&m->q->queue_dir), m->id, QFILE_ACTIVE,
 	    QFILE_DEFERRED) == -1) {
 		log_warn("%s: move to %s", m->id, QFILE_DEFERRED);
@@ -772,17 +773,29 @@ msg_finish(struct qmgr_msg *m)
 	msg_free(m);
 }
 
-/* fsync the D bytes of m that are not durable yet. */
+/* m->unsynced, and q's count of such messages with it. */
+static void
+msg_set_unsynced(struct qmgr_msg *m, bool on)
+{
+	if (m->unsynced != on) {
+		m->unsynced = on;
+		if (on) {
+			m->q->nunsynced++;
+		} else {
+			m->q->nunsynced--;
+		}
+	}
+}
+
+/* fsync the D bytes of m that are not durable yet (none to do when the
+ * file is removed: the fsync of active/ stands for them). */
 static void
 msg_sync(struct qmgr_msg *m)
 {
-	if (!m->unsynced || m->removed) {
-		return;
-	}
-	if (fsync(m->qf.fd) == -1) {
+	if (m->unsynced && !m->removed && fsync(m->qf.fd) == -1) {
 		log_warn("%s: fsync of the delivery records", m->id);
 	}
-	m->unsynced = false;
+	msg_set_unsynced(m, false);
 }
 
 void
@@ -791,7 +804,8 @@ qmgr_msg_sync(struct qmgr *q)
 	struct qmgr_msg	*m;
 	struct str	 path = STR_INIT;
 
-	for (m = q->msgs; m != NULL; m = m->next) {
+	/* Usually none: a job's results and its end come together. */
+	for (m = q->msgs; m != NULL && q->nunsynced > 0; m = m->next) {
 		msg_sync(m);
 	}
 	if (!q->removals_unsynced) {
