@@ -3,11 +3,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "fd.h"
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL	0
+#endif
+#ifndef MSG_CMSG_CLOEXEC
+#define MSG_CMSG_CLOEXEC	0
+#endif
+/* Descriptors one received packet may bring (more are closed). */
+#define FD_PACKET_FDS_MAX	8
 
 ssize_t
 fd_read(int fd, void *p, size_t n)
@@ -91,6 +104,101 @@ fd_wait(int fd, short events, long long deadline)
 		/* POLLHUP/POLLERR: let the read or write report it. */
 		return 1;
 	}
+}
+
+int
+fd_send_packet(int sock, const void *data, size_t len, int passfd)
+{
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 u;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	/* sendmsg takes a non-const iov_base; it only reads it */
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (passfd != -1) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
+	}
+	while (sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+ssize_t
+fd_recv_packet(int sock, bool wait, void *buf, size_t len, int *fds,
+    size_t maxfds, size_t *nfds, bool *trunc)
+{
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int) *
+				    FD_PACKET_FDS_MAX)];
+	}		 u;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	ssize_t		 r;
+	size_t		 i, n;
+	int		 passed;
+
+	*nfds = 0;
+	*trunc = false;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	do {
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC |
+		    (wait ? 0 : MSG_DONTWAIT));
+	} while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		return -1;
+	}
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0)) {
+			continue;
+		}
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+			if (MSG_CMSG_CLOEXEC == 0) {
+				(void)fd_set_cloexec(passed, true);
+			}
+			if (*nfds < maxfds) {
+				fds[(*nfds)++] = passed;
+			} else {
+				(void)close(passed);
+				*trunc = true;
+			}
+		}
+	}
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+		*trunc = true;
+	}
+	return r;
 }
 
 int

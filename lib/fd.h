@@ -7,6 +7,10 @@
  * errno.  fd_wait waits with poll(2) until the descriptor is ready or the
  * monotonic deadline (see clock.h; -1 for none) passes: 1 ready, -1 with
  * errno ETIMEDOUT or the poll error.
+ *
+ * fd_send_packet and fd_recv_packet pass one packet, with descriptors,
+ * over a unix socket (SCM_RIGHTS): the spawner (spawn.h) and master's
+ * hand-off to reused children (handoff.h) speak that way.
  */
 #ifndef POSTLET_FD_H
 #define POSTLET_FD_H
@@ -23,6 +27,23 @@ int	fd_write_all(int, const void *, size_t);
 int	fd_wait(int fd, short events, long long deadline);
 int	fd_set_nonblock(int, bool);
 int	fd_set_cloexec(int, bool);
+
+/*
+ * Send one packet of len bytes with descriptor passfd (-1: none), without
+ * waiting (MSG_DONTWAIT) and without SIGPIPE.  Returns 0, or -1 with
+ * errno (EAGAIN when there is no room now, EPIPE, ...).
+ */
+int	fd_send_packet(int sock, const void *, size_t len, int passfd);
+/*
+ * Receive one packet into buf (at most len bytes); with wait false
+ * without waiting (MSG_DONTWAIT: EAGAIN when none is there).  Descriptors that come with it go to fds, close-on-exec,
+ * at most maxfds of them (*nfds says how many); more are closed at once
+ * and *trunc set, as it is when the packet or its control data was cut
+ * (MSG_TRUNC, MSG_CTRUNC).  Returns the packet's length (0 also at end
+ * of file), or -1 with errno (EINTR retried).
+ */
+ssize_t	fd_recv_packet(int sock, bool wait, void *buf, size_t len,
+	    int *fds, size_t maxfds, size_t *nfds, bool *trunc);
 
 /* fd_read_file flags */
 #define FD_FILE_NOFOLLOW	0x1	/* a symbolic link is refused (ELOOP) */

@@ -111,6 +111,20 @@ map_keep_open(void)
 	map_keeping = true;
 }
 
+const char *
+map_kept_changed(void)
+{
+	size_t	i;
+
+	for (i = 0; i < map_nkept; i++) {
+		if (map_kept[i]->type == MAP_TYPE_CDB &&
+		    map_cdb_changed(map_kept[i])) {
+			return map_kept[i]->spec;
+		}
+	}
+	return NULL;
+}
+
 void
 map_close(struct map *m)
 {

@@ -68,11 +68,20 @@ void		 map_close(struct map *m);
  * twice at once, which single-threaded callers never do), map_close
  * leaves it open, and a cdb file is no longer stat(2)ed for replacement,
  * as its path may be outside the jail.  Such a process sees a rebuilt
- * table only when it starts again, so it must be short-lived or
- * restarted on reload.  A spec that failed to open is tried again at its
+ * table only when it starts again, so it must be short-lived, restarted
+ * on reload, or end when map_kept_changed says so.  A spec that failed to open is tried again at its
  * next map_open (and fails in the jail, as a table error).
  */
 void		 map_keep_open(void);
+/*
+ * After map_keep_open: the spec of a kept cdb table whose file changed
+ * since it was opened (rebuilt: the open file was replaced, so it has no
+ * link left, or it was changed in place), or NULL.  It looks only at the
+ * open descriptors, so it works inside a jail; a long-lived jailed
+ * process (a reused smtpd or cleanup) ends when it sees one, to be
+ * started again with the new table.
+ */
+const char	*map_kept_changed(void);
 /* The spec m was opened with, for messages; owned by m. */
 const char	*map_spec(const struct map *m);
 

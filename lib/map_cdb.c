@@ -52,6 +52,18 @@ map_cdb_same(const struct map *m, const struct stat *st)
 	    st->st_mtim.tv_nsec == m->mtime.tv_nsec;
 }
 
+bool
+map_cdb_changed(const struct map *m)
+{
+	struct stat	st;
+
+	if (m->fd == -1) {
+		return false;
+	}
+	return fstat(m->fd, &st) == -1 || st.st_nlink == 0 ||
+	    !map_cdb_same(m, &st);
+}
+
 /* Make sure the open file is the one at m->path: 0, or -1 with err. */
 static int
 map_cdb_refresh(struct map *m, struct str *err)

@@ -69,6 +69,10 @@ struct map {
 	struct str	 value;
 };
 
+/* Whether the open file of cdb table m was replaced (no link left) or
+ * changed in place since it was opened; false when none is open. */
+bool	map_cdb_changed(const struct map *m);
+
 /* Fold n bytes of src to ASCII lowercase into dst (may be the same). */
 void	map_fold(char *dst, const char *src, size_t n);
 

@@ -28,7 +28,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,12 +49,6 @@
 #include "sig.h"
 #include "spawn.h"
 
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL	0
-#endif
-#ifndef MSG_CMSG_CLOEXEC
-#define MSG_CMSG_CLOEXEC	0
-#endif
 
 /* Descriptors kept from one received message; more are closed. */
 #define SPAWN_FDS_MAX	4
@@ -216,42 +209,11 @@ static int
 msg_send(int fd, const char *text, size_t len, int passfd,
     long long deadline)
 {
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 u;
-	char		 copy[SPAWN_MSG_MAX];
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-
-	if (len > sizeof(copy)) {
+	if (len > SPAWN_MSG_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	memcpy(copy, text, len);
-	memset(&msg, 0, sizeof(msg));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = copy;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (passfd != -1) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
-	}
-	for (;;) {
-		if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != -1) {
-			return 0;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
+	while (fd_send_packet(fd, text, len, passfd) == -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			return -1;
 		}
@@ -259,6 +221,7 @@ msg_send(int fd, const char *text, size_t len, int passfd,
 			return -1;
 		}
 	}
+	return 0;
 }
 
 /*
@@ -269,58 +232,16 @@ msg_send(int fd, const char *text, size_t len, int passfd,
 static int
 msg_recv(int fd, struct spawn_msg *m)
 {
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int) * SPAWN_FDS_MAX)];
-	}		 u;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-	ssize_t		 r;
-	size_t		 i, n;
-	int		 passed;
+	ssize_t	r;
 
 	m->len = 0;
-	m->nfd = 0;
-	m->trunc = false;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = m->text;
 	/* one byte more than allowed: a longer packet shows as such */
-	iov.iov_len = SPAWN_MSG_MAX + 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
-	do {
-		r = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (r == -1 && errno == EINTR);
+	r = fd_recv_packet(fd, false, m->text, SPAWN_MSG_MAX + 1, m->fds,
+	    SPAWN_FDS_MAX, &m->nfd, &m->trunc);
 	if (r == -1) {
 		return -1;
 	}
-	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-	    cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0)) {
-			continue;
-		}
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
-			if (MSG_CMSG_CLOEXEC == 0) {
-				(void)fd_set_cloexec(passed, true);
-			}
-			if (m->nfd < SPAWN_FDS_MAX) {
-				m->fds[m->nfd++] = passed;
-			} else {
-				(void)close(passed);
-				m->trunc = true;
-			}
-		}
-	}
-	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-	    (size_t)r > SPAWN_MSG_MAX) {
+	if ((size_t)r > SPAWN_MSG_MAX) {
 		m->trunc = true;
 	}
 	m->len = (size_t)r > SPAWN_MSG_MAX ? SPAWN_MSG_MAX : (size_t)r;

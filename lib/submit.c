@@ -450,7 +450,13 @@ submit_start_cleanup(const struct submit_cleanup *sc, struct proc *p,
 	int			 r;
 
 	if (sc->socket_path != NULL) {
-		return submit_connect_cleanup(sc->socket_path, p, why);
+		r = submit_connect_cleanup(sc->socket_path, p, why);
+		if (r == 0 || !sc->spawn_if_absent || (errno != ENOENT &&
+		    errno != ECONNREFUSED && errno != ENAMETOOLONG)) {
+			return r;
+		}
+		log_debug("%s; starting cleanup", str_c(why));
+		str_clear(why);
 	}
 	/* only TZ, for the Date: and Received: fields cleanup writes */
 	if (!env_made) {

@@ -142,9 +142,13 @@ struct submit_cleanup {
 	bool		 setid;
 	uid_t		 uid;
 	gid_t		 gid;
-	/* when not NULL: connect to this socket instead (a chrooted
-	 * submitter reaches master's cleanup service) */
+	/* when not NULL: connect to this socket, master's cleanup
+	 * service, instead */
 	const char	*socket_path;
+	/* and when nobody listens there (no such socket, connection
+	 * refused, path too long: no master runs), start cleanup after all
+	 * (a chrooted submitter cannot) */
+	bool		 spawn_if_absent;
 };
 
 /*
@@ -152,9 +156,9 @@ struct submit_cleanup {
  * with TZ (when we have it) its only environment variable and pipes on
  * its standard input (p->fd[0]) and output (p->fd[1]), both made
  * non-blocking so that buf deadlines hold.  With socket_path,
- * connect to that unix socket instead, where master starts a cleanup per
- * connection: p->pid is then -1 and p->fd[0] and p->fd[1] are the same
- * socket (two descriptors).  A connection that waits for room in the
+ * connect to that unix socket instead, where master hands the
+ * connection to a cleanup: p->pid is then -1 and p->fd[0] and p->fd[1]
+ * are the same socket (two descriptors).  A connection that waits for room in the
  * listen queue (master at cleanup's process limit) waits at most
  * SUBMIT_CONNECT_S seconds.  Returns 0 with p filled in (the caller
  * closes it and collects the child), or -1 with "STEP PATH: error" in

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * bounce_submit.c: hand a notice to cleanup, the way pickup does: run
- * $daemon_directory/cleanup -c config_dir, write the submission protocol
- * (lib/submit.h, docs/cleanup.8) on its standard input, read its one-line
- * answer.  Only "OK id" means that the notice is durable in incoming/;
+ * bounce_submit.c: hand a notice to cleanup, the way pickup does:
+ * through master's public/cleanup socket, or, when no master listens
+ * there, by running $daemon_directory/cleanup -c config_dir; write the
+ * submission protocol (lib/submit.h, docs/cleanup.8) to it, read its
+ * one-line answer.  Only "OK id" means that the notice is durable in incoming/;
  * anything else (no program, no answer, TEMP) leaves the notice unsent,
  * and the caller has qmgr try again later.
  */
@@ -19,6 +20,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "clock.h"
+#include "jail.h"
 #include "fd.h"
 #include "log.h"
 #include "proc.h"
@@ -35,6 +37,7 @@ bounce_submit(const struct bounce_config *cfg, const char *sender,
 	static unsigned char	 tomem[2 * SUBMIT_CHUNK_MAX];
 	static unsigned char	 frommem[2048];
 	struct submit_cleanup	 sc;
+	struct str		 path = STR_INIT;
 	struct proc		 p;
 	struct buf		 to, from;
 	char			 st[PROC_STATUS_MAX];
@@ -45,9 +48,15 @@ bounce_submit(const struct bounce_config *cfg, const char *sender,
 	sc.daemon_dir = cfg->daemon_dir;
 	sc.config_dir = cfg->config_dir;
 	sc.stderr_io = PROC_IO_INHERIT;
-	if (submit_start_cleanup(&sc, &p, text) == -1) {
+	jail_queue_path("public/cleanup", &path);
+	sc.socket_path = path.s;
+	sc.spawn_if_absent = true;
+	rc = submit_start_cleanup(&sc, &p, text);
+	str_free(&path);
+	if (rc == -1) {
 		return -1;
 	}
+	rc = -1;
 	buf_init_fd(&to, p.fd[0], tomem, sizeof(tomem), BOUNCE_TIMEOUT_MS);
 	(void)submit_put(&to, 'S', sender);
 	if (eightbit) {

@@ -4,12 +4,16 @@
  * Options, configuration, then cleanup_serve (cleanup_session.c) on
  * standard input and output, one message after another until the
  * submitter closes its end: pipes from the submitter that started it,
- * or one socket when master runs it for a connection to public/cleanup
- * (then with -J when master.cf's chroot column asks: cleanup chroots
- * into queue_directory and becomes mail_owner, lib/jail.h).  Exits 0
- * whenever it could answer (the answer says whether the message was
- * accepted), EX_USAGE or EX_CONFIG for a bad command line or
- * configuration, EX_IOERR when the answer could not be written.
+ * With -H, master runs it for the connections to public/cleanup:
+ * descriptor 0 is master's hand-off channel (lib/handoff.h), and
+ * cleanup serves the connections master passes on it, one after another
+ * (each like a submitter's pipes), until master closes the channel.
+ * Master adds -J when master.cf's chroot column asks: cleanup then
+ * chroots into queue_directory and becomes mail_owner (lib/jail.h).
+ * Exits 0 whenever it could answer (the answer says whether the message
+ * was accepted), EX_USAGE or EX_CONFIG for a bad command line or
+ * configuration, EX_IOERR when the answer could not be written (with
+ * -H: 0 when master closed the channel, EX_IOERR when it broke).
  */
 #include <stdlib.h>
 #include <sysexits.h>
@@ -18,6 +22,7 @@
 #include "conf.h"
 #include "confopt.h"
 #include "fd.h"
+#include "handoff.h"
 #include "jail.h"
 #include "log.h"
 #include "proc.h"
@@ -27,10 +32,19 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	static const char	text[] =
-	    "usage: cleanup [-Jv] [-c config_dir] [-o name=value ...]\n";
+	    "usage: cleanup [-HJv] [-c config_dir] [-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
+}
+
+/* One connection that master handed over (-H). */
+static void
+serve_connection(int conn, void *arg)
+{
+	const struct confopt_args	*args = arg;
+
+	(void)cleanup_serve(args->config_dir, conn, conn);
 }
 
 int
@@ -38,7 +52,7 @@ main(int argc, char *argv[])
 {
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	struct str		 err = STR_INIT;
-	bool			 opt_jail = false;
+	bool			 opt_jail = false, opt_handoff = false;
 	int			 ch, rc;
 
 	if (proc_init(3) == -1) {
@@ -46,11 +60,17 @@ main(int argc, char *argv[])
 	}
 	log_stdout_reserved();	/* the protocol goes there */
 	log_open("cleanup", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:Jv", &args)) != -1) {
-		if (ch != 'J') {
+	while ((ch = confopt_getopt(argc, argv, "c:o:HJv", &args)) != -1) {
+		switch (ch) {
+		case 'H':
+			opt_handoff = true;
+			break;
+		case 'J':
+			opt_jail = true;
+			break;
+		default:
 			usage();
 		}
-		opt_jail = true;
 	}
 	if (argc != optind) {
 		usage();
@@ -63,7 +83,12 @@ main(int argc, char *argv[])
 	if (opt_jail && jail_enter(&err) == -1) {
 		fatalx(EX_CONFIG, "%s", err.s);
 	}
-	rc = cleanup_serve(args.config_dir, 0, 1);
+	if (opt_handoff) {
+		rc = handoff_serve(0, serve_connection, &args) == 0 ? 0 :
+		    EX_IOERR;
+	} else {
+		rc = cleanup_serve(args.config_dir, 0, 1);
+	}
 	confopt_args_free(&args);
 	str_free(&err);
 	return rc;

@@ -6,7 +6,7 @@
  * pid file and its lock, master_service.c reads master.cf and starts,
  * watches and stops the daemons, master_listen.c listens on the sockets
  * of the public unix services and the inet services and runs one child
- * per connection, master_inet.c finds the inet services' addresses and
+ * per connection (or hands it to a reused one), master_inet.c finds the inet services' addresses and
  * keeps their per-client limits, master_loop.c is the event loop.
  *
  * State lives in one struct master; nothing here is process-global
@@ -83,6 +83,14 @@ struct master_sock {
 /* One child of a per-connection service, and its client (inet). */
 struct master_kid {
 	pid_t			 pid;
+	/* a reused child (handoff.h): our end of its channel, or -1 once
+	 * closed (the child ends after its connection); -1 for others */
+	int			 ctl;
+	/* reused: holds a connection now, connections handed so far, and
+	 * since when it is idle (clock_ms()) */
+	bool			 busy;
+	size_t			 uses;
+	long long		 idle_since;
 	/* counted in the client table (master_inet.c) */
 	bool			 counted;
 	int			 family;
@@ -124,6 +132,12 @@ struct master_listener {
 	gid_t		 gid;
 	/* children at most (0: no limit) */
 	size_t		 maxproc;
+	/* children are reused (smtpd, cleanup): master hands them
+	 * connections (handoff.h), each at most max_use (0: no limit),
+	 * and keeps them idle at most max_idle_ms */
+	bool		 reuse;
+	size_t		 max_use;
+	long long	 max_idle_ms;
 	/* the running children */
 	struct master_kid *kids;
 	size_t		 nkids, capkids;
@@ -247,7 +261,8 @@ void	master_service_free(struct master *);
 /*
  * master_listen.c: make the list of per-connection services from
  * master.cf (after conf_load): every inet service, and every unix
- * service with private n whose command is not pickup, qmgr or cleanup.
+ * service with private n whose command is not pickup or qmgr (smtpd's
+ * and cleanup's children are reused, handoff.h).
  * Services still there keep their sockets (those whose address is
  * unchanged) and children; removed ones are closed (unix sockets
  * removed).  Opens nothing (master_listen_open does).  Returns the
@@ -262,22 +277,29 @@ int	master_listen_config(struct master *, const struct mastercf *);
  */
 int	master_listen_open(struct master *);
 /*
- * The sockets that may accept now (open, below maxproc, not throttled)
- * into pfd (at most max, POLLIN), and their number.
+ * The sockets that may accept now (open, below maxproc or with an idle
+ * reused child, not throttled) and the reused children's channels into
+ * pfd (at most max, POLLIN), and their number.
  */
 size_t	master_listen_pollfds(const struct master *, struct pollfd *,
 	    size_t max);
-/* The number of sockets (an upper bound for pollfds). */
+/* The number of sockets and channels (an upper bound for pollfds). */
 size_t	master_listen_nsocks(const struct master *);
-/* Accept on socket fd and run one child per connection, up to maxproc. */
-void	master_listen_accept(struct master *, int fd);
+/*
+ * The descriptors to poll (master_listen_pollfds) and one that is ready:
+ * on a socket, accept and run a child per connection (or hand it to an
+ * idle reused one), up to maxproc; on a reused child's channel, take
+ * its report.
+ */
+void	master_listen_event(struct master *, int fd);
 /* Whether pid was a per-connection child (forgotten then; an abnormal
  * end is logged). */
 bool	master_listen_reaped(struct master *, pid_t pid, int status);
 /* Milliseconds until a throttled socket may accept again, or a stop
  * deadline (-1: none). */
 int	master_listen_timeout(const struct master *);
-/* While stopping: SIGTERM, then SIGKILL, to children past the deadline. */
+/* Let reused children idle past max_idle go; while stopping: SIGTERM,
+ * then SIGKILL, to children past the deadline. */
 void	master_listen_tick(struct master *);
 /* Close every socket (unix ones removed) at once; the children finish
  * their sessions until MASTER_STOP_MS (master_listen_tick). */
@@ -310,6 +332,12 @@ int	master_inet_limits(struct master_listener *,
  */
 bool	master_inet_admit(struct master_listener *, int c,
 	    const struct sockaddr_storage *peer, struct master_kid *kid);
+/*
+ * An integer (or with is_time a time, in seconds) parameter of service
+ * cs: its -o override or main.cf's.  0, or -1 with the reason in err.
+ */
+int	master_param_uint(const struct mastercf_service *cs, const char *name,
+	    bool is_time, long long *v, struct str *err);
 /* A counted child ended: its client has one connection less. */
 void	master_inet_release(struct master_listener *,
 	    const struct master_kid *);

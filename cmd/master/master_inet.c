@@ -77,8 +77,6 @@ static int	inet_host(const char *, unsigned short,
 		    size_t *, size_t *, struct str *);
 static int	inet_param(const struct mastercf_service *, const char *,
 		    struct str *, struct str *);
-static int	inet_param_uint(const struct mastercf_service *,
-		    const char *, bool, long long *, struct str *);
 static void	inet_addr_of(const struct sockaddr_storage *, int *,
 		    unsigned char *);
 static struct master_client *inet_client(struct master_listener *, int,
@@ -431,9 +429,8 @@ inet_param(const struct mastercf_service *cs, const char *name,
 	return 0;
 }
 
-/* An integer (or a time, in seconds) parameter of a service. */
-static int
-inet_param_uint(const struct mastercf_service *cs, const char *name,
+int
+master_param_uint(const struct mastercf_service *cs, const char *name,
     bool is_time, long long *v, struct str *err)
 {
 	struct str		 t = STR_INIT;
@@ -462,17 +459,17 @@ master_inet_limits(struct master_listener *l,
 	long long	v;
 	int		rc = -1;
 
-	if (inet_param_uint(cs, "smtpd_client_connection_count_limit", false,
+	if (master_param_uint(cs, "smtpd_client_connection_count_limit", false,
 	    &v, err) == -1) {
 		goto out;
 	}
 	l->count_limit = (size_t)v;
-	if (inet_param_uint(cs, "smtpd_client_connection_rate_limit", false,
+	if (master_param_uint(cs, "smtpd_client_connection_rate_limit", false,
 	    &v, err) == -1) {
 		goto out;
 	}
 	l->rate_limit = (size_t)v;
-	if (inet_param_uint(cs, "anvil_rate_time_unit", true, &v, err) ==
+	if (master_param_uint(cs, "anvil_rate_time_unit", true, &v, err) ==
 	    -1) {
 		goto out;
 	}

@@ -14,11 +14,20 @@
  * services.  A service whose chroot column is y (and that can:
  * master_chroot) starts as root with -J and chroots itself.
  *
- * cleanup is normally started by its clients themselves, through a pipe.
- * A chrooted smtpd, qmqpd or pickup cannot start a program, so when
- * master.cf has one, master also listens on public/cleanup (the public
- * cleanup line of master.cf: "cleanup unix n ...") and runs a cleanup
- * per connection there, which is how those reach it.
+ * smtpd and cleanup (the public cleanup line of master.cf: "cleanup
+ * unix n ...") are the services whose children master reuses: each
+ * serves one connection after another, handed to it by master over a
+ * control channel (lib/handoff.h: COMMAND -H), so that a session or a
+ * message costs no process start.  Master hands a connection to an
+ * idle child, starts a new one only when none is idle (up to maxproc),
+ * and makes one exit (closes its channel) after max_use connections,
+ * after max_idle without one, on a reload (the next ones read the new
+ * main.cf) and on a stop.  An inet client counts toward its per-client
+ * limits until its child reports the connection done.  smtpd, qmqpd,
+ * pickup and bounce connect to public/cleanup, and start a cleanup of
+ * their own through a pipe only when nobody listens (no master;
+ * lib/submit.h); a chrooted one cannot start a program and depends on
+ * the socket.
  *
  * A unix service listens on the stream socket queue_directory/public/
  * NAME, mode 0666, in public/ (mail_owner:setgid_group, 0710): only
@@ -27,11 +36,12 @@
  * master before any child runs, so as root also below port 1024.
  *
  * At most maxproc children (default_process_limit for "-", no limit for
- * 0) run per service; while a service is at its limit master stops
- * polling its sockets, so further clients wait in the listen backlog
- * rather than being refused.  inet services also have per-client limits
- * (master_inet.c).  A command that cannot be started throttles its
- * service for service_throttle_time (the connection is closed).
+ * 0) run per service; while a service is at its limit (and, reused, has
+ * no idle child) master stops polling its sockets, so further clients
+ * wait in the listen backlog rather than being refused.  inet services
+ * also have per-client limits (master_inet.c).  A command that cannot
+ * be started throttles its service for service_throttle_time (the
+ * connection is closed).
  *
  * Unix sockets are made only while master holds the lock on master.pid
  * (so a second master never removes the first one's), replacing a stale
@@ -60,6 +70,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "fd.h"
+#include "handoff.h"
 #include "log.h"
 #include "mastercf.h"
 #include "proc.h"
@@ -71,7 +82,7 @@
 /* Connections accepted on one socket before master looks at the rest. */
 #define LISTEN_BATCH	64
 
-static bool	listen_wanted(const struct mastercf_service *, bool);
+static bool	listen_wanted(const struct mastercf_service *);
 static bool	listen_cleanup_needed(const struct master *,
 		    const struct mastercf *);
 static int	listen_build(struct master *, const struct mastercf_service *,
@@ -86,19 +97,24 @@ static int	listen_keep(struct master_listener *,
 static int	listen_open_unix(struct master *, struct master_listener *,
 		    struct master_sock *);
 static bool	listen_ready(const struct master_listener *, long long);
-static void	listen_spawn(struct master *, struct master_listener *, int,
+static int	listen_spawn(struct master *, struct master_listener *, int,
 		    const struct master_kid *);
 static void	listen_signal(struct master *, int);
+static void	listen_hand(struct master *, struct master_listener *, int,
+		    const struct master_kid *);
+static struct master_kid *listen_idle_kid(struct master_listener *);
+static void	listen_let_go(struct master_kid *);
+static void	listen_let_all_go(struct master_listener *);
+static void	listen_report(struct master *, struct master_listener *,
+		    struct master_kid *);
+static void	listen_accept(struct master *, struct master_listener *, int);
 
 /*
  * A service that master runs per connection: every inet service, and
- * the public unix ones but pickup and qmgr (master runs them itself),
- * and cleanup, which its clients (pickup, smtpd, bounce, local) start
- * themselves with a pipe unless they are chrooted (cleanup_socket): a
- * socket for it would only be one more door.
+ * the public unix ones but pickup and qmgr (master runs them itself).
  */
 static bool
-listen_wanted(const struct mastercf_service *cs, bool cleanup_socket)
+listen_wanted(const struct mastercf_service *cs)
 {
 	if (strcmp(cs->type, "inet") == 0) {
 		return true;
@@ -106,8 +122,7 @@ listen_wanted(const struct mastercf_service *cs, bool cleanup_socket)
 	return strcmp(cs->type, "unix") == 0 &&
 	    cs->private_ == MASTERCF_NO &&
 	    strcmp(cs->command, "pickup") != 0 &&
-	    strcmp(cs->command, "qmgr") != 0 &&
-	    (cleanup_socket || strcmp(cs->command, "cleanup") != 0);
+	    strcmp(cs->command, "qmgr") != 0;
 }
 
 /* Whether a chrooted smtpd, qmqpd or pickup needs cleanup's socket. */
@@ -174,8 +189,31 @@ listen_build(struct master *m, const struct mastercf_service *cs,
 		l->socks[0].addrlen = sizeof(*sun);
 	}
 	str_clear(&t);
+	l->reuse = strcmp(cs->command, "smtpd") == 0 ||
+	    (!l->inet && strcmp(cs->command, "cleanup") == 0);
+	if (l->reuse) {
+		if (master_param_uint(cs, "max_use", false, &limit,
+		    &t) == -1 || master_param_uint(cs, "max_idle", true,
+		    &l->max_idle_ms, &t) == -1) {
+			log_error("%s, line %d: service %s: %s", cs->file,
+			    cs->line, l->key, str_c(&t));
+			listen_free_one(l);
+			str_free(&t);
+			return -1;
+		}
+		l->max_use = (size_t)limit;
+		l->max_idle_ms *= 1000;
+	}
 	jail = master_chroot(m, cs, true);
 	master_command(m, cs, jail, &l->path, &l->argv, &l->argc);
+	if (l->reuse) {
+		/* "COMMAND -H -c dir ...": descriptor 0 is the channel */
+		l->argv = xreallocarray(l->argv, l->argc + 2,
+		    sizeof(*l->argv));
+		memmove(l->argv + 2, l->argv + 1, l->argc * sizeof(*l->argv));
+		l->argv[1] = xstrdup("-H");
+		l->argc++;
+	}
 	/* a chrooted child starts as root and drops in the jail */
 	l->setid = m->root && cs->unpriv != MASTERCF_NO && !jail;
 	l->uid = m->owner_uid;
@@ -203,6 +241,9 @@ listen_free_one(struct master_listener *l)
 		free(l->argv[i]);
 	}
 	free(l->argv);
+	/* reused children, untracked from here, end after their
+	 * connection */
+	listen_let_all_go(l);
 	free(l->kids);
 	free(l->clients);
 	free(l->exceptions);
@@ -300,13 +341,12 @@ master_listen_config(struct master *m, const struct mastercf *mcf)
 	struct master_listener		*old = m->lsn, l;
 	size_t				 nold = m->nlsn, i, j, k;
 	int				 nerr = 0;
-	bool				 cleanup_socket, have_cleanup = false;
+	bool				 have_cleanup = false;
 
 	m->lsn = NULL;
 	m->nlsn = m->caplsn = 0;
-	cleanup_socket = listen_cleanup_needed(m, mcf);
 	for (i = 0; i < mcf->n; i++) {
-		if (!listen_wanted(&mcf->services[i], cleanup_socket)) {
+		if (!listen_wanted(&mcf->services[i])) {
 			continue;
 		}
 		if (strcmp(mcf->services[i].command, "cleanup") == 0) {
@@ -327,8 +367,11 @@ master_listen_config(struct master *m, const struct mastercf *mcf)
 			if (old[j].key != NULL &&
 			    strcmp(old[j].key, l.key) == 0) {
 				/* the sockets and the children go on; the
-				 * next child runs the new command */
+				 * next child runs the new command (reused
+				 * ones end after their connection, to read
+				 * the new main.cf) */
 				listen_take(&l, &old[j]);
+				listen_let_all_go(&l);
 				break;
 			}
 		}
@@ -340,28 +383,26 @@ master_listen_config(struct master *m, const struct mastercf *mcf)
 		m->lsn[m->nlsn++] = l;
 	}
 	/*
-	 * The services master does not run (the agents, and cleanup when
-	 * no jailed client needs its socket): a chroot column of y that
-	 * nobody will honour is warned about here.  smtp and lmtp are
-	 * jailed by qmgr's spawner.
+	 * The services master does not run (the agents, and a private
+	 * cleanup): a chroot column of y that nobody will honour is warned
+	 * about here.  smtp and lmtp are jailed by qmgr's spawner.
 	 */
 	for (i = 0; i < mcf->n; i++) {
 		cs = &mcf->services[i];
 		if (cs->chroot != MASTERCF_YES || master_service_runs(cs) ||
-		    listen_wanted(cs, cleanup_socket) ||
-		    (cleanup_socket && strcmp(cs->command, "cleanup") == 0)) {
+		    listen_wanted(cs)) {
 			continue;
 		}
 		if (master_chroot(m, cs, true) &&
 		    strcmp(cs->command, "cleanup") == 0) {
-			log_warnx("%s, line %d: service %s/%s: no chrooted "
-			    "smtpd, qmqpd or pickup needs master to run "
-			    "cleanup, and the cleanup the others start runs "
-			    "without a chroot", cs->file, cs->line, cs->name,
+			log_warnx("%s, line %d: service %s/%s: master runs "
+			    "only a public cleanup (private column n), and "
+			    "the cleanup that clients start runs without a "
+			    "chroot", cs->file, cs->line, cs->name,
 			    cs->type);
 		}
 	}
-	if (cleanup_socket && !have_cleanup) {
+	if (listen_cleanup_needed(m, mcf) && !have_cleanup) {
 		log_warnx("master.cf has chrooted services but no public "
 		    "cleanup service (\"cleanup unix n - - - 0 cleanup\"): "
 		    "they cannot queue mail");
@@ -465,12 +506,59 @@ master_listen_open(struct master *m)
 	return nerr;
 }
 
+/* An idle reused child of l, or NULL. */
+static struct master_kid *
+listen_idle_kid(struct master_listener *l)
+{
+	size_t	k;
+
+	for (k = 0; k < l->nkids; k++) {
+		if (l->kids[k].ctl != -1 && !l->kids[k].busy) {
+			return &l->kids[k];
+		}
+	}
+	return NULL;
+}
+
 /* Whether l may accept a connection now. */
 static bool
 listen_ready(const struct master_listener *l, long long now)
 {
-	return now >= l->throttle_until &&
-	    (l->maxproc == 0 || l->nkids < l->maxproc);
+	size_t	k;
+
+	if (now < l->throttle_until) {
+		return false;
+	}
+	if (l->maxproc == 0 || l->nkids < l->maxproc) {
+		return true;
+	}
+	for (k = 0; k < l->nkids; k++) {
+		if (l->kids[k].ctl != -1 && !l->kids[k].busy) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Close our end of a reused child's channel: it ends after its
+ * connection (at once when idle). */
+static void
+listen_let_go(struct master_kid *kid)
+{
+	if (kid->ctl != -1) {
+		(void)close(kid->ctl);
+		kid->ctl = -1;
+	}
+}
+
+static void
+listen_let_all_go(struct master_listener *l)
+{
+	size_t	k;
+
+	for (k = 0; k < l->nkids; k++) {
+		listen_let_go(&l->kids[k]);
+	}
 }
 
 size_t
@@ -481,6 +569,15 @@ master_listen_pollfds(const struct master *m, struct pollfd *pfd,
 	size_t		i, j, n = 0;
 
 	for (i = 0; i < m->nlsn; i++) {
+		for (j = 0; j < m->lsn[i].nkids && n < max; j++) {
+			if (m->lsn[i].kids[j].ctl == -1) {
+				continue;
+			}
+			pfd[n].fd = m->lsn[i].kids[j].ctl;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
 		if (!listen_ready(&m->lsn[i], now)) {
 			continue;
 		}
@@ -504,18 +601,27 @@ master_listen_nsocks(const struct master *m)
 
 	for (i = 0; i < m->nlsn; i++) {
 		n += m->lsn[i].nsocks;
+		if (m->lsn[i].reuse) {
+			n += m->lsn[i].nkids;
+		}
 	}
 	return n;
 }
 
-/* Run l's command on connection c (which stays ours to close). */
-static void
+/*
+ * Run l's command on connection c (which stays ours to close); for a
+ * reused service, start a child with a new channel and hand it c.
+ * Returns 0, or -1 (logged, the service throttled).
+ */
+static int
 listen_spawn(struct master *m, struct master_listener *l, int c,
     const struct master_kid *kid)
 {
 	static struct proc_env	 env = PROC_ENV_INIT;
 	struct proc_cmd		 cmd;
 	struct proc		 p;
+	struct master_kid	*k;
+	int			 sv[2] = { -1, -1 };
 
 	if (env.n == 0 && (proc_env_default(&env) == -1 ||
 	    proc_env_import(&env, "TZ") == -1)) {
@@ -529,6 +635,17 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 	cmd.io_fd[0] = c;
 	cmd.io[1] = PROC_IO_FD;
 	cmd.io_fd[1] = c;
+	if (l->reuse) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sv) == -1) {
+			log_warn("service %s: socketpair", l->key);
+			l->throttle_until = clock_ms() + 1000;
+			return -1;
+		}
+		/* the child: its channel on 0, nothing on 1 */
+		cmd.io_fd[0] = sv[1];
+		cmd.io[1] = PROC_IO_NULL;
+	}
 	cmd.io[2] = PROC_IO_INHERIT;
 	cmd.flags = PROC_PARENT_DEATH;
 	if (l->setid) {
@@ -543,40 +660,168 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 		if (kid->counted) {
 			master_inet_release(l, kid);
 		}
-		return;
+		if (l->reuse) {
+			(void)close(sv[0]);
+			(void)close(sv[1]);
+		}
+		return -1;
 	}
 	proc_close(&p);
 	if (l->nkids == l->capkids) {
 		l->capkids = l->capkids == 0 ? 4 : l->capkids * 2;
 		l->kids = xreallocarray(l->kids, l->capkids, sizeof(*l->kids));
 	}
-	l->kids[l->nkids] = *kid;
-	l->kids[l->nkids++].pid = p.pid;
+	k = &l->kids[l->nkids++];
+	*k = *kid;
+	k->pid = p.pid;
+	k->ctl = -1;
 	log_debug("service %s: started %s pid %ld", l->key, l->path,
 	    (long)p.pid);
+	if (l->reuse) {
+		(void)close(sv[1]);
+		k->ctl = sv[0];
+		(void)fd_set_nonblock(k->ctl, true);
+		/* the packet waits in the channel until the child reads */
+		if (handoff_send(k->ctl, c) == -1) {
+			log_warn("service %s: hand-off to pid %ld", l->key,
+			    (long)k->pid);
+			listen_let_go(k);
+			return -1;
+		}
+		k->busy = true;
+		k->uses = 1;
+	}
+	return 0;
+}
+
+/*
+ * Reused service l: hand connection c (ours to close) to an idle child,
+ * or to a new one while below maxproc.  client: the connection's client
+ * fields (master_inet_admit), which the child carries until it is done.
+ */
+static void
+listen_hand(struct master *m, struct master_listener *l, int c,
+    const struct master_kid *client)
+{
+	struct master_kid	*k;
+
+	while ((k = listen_idle_kid(l)) != NULL) {
+		if (handoff_send(k->ctl, c) == 0) {
+			k->busy = true;
+			k->uses++;
+			k->counted = client->counted;
+			k->family = client->family;
+			memcpy(k->addr, client->addr, sizeof(k->addr));
+			return;
+		}
+		/* gone or broken: it is reaped when it ends */
+		log_warn("service %s: hand-off to pid %ld", l->key,
+		    (long)k->pid);
+		listen_let_go(k);
+	}
+	if (l->maxproc == 0 || l->nkids < l->maxproc) {
+		(void)listen_spawn(m, l, c, client);
+		return;
+	}
+	/* listen_ready said yes, so this cannot happen; c is closed, and
+	 * its client sees end of file */
+	if (client->counted) {
+		master_inet_release(l, client);
+	}
+}
+
+/*
+ * The report of reused child kid on its channel (POLLIN): 'D', its
+ * connection is done; 'R' with the connection, which it gives back
+ * unserved before it exits (handoff.h), for another child; end of file,
+ * it ended.
+ */
+static void
+listen_report(struct master *m, struct master_listener *l,
+    struct master_kid *kid)
+{
+	struct master_kid	 client;
+	char			 tag[2];
+	int			 fds[1];
+	size_t			 nfds;
+	bool			 trunc;
+	ssize_t			 r;
+
+	r = fd_recv_packet(kid->ctl, false, tag, sizeof(tag), fds, 1, &nfds,
+	    &trunc);
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		return;
+	}
+	if (r == 0 && nfds == 0) {
+		/* it ended, or is ending: reaped later */
+		listen_let_go(kid);
+		return;
+	}
+	if (r == 1 && tag[0] == HANDOFF_RETURN && nfds == 1 && !trunc &&
+	    kid->busy) {
+		/* the connection, and its client's count, go elsewhere */
+		client = *kid;
+		kid->counted = false;
+		kid->busy = false;
+		listen_let_go(kid);
+		listen_hand(m, l, fds[0], &client);
+		(void)close(fds[0]);
+		return;
+	}
+	if (r != 1 || tag[0] != HANDOFF_DONE || nfds != 0 || trunc ||
+	    !kid->busy) {
+		log_warnx("service %s: pid %ld: unexpected report on its "
+		    "channel", l->key, (long)kid->pid);
+		if (nfds == 1) {
+			(void)close(fds[0]);
+		}
+		listen_let_go(kid);
+		return;
+	}
+	kid->busy = false;
+	if (kid->counted) {
+		master_inet_release(l, kid);
+		kid->counted = false;
+	}
+	kid->idle_since = clock_ms();
+	if (l->max_use > 0 && kid->uses >= l->max_use) {
+		listen_let_go(kid);
+	}
 }
 
 void
-master_listen_accept(struct master *m, int fd)
+master_listen_event(struct master *m, int fd)
 {
-	struct master_listener	*l = NULL;
-	struct sockaddr_storage	 peer;
-	struct master_kid	 kid;
-	socklen_t		 len;
-	size_t			 i, j, n;
-	int			 c;
+	struct master_listener	*l;
+	size_t			 i, j;
 
-	for (i = 0; i < m->nlsn && l == NULL; i++) {
-		for (j = 0; j < m->lsn[i].nsocks; j++) {
-			if (m->lsn[i].socks[j].fd == fd) {
-				l = &m->lsn[i];
-				break;
+	for (i = 0; i < m->nlsn; i++) {
+		l = &m->lsn[i];
+		for (j = 0; j < l->nsocks; j++) {
+			if (l->socks[j].fd == fd) {
+				listen_accept(m, l, fd);
+				return;
+			}
+		}
+		for (j = 0; j < l->nkids; j++) {
+			if (l->kids[j].ctl == fd) {
+				listen_report(m, l, &l->kids[j]);
+				return;
 			}
 		}
 	}
-	if (l == NULL) {
-		return;
-	}
+}
+
+/* Accept on l's socket fd and run (or hand to) a child per connection. */
+static void
+listen_accept(struct master *m, struct master_listener *l, int fd)
+{
+	struct sockaddr_storage	 peer;
+	struct master_kid	 kid;
+	socklen_t		 len;
+	size_t			 n;
+	int			 c;
+
 	/* the connections that wait, as far as the limit allows, and at
 	 * most LISTEN_BATCH at a time: signals are not kept waiting by a
 	 * flood of refused clients */
@@ -601,8 +846,12 @@ master_listen_accept(struct master *m, int fd)
 		 * child wants a blocking descriptor */
 		if (fd_set_nonblock(c, false) == -1) {
 			log_warn("service %s: fcntl", l->key);
-		} else if (!l->inet || master_inet_admit(l, c, &peer, &kid)) {
-			listen_spawn(m, l, c, &kid);
+		} else if (l->inet && !master_inet_admit(l, c, &peer, &kid)) {
+			/* refused, with a 421 */
+		} else if (l->reuse) {
+			listen_hand(m, l, c, &kid);
+		} else {
+			(void)listen_spawn(m, l, c, &kid);
 		}
 		(void)close(c);
 	}
@@ -613,7 +862,7 @@ master_listen_reaped(struct master *m, pid_t pid, int status)
 {
 	char			 text[PROC_STATUS_MAX];
 	struct master_listener	*l;
-	size_t			 i, k;
+	size_t			 i, k, n;
 
 	for (i = 0; i < m->nlsn; i++) {
 		l = &m->lsn[i];
@@ -621,6 +870,13 @@ master_listen_reaped(struct master *m, pid_t pid, int status)
 			if (l->kids[k].pid != pid) {
 				continue;
 			}
+			/* what it said before it ended, a connection it
+			 * gave back above all, is still to be read (a
+			 * few packets at most: it held one connection) */
+			for (n = 0; n < 4 && l->kids[k].ctl != -1; n++) {
+				listen_report(m, l, &l->kids[k]);
+			}
+			listen_let_go(&l->kids[k]);
 			if (l->kids[k].counted) {
 				master_inet_release(l, &l->kids[k]);
 			}
@@ -641,8 +897,9 @@ master_listen_reaped(struct master *m, pid_t pid, int status)
 int
 master_listen_timeout(const struct master *m)
 {
-	long long	now = clock_ms(), next = -1, t;
-	size_t		i;
+	const struct master_kid	*kid;
+	long long		 now = clock_ms(), next = -1, t;
+	size_t			 i, k;
 
 	if (m->stopping && master_listen_running(m) > 0) {
 		next = m->lsn_kill_at;
@@ -651,6 +908,17 @@ master_listen_timeout(const struct master *m)
 		t = m->lsn[i].throttle_until;
 		if (t > now && (next == -1 || t < next)) {
 			next = t;
+		}
+		for (k = 0; k < m->lsn[i].nkids; k++) {
+			kid = &m->lsn[i].kids[k];
+			if (kid->ctl == -1 || kid->busy ||
+			    m->lsn[i].max_idle_ms <= 0) {
+				continue;
+			}
+			t = kid->idle_since + m->lsn[i].max_idle_ms;
+			if (next == -1 || t < next) {
+				next = t;
+			}
 		}
 	}
 	if (next == -1) {
@@ -682,8 +950,21 @@ listen_signal(struct master *m, int signo)
 void
 master_listen_tick(struct master *m)
 {
-	size_t	n;
+	struct master_listener	*l;
+	struct master_kid	*kid;
+	long long		 now = clock_ms();
+	size_t			 i, k, n;
 
+	for (i = 0; i < m->nlsn; i++) {
+		l = &m->lsn[i];
+		for (k = 0; k < l->nkids && l->max_idle_ms > 0; k++) {
+			kid = &l->kids[k];
+			if (kid->ctl != -1 && !kid->busy &&
+			    now - kid->idle_since >= l->max_idle_ms) {
+				listen_let_go(kid);
+			}
+		}
+	}
 	if (!m->stopping || (n = master_listen_running(m)) == 0 ||
 	    clock_ms() < m->lsn_kill_at) {
 		return;
@@ -712,6 +993,9 @@ master_listen_stop_all(struct master *m)
 	m->lsn_kill_stage = 0;
 	for (i = 0; i < m->nlsn; i++) {
 		listen_close(&m->lsn[i]);
+		/* idle reused children end now, busy ones after their
+		 * connection */
+		listen_let_all_go(&m->lsn[i]);
 	}
 	if ((n = master_listen_running(m)) > 0) {
 		log_info("no longer listening; waiting for %zu session%s to "

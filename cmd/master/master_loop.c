@@ -93,7 +93,7 @@ loop_wait(struct master *m, int timeout)
 	}
 	for (i = 1; r > 0 && i < n; i++) {
 		if (pfd[i].revents != 0) {
-			master_listen_accept(m, pfd[i].fd);
+			master_listen_event(m, pfd[i].fd);
 		}
 	}
 	free(pfd);
@@ -140,6 +140,7 @@ master_run(struct master *m)
 			}
 		}
 		master_service_tick(m);
+		master_listen_tick(m);
 		master_service_start_all(m);
 	}
 }

@@ -312,10 +312,9 @@ feed_once(const struct pickup *pu, const struct qfile *qf,
 		sc.daemon_dir = pu->daemon_dir;
 		sc.config_dir = pu->config_dir;
 		sc.stderr_io = PROC_IO_INHERIT;
-		if (jail_active()) {
-			jail_queue_path("public/cleanup", &rec);
-			sc.socket_path = rec.s;
-		}
+		jail_queue_path("public/cleanup", &rec);
+		sc.socket_path = rec.s;
+		sc.spawn_if_absent = !jail_active();
 		if (submit_start_cleanup(&sc, &p, text) == -1) {
 			str_free(&rec);
 			return -1;

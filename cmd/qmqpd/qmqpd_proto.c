@@ -216,10 +216,9 @@ start_cleanup(struct qmqpd *q, struct request *rq)
 	sc.daemon_dir = conf_value("daemon_directory");
 	sc.config_dir = q->config_dir;
 	sc.stderr_io = PROC_IO_INHERIT;
-	if (jail_active()) {
-		jail_queue_path("public/cleanup", &path);
-		sc.socket_path = path.s;
-	}
+	jail_queue_path("public/cleanup", &path);
+	sc.socket_path = path.s;
+	sc.spawn_if_absent = !jail_active();
 	r = submit_start_cleanup(&sc, &rq->p, &why);
 	str_free(&path);
 	if (r == -1) {

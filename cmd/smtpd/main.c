@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * main.c: smtpd(8), the SMTP server of one connection.
+ * main.c: smtpd(8), the SMTP server.
  *
- * master runs it once per accepted connection with the socket on
- * descriptors 0 and 1; smtpd learns the client's address with
- * getpeername(2).  When descriptor 0 is not a socket (or with -S) it is
+ * master runs it with -H and hands it one accepted connection after
+ * another (lib/handoff.h: descriptor 0 is master's channel); each
+ * becomes descriptors 0 and 1 for its session, and smtpd learns the
+ * client's address with getpeername(2).  What is per process is done
+ * once (main.cf, the TLS key, dropping privileges or the chroot); every
+ * session starts from a copy of that state (struct smtpd), so nothing of
+ * one client's session is seen by the next.  Without -H, descriptors 0
+ * and 1 are the one connection.  When descriptor 0 is not a socket (or
+ * with -S) it is
  * `sendmail -bs': the client is the local user on standard input and
  * output, named localhost[127.0.0.1] as Postfix does, relaying is
  * permitted, and messages go through postdrop (so they carry the user's
@@ -19,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -30,6 +37,7 @@
 #include "dns.h"
 #include "confopt.h"
 #include "fd.h"
+#include "handoff.h"
 #include "jail.h"
 #include "log.h"
 #include "priv.h"
@@ -42,12 +50,14 @@
 
 static void	usage(void) __attribute__((noreturn));
 static int	peer_of(struct smtpd *);
+static void	session_run(const struct smtpd *);
+static void	serve_connection(int, void *);
 
 static void
 usage(void)
 {
 	static const char	text[] =
-	    "usage: smtpd [-JSv] [-c config_dir] [-o name=value ...]\n";
+	    "usage: smtpd [-HJSv] [-c config_dir] [-o name=value ...]\n";
 
 	(void)fd_write_all(2, text, sizeof(text) - 1);
 	exit(EX_USAGE);
@@ -100,6 +110,67 @@ peer_of(struct smtpd *s)
 	return 0;
 }
 
+/*
+ * One network session on descriptors 0 and 1, from proto: the settings,
+ * with no session state.  Everything the session allocates is freed.
+ */
+static void
+session_run(const struct smtpd *proto)
+{
+	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
+	struct smtpd		 s = *proto;
+	struct str		 err = STR_INIT;
+	int			 r;
+
+	if (peer_of(&s) != 0) {
+		/* gone already (ENOTCONN), or not a socket after all */
+		log_warn("getpeername");
+		return;
+	}
+	(void)fd_set_nonblock(0, true);
+	r = smtpd_policy_mynetworks(s.addr, &err);
+	if (r == -1) {
+		log_warnx("mynetworks: %s", err.s);
+	}
+	s.in_mynetworks = r == 1;
+	if (conf_bool("smtpd_peername_lookup")) {
+		smtpd_dns_client(&s);
+	} else {
+		/* not looked up: unknown, for the restrictions too */
+		s.name_status = s.reverse_status = DNS_NXDOMAIN;
+	}
+	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
+	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
+	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
+	(void)smtpd_session(&s);
+	smtpd_xfer_end(&s);
+	smtpd_end_session(&s);
+	str_free(&err);
+}
+
+/* What serve_connection needs. */
+struct handoff_arg {
+	const struct smtpd	*proto;
+	int			 null_fd;	/* /dev/null, for 0 and 1 */
+};
+
+/* One connection master handed over (-H): a session on 0 and 1. */
+static void
+serve_connection(int conn, void *arg)
+{
+	const struct handoff_arg	*h = arg;
+
+	if (dup2(conn, 0) == -1 || dup2(conn, 1) == -1) {
+		log_warn("dup2");
+	} else {
+		session_run(h->proto);
+	}
+	/* let go of the connection: the caller's close ends it */
+	if (dup2(h->null_fd, 0) == -1 || dup2(h->null_fd, 1) == -1) {
+		fatal(EX_OSERR, "dup2 /dev/null");
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -107,15 +178,20 @@ main(int argc, char *argv[])
 	struct smtpd		 s;
 	struct str		 err = STR_INIT;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
+	struct handoff_arg	 h;
 	bool			 opt_s = false, opt_jail = false;
-	int			 ch, r;
+	bool			 opt_handoff = false;
+	int			 ch, r, ctl = -1;
 
 	if (proc_init(3) == -1) {
 		_exit(EX_OSERR);
 	}
 	log_open("smtpd", NULL);
-	while ((ch = confopt_getopt(argc, argv, "c:o:JSv", &args)) != -1) {
+	while ((ch = confopt_getopt(argc, argv, "c:o:HJSv", &args)) != -1) {
 		switch (ch) {
+		case 'H':
+			opt_handoff = true;
+			break;
 		case 'J':
 			opt_jail = true;
 			break;
@@ -126,8 +202,18 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (argc != optind) {
+	if (argc != optind || (opt_handoff && opt_s)) {
 		usage();
+	}
+	if (opt_handoff) {
+		/* the channel leaves 0, which each session's connection
+		 * takes; 0 and 1 are /dev/null between sessions */
+		h.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		ctl = fcntl(0, F_DUPFD_CLOEXEC, 3);
+		if (h.null_fd == -1 || ctl == -1 || dup2(h.null_fd, 0) == -1 ||
+		    dup2(h.null_fd, 1) == -1) {
+			fatal(EX_OSERR, "moving the hand-off channel");
+		}
 	}
 	memset(&s, 0, sizeof(s));
 	s.config_dir = conf_dir(args.config_dir);
@@ -139,8 +225,9 @@ main(int argc, char *argv[])
 		    conf_value("maillog_file"));
 	}
 	smtpd_settings(&s);
-	r = opt_s ? 1 : peer_of(&s);
-	if (r == -1) {
+	if (opt_handoff) {
+		r = 0;
+	} else if ((r = opt_s ? 1 : peer_of(&s)) == -1) {
 		fatal(EX_OSERR, "getpeername");
 	}
 	if (r == 1) {
@@ -162,18 +249,17 @@ main(int argc, char *argv[])
 		} else if (priv_drop(conf_value("mail_owner"), NULL) == -1) {
 			fatalx(EX_CONFIG, "%s", priv_error());
 		}
-		(void)fd_set_nonblock(0, true);
-		r = smtpd_policy_mynetworks(s.addr, &err);
-		if (r == -1) {
-			log_warnx("mynetworks: %s", err.s);
+		if (opt_handoff) {
+			h.proto = &s;
+			r = handoff_serve(ctl, serve_connection, &h);
+		} else {
+			session_run(&s);
 		}
-		s.in_mynetworks = r == 1;
-	}
-	if (!s.stdin_mode && conf_bool("smtpd_peername_lookup")) {
-		smtpd_dns_client(&s);
-	} else if (!s.stdin_mode) {
-		/* not looked up: unknown, for the restrictions too */
-		s.name_status = s.reverse_status = DNS_NXDOMAIN;
+		smtpd_free(&s);
+		str_free(&err);
+		rewrite_close();
+		confopt_args_free(&args);
+		return opt_handoff && r == -1 ? EX_IOERR : 0;
 	}
 	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
 	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);

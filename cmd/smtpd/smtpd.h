@@ -109,7 +109,10 @@ struct smtpd {
 /* smtpd_session.c */
 /* The settings from main.cf (the configuration is loaded). */
 void	smtpd_settings(struct smtpd *);
-/* Free what a session holds (after smtpd_session). */
+/* Free what a session holds (after smtpd_session), keeping the
+ * settings (tls_conf) for the next one. */
+void	smtpd_end_session(struct smtpd *);
+/* smtpd_end_session, and free the settings too. */
 void	smtpd_free(struct smtpd *);
 int	smtpd_session(struct smtpd *);
 /* An error reply as the session's own (error limits); returns -1. */

@@ -210,10 +210,9 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		sc.daemon_dir = conf_value("daemon_directory");
 		sc.config_dir = s->config_dir;
 		sc.stderr_io = PROC_IO_INHERIT;
-		if (jail_active()) {
-			jail_queue_path("public/cleanup", &path);
-			sc.socket_path = path.s;
-		}
+		jail_queue_path("public/cleanup", &path);
+		sc.socket_path = path.s;
+		sc.spawn_if_absent = !jail_active();
 		rc = submit_start_cleanup(&sc, &x->p, why);
 		str_free(&path);
 	}

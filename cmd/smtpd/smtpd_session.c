@@ -131,13 +131,22 @@ smtpd_settings(struct smtpd *s)
 void
 smtpd_free(struct smtpd *s)
 {
-	smtpd_reset(s);
-	free(s->rcpts);
-	s->rcpts = NULL;
-	str_free(&s->helo);
-	str_free(&s->sasl_name);
+	smtpd_end_session(s);
 	tls_server_conf_free(s->tls_conf);
 	s->tls_conf = NULL;
+}
+
+void
+smtpd_end_session(struct smtpd *s)
+{
+	smtpd_reset(s);
+	smtpd_tls_end(s);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpt = s->rcpt_cap = 0;
+	str_free(&s->helo);
+	str_free(&s->sasl_name);
+	s->sasl_username = NULL;
 	str_free(&s->early_reject);
 	str_free(&s->policy_reply);
 	str_free(&s->sender);

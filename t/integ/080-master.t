@@ -165,7 +165,7 @@ tap_is "$(cut -d ' ' -f 2- "$R/pickup.starts")" \
 tap_is "$(cut -d ' ' -f 2- "$R/qmgr.starts")" "$(id -u) -c $D" \
     "qmgr: run with -c DIR, as root when master is root"
 grep -q "cleanup" "$R"/*.starts
-tap_ok $((! $?)) "cleanup is not started by master (on demand)"
+tap_ok $((! $?)) "cleanup is not started before a connection needs it"
 
 if [ -n "$TU" ]; then
 	owners=

@@ -13,7 +13,8 @@
 # sleeps, and every third submission a hunter looks for cleanup while
 # sendmail runs (at most 60 kills in all, 30 s).  cleanup gets its input
 # through a wrapper that slows it down, or it would be gone before
-# anyone could find it.  Then `postlet flush' and a bounded wait.
+# anyone could find it (pickup starts it on a pipe: the cleanup line of
+# master.cf is private, so master does not run it).  Then `postlet flush' and a bounded wait.
 # Checked: every submission sendmail accepted is in the Maildir at least
 # once (copies are reported: a message in flight at a kill may come
 # twice); nothing
@@ -132,9 +133,13 @@ minimal_backoff_time = 1s
 maximal_backoff_time = 2s
 queue_run_delay = 1s
 EOS
+# cleanup is private here: master does not listen on public/cleanup,
+# so pickup starts each cleanup itself, on a pipe, through the slow
+# wrapper above.  The cleanup that master reuses for the connections to
+# public/cleanup is what 135-crash-smtp kills.
 as_me sh -c "cat > '$C/master.cf'" <<EOS
 pickup    unix  n  -  n  5    1  pickup
-cleanup   unix  n  -  n  -    0  cleanup
+cleanup   unix  -  -  n  -    0  cleanup
 qmgr      unix  n  -  n  300  1  qmgr
 local     unix  -  -  n  -    -  local
 EOS

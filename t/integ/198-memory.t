@@ -11,7 +11,16 @@
 #     process's own Pss depends on how many others run): at most
 #     SESSION_KIB after EHLO, after STARTTLS (its buffers included),
 #     inside DATA, where the session's cleanup runs too, and after a
-#     message, when smtpd keeps that cleanup for the next one.
+#     message, when smtpd keeps that cleanup for the next one.  Master
+#     keeps smtpd and cleanup processes for the next connections; here
+#     they are let go after 1 s idle (-o max_idle=1s), so that each
+#     measurement starts from the idle system and its sessions start
+#     their own processes;
+#   - a reused smtpd and cleanup (a second smtpd service, whose processes
+#     stay): their private memory (Private_Clean + Private_Dirty) after
+#     REUSE_N sessions of one message each, one after the other, is at
+#     most LEAK_KIB above what it was after the first: a session leaves
+#     nothing behind in the process that served it.
 #
 # Timings stay in bench/; the sanitizer build is skipped (its shadow
 # memory makes every process large).
@@ -20,7 +29,9 @@
 N=10
 IDLE_KIB=1024
 SESSION_KIB=256
-NCHECK=7
+REUSE_N=40
+LEAK_KIB=16
+NCHECK=9
 tap_plan $NCHECK
 
 for tool in python3 openssl; do
@@ -44,7 +55,9 @@ smtpd_tls_security_level = may
 smtpd_tls_cert_file = $TAP_TMP/i/conf/cert.pem
 smtpd_tls_key_file = $TAP_TMP/i/conf/key.pem
 EOS
-PORT=$(free_port)
+set -- $(free_ports 2)
+PORT=$1
+PORT2=$2
 trap 'postlet_instance_stop; tap_cleanup' EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/key.pem" \
@@ -52,6 +65,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/key.pem" \
     > "$TAP_TMP/openssl.log" 2>&1 ||
     tap_bail "openssl: $(cat "$TAP_TMP/openssl.log")"
 postlet_master_cf "$PORT" 50
+sed -e 's/ smtpd$/ smtpd -o max_idle=1s/' \
+    -e 's/ cleanup$/ cleanup -o max_idle=3s/' "$C/master.cf" > "$C/m.new" &&
+    printf '127.0.0.1:%s inet n - n - 1 smtpd\n' "$PORT2" >> "$C/m.new" &&
+    mv "$C/m.new" "$C/master.cf" && chown "$ME:$GROUP" "$C/master.cf" ||
+    tap_bail "cannot write master.cf"
 
 as_me "$B/postlet" -c "$C" start > "$TAP_TMP/out" 2>&1
 tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
@@ -59,9 +77,11 @@ tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
 # One line per measurement: "NAME KIB" (idle: the sum; the others: per
 # session), or "NAME fail WHY".
 export ME
-python3 - "$B" "$PORT" "$N" > "$TAP_TMP/kib" 2> "$TAP_TMP/py.err" <<'PY'
+python3 - "$B" "$PORT" "$N" "$PORT2" "$REUSE_N" > "$TAP_TMP/kib" \
+    2> "$TAP_TMP/py.err" <<'PY'
 import os, smtplib, ssl, sys, time
 bindir, port, n = sys.argv[1] + "/", int(sys.argv[2]), int(sys.argv[3])
+port2, reuse_n = int(sys.argv[4]), int(sys.argv[5])
 
 def ours():
     """{pid: (comm, Pss KiB)} of the processes whose program is in bindir,
@@ -171,7 +191,44 @@ def one_message(s):
 per_session("ehlo", plain, [])
 per_session("starttls", tls, [])
 per_session("data", data, ["cleanup"], end_data)
-per_session("queued", one_message, ["cleanup"], last=True)
+per_session("queued", one_message, ["cleanup"])
+
+def private(comm):
+    """{pid: Private_Clean + Private_Dirty KiB} of our processes comm."""
+    out = {}
+    for pid, (c, _) in ours().items():
+        if c != comm:
+            continue
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                out[pid] = sum(int(l.split()[1]) for l in f
+                               if l.startswith("Private_"))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+def reused_session():
+    s = smtplib.SMTP("127.0.0.1", port2, timeout=30)
+    one_message(s)
+    s.quit()
+    time.sleep(0.1)  # its processes report done and wait again
+
+try:
+    reused_session()
+    first = {c: private(c) for c in ("smtpd", "cleanup")}
+    for _ in range(reuse_n - 1):
+        reused_session()
+    last = {c: private(c) for c in ("smtpd", "cleanup")}
+    for c in ("smtpd", "cleanup"):
+        if len(first[c]) != 1 or first[c].keys() != last[c].keys():
+            print("reuse-%s fail not one reused %s: %s then %s" %
+                  (c, c, first[c], last[c]))
+        else:
+            pid = list(first[c])[0]
+            print("reuse-%s %d" % (c, last[c][pid] - first[c][pid]))
+except (OSError, smtplib.SMTPException) as e:
+    print("reuse-smtpd fail %s" % e)
+    print("reuse-cleanup fail %s" % e)
 PY
 tap_diag "$(tr '\n' ';' < "$TAP_TMP/kib") (KiB)"
 
@@ -191,6 +248,10 @@ check ehlo $SESSION_KIB "an SMTP session after EHLO"
 check starttls $SESSION_KIB "an SMTP session after STARTTLS"
 check data $SESSION_KIB "an SMTP session inside DATA, with its cleanup"
 check queued $SESSION_KIB "an SMTP session after a message, its cleanup kept"
+check reuse-smtpd $LEAK_KIB \
+    "a reused smtpd, $REUSE_N sessions: private memory grown"
+check reuse-cleanup $LEAK_KIB \
+    "a reused cleanup, $REUSE_N connections: private memory grown"
 
 grep -E 'warning|fatal|panic' "$LOG" > "$TAP_TMP/bad"
 tap_is "$(cat "$TAP_TMP/bad")" "" "no warning in the log"

@@ -975,7 +975,8 @@ test_alias(void)
 /*
  * map_keep_open, for a chrooted daemon: tables opened stay open, a second
  * open returns the same table, and a cdb file that is removed (as a jail
- * hides it) or replaced still answers from the file first opened.
+ * hides it) or replaced still answers from the file first opened;
+ * map_kept_changed tells that it was replaced.
  */
 static void
 test_keep_open(void)
@@ -1004,8 +1005,12 @@ test_keep_open(void)
 	ok(l != NULL && map_list_get(l, 0) == m, "keep open: a list shares it");
 	map_list_close(l);
 	check_lookup(m, "k", MAP_FOUND, "one", NULL);
+	ok(map_kept_changed() == NULL, "keep open: nothing changed yet");
 	/* replaced, then removed: the open file answers, never "not found" */
 	make_cdb(path_in("kept.cdb"), kv2, 2);
+	ok(map_kept_changed() != NULL &&
+	    strcmp(map_kept_changed(), spec) == 0,
+	    "keep open: a rebuilt table is seen as changed (its spec)");
 	(void)unlink(path_in("kept.cdb"));
 	check_lookup(m, "k", MAP_FOUND, "one", NULL);
 	missing = map_open(spec2, &err);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: ISC */
+/* handoff.c: master's hand-off of connections to reused children
+ * (see handoff.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "handoff.h"
+#include "log.h"
+#include "map.h"
+
+/* Descriptors taken from one packet: one is expected, two show a bad one. */
+#define HANDOFF_FDS	2
+
+int
+handoff_send(int ctl, int conn)
+{
+	const char	tag = HANDOFF_CONN;
+
+	return fd_send_packet(ctl, &tag, 1, conn);
+}
+
+int
+handoff_next(int ctl, int *conn)
+{
+	char	tag[2];
+	int	fds[HANDOFF_FDS];
+	size_t	nfds, i;
+	bool	trunc;
+	ssize_t	r;
+
+	*conn = -1;
+	r = fd_recv_packet(ctl, true, tag, sizeof(tag), fds, HANDOFF_FDS,
+	    &nfds, &trunc);
+	if (r == -1) {
+		return -1;
+	}
+	if (r == 0 && nfds == 0) {
+		return 0;
+	}
+	if (r != 1 || tag[0] != HANDOFF_CONN || nfds != 1 || trunc) {
+		for (i = 0; i < nfds; i++) {
+			(void)close(fds[i]);
+		}
+		errno = EPROTO;
+		return -1;
+	}
+	*conn = fds[0];
+	return 1;
+}
+
+int
+handoff_done(int ctl)
+{
+	const char	tag = HANDOFF_DONE;
+
+	return fd_send_packet(ctl, &tag, 1, -1);
+}
+
+/* A kept table was rebuilt: logged, true (this process must end). */
+static bool
+handoff_stale(void)
+{
+	const char	*changed;
+
+	if ((changed = map_kept_changed()) == NULL) {
+		return false;
+	}
+	log_info("table %s has changed -- restarting", changed);
+	return true;
+}
+
+int
+handoff_serve(int ctl, void (*serve)(int, void *), void *arg)
+{
+	const char	tag = HANDOFF_RETURN;
+	bool		served = false;
+	int		conn, r;
+
+	while ((r = handoff_next(ctl, &conn)) == 1) {
+		if (served && handoff_stale()) {
+			/* master gives it to a fresh child */
+			if (fd_send_packet(ctl, &tag, 1, conn) == -1) {
+				log_warn("handoff: give a connection back");
+			}
+			(void)close(conn);
+			return 0;
+		}
+		serve(conn, arg);
+		(void)close(conn);
+		served = true;
+		if (handoff_stale()) {
+			/* no 'D': master sees the channel end */
+			return 0;
+		}
+		if (handoff_done(ctl) == -1) {
+			/* master closed its end meanwhile: nothing to say */
+			if (errno == EPIPE || errno == ECONNRESET) {
+				return 0;
+			}
+			log_warn("handoff: report to master");
+			return -1;
+		}
+	}
+	if (r == -1) {
+		log_warn("handoff: next connection");
+		return -1;
+	}
+	return 0;
+}

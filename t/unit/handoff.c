@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * handoff.c: unit tests for lib/handoff (and the packet helpers of
+ * lib/fd it rests on): a connection passed by handoff_send arrives in
+ * the child as a working descriptor; "done" comes back; master's end of
+ * file ends the child's loop; a packet that is not one 'C' with one
+ * descriptor is refused (EPROTO) with what came along closed; a child
+ * whose master closed the channel while it served ends quietly.  A
+ * child that keeps a table open (as a chrooted one does) and sees it
+ * rebuilt gives the next connection back ('R') and ends, or ends
+ * without 'D' after the connection in which it saw it; a fresh child
+ * always serves its first connection.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "handoff.h"
+#include "map.h"
+#include "str.h"
+#include "tap.h"
+
+/* Whether descriptor fd is open. */
+static bool
+is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* A serve callback: answer "hello N" on the connection. */
+static void
+serve_hello(int conn, void *arg)
+{
+	int	*n = arg;
+	char	 line[16] = "hello 0\n";
+
+	line[6] = (char)('0' + (*n)++ % 10);
+	(void)fd_write_all(conn, line, strlen(line));
+}
+
+/* The table of the tests of rebuilt tables: its source path. */
+static char	table[600];
+
+/* Write the table's source with one entry and build it (a new file
+ * renamed into place, as postlet map does): 0 or -1. */
+static int
+table_build(const char *value)
+{
+	struct str	msgs = STR_INIT;
+	FILE		*f;
+	int		 rc;
+
+	if ((f = fopen(table, "w")) == NULL) {
+		return -1;
+	}
+	(void)fprintf(f, "key %s\n", value);
+	if (fclose(f) != 0) {
+		return -1;
+	}
+	rc = map_cdb_build(table, MAPSRC_POSTMAP, &msgs);
+	str_free(&msgs);
+	return rc;
+}
+
+/* A serve callback that answers, then rebuilds the table. */
+static void
+serve_rebuild(int conn, void *arg)
+{
+	serve_hello(conn, arg);
+	(void)table_build("rebuilt");
+}
+
+/*
+ * A child that keeps its tables open as a chrooted one does, opens the
+ * table, says so with a byte on ready, and serves with serve until
+ * handoff_serve returns; exits 0 when that was 0.  The parent gets the
+ * byte before it returns.
+ */
+static pid_t
+table_child(int ctl, int other, void (*serve)(int, void *))
+{
+	int	ready[2];
+	char	c;
+
+	struct str	 spec = STR_INIT, err = STR_INIT;
+	pid_t		 pid;
+	int		 n = 0;
+
+	if (pipe(ready) == -1) {
+		return -1;
+	}
+	if ((pid = fork()) != 0) {
+		(void)close(ready[1]);
+		(void)read(ready[0], &c, 1);
+		(void)close(ready[0]);
+		return pid;
+	}
+	(void)close(other);
+	(void)close(ready[0]);
+	map_keep_open();
+	str_catf(&spec, "cdb:%s", table);
+	if (map_open(spec.s, &err) == NULL) {
+		_exit(2);
+	}
+	(void)write(ready[1], "r", 1);
+	(void)close(ready[1]);
+	_exit(handoff_serve(ctl, serve, &n) == 0 ? 0 : 1);
+}
+
+int
+main(void)
+{
+	int	 ch[2], pp[2], pp2[2], conn, fds[4], n = 0, status, lowest;
+	size_t	 nfds;
+	bool	 trunc;
+	char	 buf[32], tag;
+	pid_t	 pid;
+	ssize_t	 r;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1 ||
+	    pipe(pp) == -1) {
+		return 1;
+	}
+
+	/* One connection there and back. */
+	is_int(handoff_send(ch[0], pp[1]), 0, "handoff_send: 0");
+	is_int(handoff_next(ch[1], &conn), 1, "handoff_next: 1");
+	ok(conn != -1 && conn != pp[1], "a new descriptor arrives");
+	ok((fcntl(conn, F_GETFD) & FD_CLOEXEC) != 0, "it is close-on-exec");
+	is_int(write(conn, "x", 1), 1, "it writes into the passed pipe");
+	ok(read(pp[0], buf, 1) == 1 && buf[0] == 'x', "the byte arrives");
+	(void)close(conn);
+	is_int(handoff_done(ch[1]), 0, "handoff_done: 0");
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "master reads D");
+
+	/* Bad packets: refused, their descriptors closed. */
+	lowest = dup(0);
+	(void)close(lowest);
+	tag = 'X';
+	is_int(fd_send_packet(ch[0], &tag, 1, pp[1]), 0, "send a bad tag");
+	errno = 0;
+	ok(handoff_next(ch[1], &conn) == -1 && errno == EPROTO &&
+	    conn == -1, "bad tag: -1 EPROTO");
+	tag = HANDOFF_CONN;
+	is_int(fd_send_packet(ch[0], &tag, 1, -1), 0, "send C without fd");
+	errno = 0;
+	ok(handoff_next(ch[1], &conn) == -1 && errno == EPROTO,
+	    "C without descriptor: -1 EPROTO");
+	is_int(fd_send_packet(ch[0], "CC", 2, pp[1]), 0, "send two bytes");
+	errno = 0;
+	ok(handoff_next(ch[1], &conn) == -1 && errno == EPROTO,
+	    "two bytes: -1 EPROTO");
+	/* the descriptors that came with the bad packets are closed: the
+	 * lowest free number is what it was */
+	fds[0] = dup(0);
+	is_int(fds[0], lowest, "no descriptor leaked");
+	(void)close(fds[0]);
+
+	/* fd_recv_packet: a packet longer than the buffer is flagged. */
+	is_int(fd_send_packet(ch[0], "abcdef", 6, -1), 0, "send 6 bytes");
+	r = fd_recv_packet(ch[1], true, buf, 3, fds, 4, &nfds, &trunc);
+	ok(r == 3 && trunc && nfds == 0, "6 bytes into 3: cut, flagged");
+	/* too many descriptors: the extra ones are closed */
+	if (pipe(pp2) == -1) {
+		return 1;
+	}
+	is_int(fd_send_packet(ch[0], "C", 1, pp2[0]), 0, "send one more");
+	r = fd_recv_packet(ch[1], false, buf, sizeof(buf), fds, 0, &nfds,
+	    &trunc);
+	ok(r == 1 && nfds == 0 && trunc, "no room for the descriptor: "
+	    "closed, flagged");
+	errno = 0;
+	ok(fd_recv_packet(ch[1], false, buf, sizeof(buf), fds, 4, &nfds,
+	    &trunc) == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	    "nothing there, no wait: EAGAIN");
+
+	/* handoff_serve in a child: two connections, then end of file. */
+	pid = fork();
+	if (pid == 0) {
+		(void)close(ch[0]);
+		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 &&
+		    n == 2 ? 0 : 1);
+	}
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "serve: first connection");
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "serve: first done");
+	is_int(handoff_send(ch[0], pp2[1]), 0, "serve: second connection");
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "serve: second done");
+	r = read(pp2[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\nhello 1\n", 16,
+	    "serve: both answered on the connections");
+	(void)close(ch[0]);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "serve: ends 0 at master's end of "
+	    "file, after two");
+
+	/* Master gone while the child serves: it ends quietly. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)close(ch[0]);
+		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 ? 0 : 1);
+	}
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "send, then close");
+	(void)close(ch[0]);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "master closed during a connection: "
+	    "ends 0");
+	ok(is_open(pp2[0]), "the test's own pipe is still open");
+
+	/*
+	 * A kept table rebuilt while the child waits: the next connection
+	 * comes back unserved ('R', the same connection), and the child
+	 * ends.
+	 */
+	(void)snprintf(table, sizeof(table), "%s/access", tap_tmpdir());
+	if (table_build("first") == -1 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = table_child(ch[1], ch[0], serve_hello);
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "table: a connection");
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "table: served, D");
+	r = read(pp2[0], buf, sizeof(buf));
+	is_int(table_build("second"), 0, "table: rebuilt");
+	is_int(handoff_send(ch[0], pp2[1]), 0, "table: the next connection");
+	r = fd_recv_packet(ch[0], true, buf, sizeof(buf), fds, 4, &nfds,
+	    &trunc);
+	ok(r == 1 && buf[0] == HANDOFF_RETURN && nfds == 1 && !trunc,
+	    "table: it comes back with R");
+	if (nfds == 1) {
+		ok(write(fds[0], "z", 1) == 1 && read(pp2[0], buf, 1) == 1 &&
+		    buf[0] == 'z', "table: R carries the same connection");
+		(void)close(fds[0]);
+	} else {
+		skip(1, "no descriptor came back");
+	}
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "table: the child ends with 0");
+	(void)close(ch[0]);
+
+	/* Rebuilt during a connection: served, then the end without D. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = table_child(ch[1], ch[0], serve_rebuild);
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "rebuilt in a session: send");
+	is_int(read(ch[0], &tag, 1), 0, "rebuilt in a session: no D, end "
+	    "of file");
+	r = read(pp2[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
+	    "rebuilt in a session: the session was served");
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "rebuilt in a session: ends with 0");
+	(void)close(ch[0]);
+
+	/* A fresh child serves its first connection even when the table
+	 * changed since it opened it (it never gives back twice). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = table_child(ch[1], ch[0], serve_hello);
+	(void)close(ch[1]);
+	(void)table_build("third");
+	is_int(handoff_send(ch[0], pp2[1]), 0, "fresh child: send");
+	is_int(read(ch[0], &tag, 1), 0, "fresh child: served, then ends");
+	r = read(pp2[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
+	    "fresh child: the first connection was served");
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "fresh child: ends with 0");
+	(void)close(ch[0]);
+	return done_testing();
+}
