@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd.h"
 #include "log.h"
 #include "mastercf.h"
 #include "proc.h"
@@ -247,37 +248,17 @@ raw_reply(int fd, struct str *out)
 	}
 }
 
-/* Send one raw packet, with descriptor passfd unless it is -1. */
+/* Send one raw packet, with descriptor passfd unless it is -1 (waiting
+ * for room, as the spawner may be slow to read). */
 static void
 raw_send(int fd, const void *p, size_t n, int passfd)
 {
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 u;
-	struct msghdr	 msg;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-	char		 copy[2048];
-
-	memcpy(copy, p, n);
-	memset(&msg, 0, sizeof(msg));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = copy;
-	iov.iov_len = n;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (passfd != -1) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
-	}
-	if (sendmsg(fd, &msg, MSG_NOSIGNAL) != (ssize_t)n) {
-		diag("sendmsg: %s", strerror(errno));
+	while (fd_send_packet(fd, p, n, passfd) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			diag("sendmsg: %s", strerror(errno));
+			return;
+		}
+		tap_sleep_ms(10);
 	}
 }
 
