@@ -228,11 +228,14 @@ cleanup_serve(const char *config_dir, int in, int out)
 int
 cleanup_run(struct cleanup *c, struct buf *b, int out)
 {
-	struct submit_reader	 rd = SUBMIT_READER_INIT;
-	struct submit_record	 rec = SUBMIT_RECORD_INIT;
-	struct str		 why = STR_INIT;
-	bool			 done = false, sent;
-	int			 r;
+	/* static: its buffer, as large as a D record, serves every message
+	 * of a long-lived cleanup (freeing it would give the pages back to
+	 * the system each time, and take them again for the next one) */
+	static struct submit_record	rec = SUBMIT_RECORD_INIT;
+	struct submit_reader		rd = SUBMIT_READER_INIT;
+	struct str			why = STR_INIT;
+	bool				done = false, sent;
+	int				r;
 
 	while (!done) {
 		if ((r = submit_get(b, &rd, &rec, &why)) != 1) {
@@ -273,7 +276,7 @@ cleanup_run(struct cleanup *c, struct buf *b, int out)
 			break;
 		}
 	}
-	submit_record_free(&rec);
+	str_clear(&rec.value);
 	str_free(&why);
 	c->input_done = done;
 	if (c->answered) {
