@@ -154,7 +154,7 @@ fd_recv_packet(int sock, bool wait, void *buf, size_t len, int *fds,
 	struct iovec	 iov;
 	struct cmsghdr	*cm;
 	ssize_t		 r;
-	size_t		 i, n;
+	size_t		 i, n, avail;
 	int		 passed;
 
 	*nfds = 0;
@@ -181,6 +181,14 @@ fd_recv_packet(int sock, bool wait, void *buf, size_t len, int *fds,
 			continue;
 		}
 		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		/* never past what was received (a cut header may claim
+		 * more on some systems) */
+		avail = (size_t)((char *)msg.msg_control + msg.msg_controllen -
+		    (char *)CMSG_DATA(cm)) / sizeof(int);
+		if (n > avail) {
+			n = avail;
+			*trunc = true;
+		}
 		for (i = 0; i < n; i++) {
 			memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int),
 			    sizeof(int));

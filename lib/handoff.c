@@ -78,11 +78,16 @@ handoff_serve(int ctl, void (*serve)(int, void *), void *arg)
 	bool		served = false;
 	int		conn, r;
 
+	/* nothing this process may start gets the channel */
+	(void)fd_set_cloexec(ctl, true);
 	while ((r = handoff_next(ctl, &conn)) == 1) {
 		if (served && handoff_stale()) {
-			/* master gives it to a fresh child */
+			/* master gives it to a fresh child; when master
+			 * let us go meanwhile (a reload, a stop), it cannot,
+			 * and this one session is served with the old
+			 * table, as before a reload */
 			if (fd_send_packet(ctl, &tag, 1, conn) == -1) {
-				log_warn("handoff: give a connection back");
+				serve(conn, arg);
 			}
 			(void)close(conn);
 			return 0;

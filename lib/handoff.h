@@ -32,7 +32,9 @@
  * learns it on receiving a connection, after sending that connection
  * back with 'R' (only when it served one before, so that a fresh child,
  * whose tables are new, always serves: a connection goes back at most
- * once).  So a session never starts with a stale table.
+ * once).  So a session does not start with a stale table, but for one:
+ * when master has closed the channel already (a reload, a stop), the
+ * connection cannot go back and is served before the child exits.
  */
 #ifndef POSTLET_HANDOFF_H
 #define POSTLET_HANDOFF_H

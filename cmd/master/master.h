@@ -91,6 +91,9 @@ struct master_kid {
 	bool			 busy;
 	size_t			 uses;
 	long long		 idle_since;
+	/* the connection it holds, the only one it may give back */
+	dev_t			 conn_dev;
+	ino_t			 conn_ino;
 	/* counted in the client table (master_inet.c) */
 	bool			 counted;
 	int			 family;
@@ -134,7 +137,7 @@ struct master_listener {
 	size_t		 maxproc;
 	/* children are reused (smtpd, cleanup): master hands them
 	 * connections (handoff.h), each at most max_use (0: no limit),
-	 * and keeps them idle at most max_idle_ms */
+	 * and keeps them idle at most max_idle_ms (0: not at all) */
 	bool		 reuse;
 	size_t		 max_use;
 	long long	 max_idle_ms;
@@ -295,8 +298,8 @@ void	master_listen_event(struct master *, int fd);
 /* Whether pid was a per-connection child (forgotten then; an abnormal
  * end is logged). */
 bool	master_listen_reaped(struct master *, pid_t pid, int status);
-/* Milliseconds until a throttled socket may accept again, or a stop
- * deadline (-1: none). */
+/* Milliseconds until a throttled socket may accept again, an idle
+ * reused child is let go (max_idle), or a stop deadline (-1: none). */
 int	master_listen_timeout(const struct master *);
 /* Let reused children idle past max_idle go; while stopping: SIGTERM,
  * then SIGKILL, to children past the deadline. */

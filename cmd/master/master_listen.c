@@ -101,7 +101,7 @@ static int	listen_spawn(struct master *, struct master_listener *, int,
 		    const struct master_kid *);
 static void	listen_signal(struct master *, int);
 static void	listen_hand(struct master *, struct master_listener *, int,
-		    const struct master_kid *);
+		    const struct master_kid *, bool);
 static struct master_kid *listen_idle_kid(struct master_listener *);
 static void	listen_let_go(struct master_kid *);
 static void	listen_let_all_go(struct master_listener *);
@@ -526,18 +526,15 @@ listen_ready(const struct master_listener *l, long long now)
 {
 	size_t	k;
 
-	if (now < l->throttle_until) {
-		return false;
-	}
-	if (l->maxproc == 0 || l->nkids < l->maxproc) {
-		return true;
-	}
+	/* an idle child takes a connection, throttled or not: a throttle
+	 * is about starting processes */
 	for (k = 0; k < l->nkids; k++) {
 		if (l->kids[k].ctl != -1 && !l->kids[k].busy) {
 			return true;
 		}
 	}
-	return false;
+	return now >= l->throttle_until &&
+	    (l->maxproc == 0 || l->nkids < l->maxproc);
 }
 
 /* Close our end of a reused child's channel: it ends after its
@@ -621,6 +618,7 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 	struct proc_cmd		 cmd;
 	struct proc		 p;
 	struct master_kid	*k;
+	struct stat		 st;
 	int			 sv[2] = { -1, -1 };
 
 	if (env.n == 0 && (proc_env_default(&env) == -1 ||
@@ -690,20 +688,27 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 		}
 		k->busy = true;
 		k->uses = 1;
+		if (fstat(c, &st) == 0) {
+			k->conn_dev = st.st_dev;
+			k->conn_ino = st.st_ino;
+		}
 	}
 	return 0;
 }
 
 /*
  * Reused service l: hand connection c (ours to close) to an idle child,
- * or to a new one while below maxproc.  client: the connection's client
- * fields (master_inet_admit), which the child carries until it is done.
+ * or to a new one while below maxproc (or above it, with given_back: a
+ * connection a child gave back unserved, which still counts until it is
+ * reaped).  client: the connection's client fields (master_inet_admit),
+ * which the child carries until it is done.
  */
 static void
 listen_hand(struct master *m, struct master_listener *l, int c,
-    const struct master_kid *client)
+    const struct master_kid *client, bool given_back)
 {
 	struct master_kid	*k;
+	struct stat		 st;
 
 	while ((k = listen_idle_kid(l)) != NULL) {
 		if (handoff_send(k->ctl, c) == 0) {
@@ -712,6 +717,13 @@ listen_hand(struct master *m, struct master_listener *l, int c,
 			k->counted = client->counted;
 			k->family = client->family;
 			memcpy(k->addr, client->addr, sizeof(k->addr));
+			/* what it may give back: this connection only */
+			k->conn_dev = 0;
+			k->conn_ino = 0;
+			if (fstat(c, &st) == 0) {
+				k->conn_dev = st.st_dev;
+				k->conn_ino = st.st_ino;
+			}
 			return;
 		}
 		/* gone or broken: it is reaped when it ends */
@@ -719,12 +731,15 @@ listen_hand(struct master *m, struct master_listener *l, int c,
 		    (long)k->pid);
 		listen_let_go(k);
 	}
-	if (l->maxproc == 0 || l->nkids < l->maxproc) {
+	if (given_back || (clock_ms() >= l->throttle_until &&
+	    (l->maxproc == 0 || l->nkids < l->maxproc))) {
 		(void)listen_spawn(m, l, c, client);
 		return;
 	}
-	/* listen_ready said yes, so this cannot happen; c is closed, and
-	 * its client sees end of file */
+	/* the idle child that listen_ready saw failed above, and no new
+	 * one may start: the client sees end of file, and may come again */
+	log_warnx("service %s: no process for a connection; closed",
+	    l->key);
 	if (client->counted) {
 		master_inet_release(l, client);
 	}
@@ -741,6 +756,7 @@ listen_report(struct master *m, struct master_listener *l,
     struct master_kid *kid)
 {
 	struct master_kid	 client;
+	struct stat		 st;
 	char			 tag[2];
 	int			 fds[1];
 	size_t			 nfds;
@@ -752,19 +768,24 @@ listen_report(struct master *m, struct master_listener *l,
 	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		return;
 	}
-	if (r == 0 && nfds == 0) {
+	if (r == -1 && errno != ECONNRESET) {
+		log_warn("service %s: pid %ld: its channel", l->key,
+		    (long)kid->pid);
+	}
+	if (r <= 0 && nfds == 0) {
 		/* it ended, or is ending: reaped later */
 		listen_let_go(kid);
 		return;
 	}
 	if (r == 1 && tag[0] == HANDOFF_RETURN && nfds == 1 && !trunc &&
-	    kid->busy) {
+	    kid->busy && fstat(fds[0], &st) == 0 &&
+	    st.st_dev == kid->conn_dev && st.st_ino == kid->conn_ino) {
 		/* the connection, and its client's count, go elsewhere */
 		client = *kid;
 		kid->counted = false;
 		kid->busy = false;
 		listen_let_go(kid);
-		listen_hand(m, l, fds[0], &client);
+		listen_hand(m, l, fds[0], &client, true);
 		(void)close(fds[0]);
 		return;
 	}
@@ -784,7 +805,9 @@ listen_report(struct master *m, struct master_listener *l,
 		kid->counted = false;
 	}
 	kid->idle_since = clock_ms();
-	if (l->max_use > 0 && kid->uses >= l->max_use) {
+	/* max_idle 0: no idle child is kept */
+	if ((l->max_use > 0 && kid->uses >= l->max_use) ||
+	    l->max_idle_ms <= 0) {
 		listen_let_go(kid);
 	}
 }
@@ -849,7 +872,7 @@ listen_accept(struct master *m, struct master_listener *l, int fd)
 		} else if (l->inet && !master_inet_admit(l, c, &peer, &kid)) {
 			/* refused, with a 421 */
 		} else if (l->reuse) {
-			listen_hand(m, l, c, &kid);
+			listen_hand(m, l, c, &kid, false);
 		} else {
 			(void)listen_spawn(m, l, c, &kid);
 		}

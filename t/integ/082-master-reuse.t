@@ -5,7 +5,7 @@
 # (lib/handoff.h: COMMAND -H, connections passed over a control channel),
 # on a whole instance with real SMTP clients (raw sockets, replies byte
 # for byte).  Four smtpd services on free ports of 127.0.0.1: P1 plain,
-# P2 with -o max_use=2, P3 with -o max_idle=1s, P4 with a per-client
+# P2 with -o max_use=2, P3 with -o max_idle=1s (P5: max_idle=0), P4 with a per-client
 # connection count limit of 1.  Which process serves a session is read
 # from /proc (the smtpd holding the server end of the client's TCP
 # connection), which cleanup queued a message from the log.  Checked:
@@ -23,6 +23,7 @@
 #     the command counters of the "disconnect from" line are the
 #     session's own;
 #   - max_use=2: the third session gets another process, the first ends;
+#   - max_idle=0: no idle smtpd is kept, each session gets its own;
 #   - max_idle=1s: the idle smtpd ends after about a second, not at once;
 #     the next session is served; the same for cleanup (-o max_idle=1s
 #     on its line, after a reload);
@@ -41,7 +42,7 @@
 # Every wait is bounded; only 127.0.0.1 is used.
 . "$(dirname "$0")/../lib.sh"
 
-NCHECK=37
+NCHECK=39
 tap_plan $NCHECK
 
 for tool in python3 openssl; do
@@ -70,8 +71,8 @@ smtpd_error_sleep_time = 0
 smtpd_timeout = 20s
 EOS
 trap 'postlet_instance_stop; tap_cleanup' EXIT
-set -- $(free_ports 4)
-P1=$1 P2=$2 P3=$3 P4=$4
+set -- $(free_ports 5)
+P1=$1 P2=$2 P3=$3 P4=$4 P5=$5
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/key.pem" \
     -out "$C/cert.pem" -days 2 -subj '/CN=host.example.test' \
@@ -89,6 +90,8 @@ cat > "$C/master.cf" <<EOS
 127.0.0.1:$P4 inet n - n - 100 smtpd
   -o smtpd_client_connection_count_limit=1
   -o smtpd_client_event_limit_exceptions=
+127.0.0.1:$P5 inet n - n - 100 smtpd
+  -o max_idle=0
 pickup    unix  n  -  n  60   1  pickup
 cleanup   unix  n  -  n  -    0  cleanup
 qmgr      unix  n  -  n  300  1  qmgr
@@ -103,10 +106,10 @@ tap_ok $? "postlet start" || tap_diag "$(cat "$TAP_TMP/out")"
 
 GID=$(id -g "$ME")
 python3 - "$POSTLET_SRC" "$B" "$C" "$I" "$LOG" "$ME" "$TU" "$GID" \
-    "$P1" "$P2" "$P3" "$P4" "$tap_count" "$NCHECK" <<'PY'
+    "$P1" "$P2" "$P3" "$P4" "$P5" "$tap_count" "$NCHECK" <<'PY'
 import base64, os, re, ssl, subprocess, sys, time
 SRC, B, C, I, LOG, ME, TU, GID = sys.argv[1:9]
-P1, P2, P3, P4, START, NCHECK = map(int, sys.argv[9:15])
+P1, P2, P3, P4, P5, START, NCHECK = map(int, sys.argv[9:16])
 sys.path.insert(0, SRC + "/t")
 import smtptest
 tap = smtptest.Tap(NCHECK, START, plan_printed=True)
@@ -519,6 +522,24 @@ def max_use():
 
 
 section(2, max_use)
+
+
+# --- max_idle=0 on P5 ----------------------------------------------------
+def max_idle_zero():
+    pids = []
+    for i in range(2):
+        r = Raw(P5)
+        r.reply()
+        pids.append(serving(r))
+        r.cmd(b"EHLO client.example\r\n")
+        r.quit()
+    ok(None not in pids and pids[0] != pids[1],
+       "max_idle=0: each session gets its own smtpd", pids)
+    ok(pids[0] is not None and wait_gone(pids[0], 5) is not None,
+       "max_idle=0: an smtpd ends after its session")
+
+
+section(2, max_idle_zero)
 
 
 # --- max_idle=1s on P3 ---------------------------------------------------

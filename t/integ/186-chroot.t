@@ -148,9 +148,12 @@ RPORT=$5
 # mkmaster SMTPPORT QMQPPORT QMGRCHROOT: the shipped master.cf with
 # smtpd and qmqpd on those ports, and chroot y for smtpd, qmqpd, pickup,
 # cleanup and the smtp delivery agent (and qmgr's column as given).
+# smtpd's maxproc is 1: its one process, reused, must give a connection
+# back when a table was rebuilt, and master must find it a new process
+# although the old one still counts until it is gone (check 36).
 mkmaster() {
 	awk -v port="$1" -v qport="$2" -v qm="$3" '
-	$1 == "smtp" && $2 == "inet" { $1 = "127.0.0.1:" port; $5 = "y" }
+	$1 == "smtp" && $2 == "inet" { $1 = "127.0.0.1:" port; $5 = "y"; $7 = 1 }
 	$1 == "smtp" && $2 == "unix" { $5 = "y" }
 	$1 == "#628" && $2 == "inet" { $1 = "127.0.0.1:" qport; $5 = "y" }
 	$1 == "pickup" || $1 == "cleanup" { $5 = "y" }
