@@ -52,24 +52,46 @@ B=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
 # link $B/cleanup) that feeds it its input in slices, 20 ms apart.
 # The real cleanup, a link named cleanup elsewhere, is what gets killed,
 # in the middle of a message; the protocol and the files are unchanged.
+# The wrapper (python, exec'ed by the script) starts the real cleanup
+# with the reply pipe as its standard output and does not keep that
+# pipe itself: when the real cleanup dies, pickup sees the end of its
+# answer at once, as without a wrapper (a shell pipeline here kept it
+# open, and pickup waited for its 300 s timeout when the kill came
+# after the whole message had gone through).
 mkdir "$TAP_TMP/real" &&
     ln "$B/postlet-multicall" "$TAP_TMP/real/cleanup" &&
     chmod 755 "$TAP_TMP/real" || tap_bail "cannot link the real cleanup"
 cat > "$TAP_TMP/slow.py" <<'PY'
 import os, sys, time
+real = sys.argv[1]
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.dup2(r, 0)
+    os.close(r)
+    os.close(w)
+    os.execv(real, [real] + sys.argv[2:])
+os.close(r)
+null = os.open(os.devnull, os.O_WRONLY)
+os.dup2(null, 1)        # the reply pipe is the real cleanup's only
+os.close(null)
+rc = 0
 try:
     while True:
         b = os.read(0, 16384)
         if not b:
             break
         while b:
-            b = b[os.write(1, b):]
+            b = b[os.write(w, b):]
         time.sleep(0.02)
 except OSError:
-    sys.exit(1)
+    rc = 1
+os.close(w)
+_, st = os.waitpid(pid, 0)
+sys.exit(rc or (os.WEXITSTATUS(st) if os.WIFEXITED(st) else 1))
 PY
 rm -f "$B/cleanup"
-printf '#!/bin/sh\npython3 %s | exec %s "$@"\n' "$TAP_TMP/slow.py" \
+printf '#!/bin/sh\nexec python3 %s %s "$@"\n' "$TAP_TMP/slow.py" \
     "$TAP_TMP/real/cleanup" > "$B/cleanup"
 chmod 755 "$B/cleanup" "$TAP_TMP/slow.py"
 I=$TAP_TMP/i
