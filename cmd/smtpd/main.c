@@ -50,6 +50,7 @@
 
 static void	usage(void) __attribute__((noreturn));
 static int	peer_of(struct smtpd *);
+static void	session_io(struct smtpd *);
 static void	session_run(const struct smtpd *);
 static void	serve_connection(int, void *);
 
@@ -110,6 +111,19 @@ peer_of(struct smtpd *s)
 	return 0;
 }
 
+/* The session itself, on descriptors 0 and 1, once s knows its peer. */
+static void
+session_io(struct smtpd *s)
+{
+	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
+
+	(void)snprintf(s->peer, sizeof(s->peer), "%s[%s]", s->name, s->addr);
+	buf_init_fd(&s->in, 0, inmem, sizeof(inmem), s->timeout_ms);
+	buf_init_fd(&s->out, 1, outmem, sizeof(outmem), s->timeout_ms);
+	(void)smtpd_session(s);
+	smtpd_xfer_end(s);
+}
+
 /*
  * One network session on descriptors 0 and 1, from proto: the settings,
  * with no session state.  Everything the session allocates is freed.
@@ -117,7 +131,6 @@ peer_of(struct smtpd *s)
 static void
 session_run(const struct smtpd *proto)
 {
-	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
 	struct smtpd		 s = *proto;
 	struct str		 err = STR_INIT;
 	int			 r;
@@ -139,11 +152,7 @@ session_run(const struct smtpd *proto)
 		/* not looked up: unknown, for the restrictions too */
 		s.name_status = s.reverse_status = DNS_NXDOMAIN;
 	}
-	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
-	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
-	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
-	(void)smtpd_session(&s);
-	smtpd_xfer_end(&s);
+	session_io(&s);
 	smtpd_end_session(&s);
 	str_free(&err);
 }
@@ -178,7 +187,6 @@ serve_connection(int conn, void *arg)
 int
 main(int argc, char *argv[])
 {
-	static unsigned char	 inmem[SMTPD_BUF], outmem[SMTPD_BUF];
 	struct smtpd		 s;
 	struct str		 err = STR_INIT;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
@@ -265,11 +273,7 @@ main(int argc, char *argv[])
 		confopt_args_free(&args);
 		return opt_handoff && r == -1 ? EX_IOERR : 0;
 	}
-	(void)snprintf(s.peer, sizeof(s.peer), "%s[%s]", s.name, s.addr);
-	buf_init_fd(&s.in, 0, inmem, sizeof(inmem), s.timeout_ms);
-	buf_init_fd(&s.out, 1, outmem, sizeof(outmem), s.timeout_ms);
-	(void)smtpd_session(&s);
-	smtpd_xfer_end(&s);
+	session_io(&s);
 	smtpd_free(&s);
 	str_free(&err);
 	rewrite_close();

@@ -505,14 +505,21 @@ section(2, leak_errors)
 
 
 # --- max_use=2 on P2 -----------------------------------------------------
-def max_use():
+def session_pids(port, n):
+    """n sessions on port, one after another (EHLO, QUIT): the smtpd
+    that served each."""
     pids = []
-    for i in range(3):
-        r = Raw(P2)
+    for i in range(n):
+        r = Raw(port)
         r.reply()
         pids.append(serving(r))
         r.cmd(b"EHLO client.example\r\n")
         r.quit()
+    return pids
+
+
+def max_use():
+    pids = session_pids(P2, 3)
     ok(None not in pids and pids[0] == pids[1] and pids[2] != pids[0],
        "max_use=2: sessions 1 and 2 on one smtpd, session 3 on another",
        pids)
@@ -526,13 +533,7 @@ section(2, max_use)
 
 # --- max_idle=0 on P5 ----------------------------------------------------
 def max_idle_zero():
-    pids = []
-    for i in range(2):
-        r = Raw(P5)
-        r.reply()
-        pids.append(serving(r))
-        r.cmd(b"EHLO client.example\r\n")
-        r.quit()
+    pids = session_pids(P5, 2)
     ok(None not in pids and pids[0] != pids[1],
        "max_idle=0: each session gets its own smtpd", pids)
     ok(pids[0] is not None and wait_gone(pids[0], 5) is not None,
