@@ -506,32 +506,37 @@ master_listen_open(struct master *m)
 	return nerr;
 }
 
-/* An idle reused child of l, or NULL. */
-static struct master_kid *
-listen_idle_kid(struct master_listener *l)
+/* The index of an idle reused child of l, or l->nkids for none. */
+static size_t
+listen_idle_index(const struct master_listener *l)
 {
 	size_t	k;
 
 	for (k = 0; k < l->nkids; k++) {
 		if (l->kids[k].ctl != -1 && !l->kids[k].busy) {
-			return &l->kids[k];
+			break;
 		}
 	}
-	return NULL;
+	return k;
+}
+
+/* An idle reused child of l, or NULL. */
+static struct master_kid *
+listen_idle_kid(struct master_listener *l)
+{
+	size_t	k = listen_idle_index(l);
+
+	return k < l->nkids ? &l->kids[k] : NULL;
 }
 
 /* Whether l may accept a connection now. */
 static bool
 listen_ready(const struct master_listener *l, long long now)
 {
-	size_t	k;
-
 	/* an idle child takes a connection, throttled or not: a throttle
 	 * is about starting processes */
-	for (k = 0; k < l->nkids; k++) {
-		if (l->kids[k].ctl != -1 && !l->kids[k].busy) {
-			return true;
-		}
+	if (listen_idle_index(l) < l->nkids) {
+		return true;
 	}
 	return now >= l->throttle_until &&
 	    (l->maxproc == 0 || l->nkids < l->maxproc);
