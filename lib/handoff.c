@@ -109,6 +109,12 @@ handoff_serve(int ctl, void (*serve)(int, void *), void *arg)
 		}
 	}
 	if (r == -1) {
+		/* master closed its end before it read our last 'D' (a
+		 * reload, a stop): the kernel reports that as a reset, and
+		 * it is master letting us go like the end of file is */
+		if (errno == ECONNRESET) {
+			return 0;
+		}
 		log_warn("handoff: next connection");
 		return -1;
 	}

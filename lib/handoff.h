@@ -20,7 +20,8 @@
  * its 'D'), so a child holds at most one.  All policy is master's: it
  * makes a child exit by closing its end of the channel, which the child
  * sees as end of file when it waits for the next connection (after
- * max_use connections, max_idle of idleness, a reload or a stop).  A
+ * max_use connections, max_idle of idleness, a reload or a stop), or as
+ * a reset when master had not read the child's last 'D' yet.  A
  * child whose channel breaks, or that gets a packet that is not one 'C'
  * with one descriptor, exits too: master starts another when it needs
  * one.
@@ -60,8 +61,8 @@ int	handoff_done(int ctl);
 /*
  * Child: serve connections until master closes the channel: for each,
  * serve(conn, arg), close conn, report it done; end when a kept table
- * changed (above).  Returns 0 then and at master's end of file, or -1
- * (logged) when the channel fails.
+ * changed (above).  Returns 0 then and at master's end of file or reset,
+ * or -1 (logged) when the channel fails otherwise.
  */
 int	handoff_serve(int ctl, void (*serve)(int conn, void *), void *arg);
 

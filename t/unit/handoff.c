@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -115,6 +116,7 @@ main(void)
 	char	 buf[32], tag;
 	pid_t	 pid;
 	ssize_t	 r;
+	struct pollfd	 pfd;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1 ||
 	    pipe(pp) == -1) {
@@ -210,6 +212,31 @@ main(void)
 	(void)close(ch[0]);
 	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "master closed during a connection: "
+	    "ends 0");
+
+	/*
+	 * Master lets the child go (a reload) before it read the child's
+	 * D: closing a socket with unread data resets the connection, and
+	 * the child's next read fails with ECONNRESET.  That is an end
+	 * like any other: it ends 0.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)close(ch[0]);
+		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 ? 0 : 1);
+	}
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "D unread: send");
+	r = read(pp2[0], buf, sizeof(buf));
+	pfd.fd = ch[0];
+	pfd.events = POLLIN;
+	ok(r > 0 && poll(&pfd, 1, 5000) == 1, "D unread: served, D waits");
+	(void)close(ch[0]);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "D unread: master closed, the child "
 	    "ends 0");
 
 	/*
