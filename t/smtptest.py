@@ -33,12 +33,16 @@ class Tap:
     def ok(self, cond, name, diag=None):
         self.n += 1
         print("%s %d - %s" % ("ok" if cond else "not ok", self.n, name))
+        sys.stdout.flush()
         if not cond:
             self.fails += 1
+            # on standard error, as Test::More does: prove shows it
+            # without -v, so a failure that does not come back when CI
+            # runs the test again verbosely still says why
             if diag is not None:
                 for line in str(diag).splitlines():
-                    print("# " + line)
-        sys.stdout.flush()
+                    sys.stderr.write("# " + line + "\n")
+                sys.stderr.flush()
         return cond
 
     def is_(self, got, want, name, diag=None):

@@ -6,9 +6,9 @@
  * user's home directory when it is set, else mail_spool_directory/USER;
  * a name ending in '/' is a Maildir, any other an mbox file.
  *
- * Who does what.  The writing always happens in a child process, which,
- * when local runs as root, first becomes the recipient (uid, gid and
- * groups, local_become) and only then opens anything of the user's.
+ * Who does what.  As root, the writing happens in a child process that
+ * first becomes the recipient (uid, gid and groups, local_become) and
+ * only then opens anything of the user's.
  * One thing needs root: the spool directory (/var/mail, usually root:mail
  * 2775) is not writable by its users, so when local runs as root the
  * parent, still root, takes the dot lock there, creates a missing mbox
@@ -18,10 +18,12 @@
  * opens the mailbox as the user with O_NOFOLLOW and checks on the
  * descriptor that it is a regular file with one link owned by the user.
  *
- * Not root (non-root mode), everything runs as local's own user, in the
- * child as well: mailboxes must then be owned by that user (a spool in a
- * directory of the instance), and a home_mailbox is only used for the
- * user local runs as.
+ * Not root (non-root mode), everything runs as local's own user: there
+ * is no one to become, so the mailbox is written here, without a child
+ * (a fork per delivery was most of local's CPU), under mailbox_size_limit
+ * as a soft file size limit that is lifted again afterwards.  Mailboxes
+ * must then be owned by that user (a spool in a directory of the
+ * instance), and a home_mailbox is only used for the user local runs as.
  *
  * Failures: EFBIG (mailbox_size_limit) is permanent, 5.2.2, as in
  * Postfix; everything else defers (quota 4.2.2, full disk 4.3.0, others
@@ -36,6 +38,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "fd.h"
@@ -76,10 +79,13 @@ static int	box_choose(const struct local *, const struct local_rcpt *,
 		    struct local_box *, struct local_status *);
 static int	box_prepare(const struct local *, const struct local_rcpt *,
 		    struct local_box *, struct local_status *);
-static void	child_mbox(const struct local *, const struct qfile *,
+static void	write_mbox(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
-static void	child_maildir(const struct qfile *,
+static void	write_maildir(const struct qfile *,
+		    const struct local_rcpt *, const struct str *,
+		    const struct local_box *, struct local_status *);
+static void	write_here(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
 static void	child_run(const struct local *, const struct qfile *,
@@ -252,9 +258,9 @@ out:
 	return rc;
 }
 
-/* The child's mbox delivery, as the user. */
+/* The mbox delivery, as the user (in the child, or here when not root). */
 static void
-child_mbox(const struct local *l, const struct qfile *qf,
+write_mbox(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
     const struct local_box *b, struct local_status *st)
 {
@@ -344,9 +350,9 @@ out:
 	str_free(&full);
 }
 
-/* The child's Maildir delivery, as the user. */
+/* The Maildir delivery, as the user (as write_mbox). */
 static void
-child_maildir(const struct qfile *qf, const struct local_rcpt *r,
+write_maildir(const struct qfile *qf, const struct local_rcpt *r,
     const struct str *head, const struct local_box *b,
     struct local_status *st)
 {
@@ -378,6 +384,48 @@ out:
 	}
 	str_free(&why);
 	str_free(&full);
+}
+
+/*
+ * Not root: deliver in this process, which is already the only user it
+ * can write as.  mailbox_size_limit becomes the soft file size limit
+ * for the delivery only (a write past it fails with EFBIG; SIGXFSZ is
+ * ignored, main.c), so local's other writes, its log among them, are
+ * not held to it.  Nothing is run here, so qmgr's descriptors need no
+ * hiding.
+ */
+static void
+write_here(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    const struct local_box *b, struct local_status *st)
+{
+	struct rlimit	 old, rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &old) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0", "getrlimit: %s",
+		    strerror(errno));
+		return;
+	}
+	rl = old;
+	if (l->mailbox_size_limit > 0 &&
+	    (rlim_t)l->mailbox_size_limit < old.rlim_cur) {
+		rl.rlim_cur = (rlim_t)l->mailbox_size_limit;
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+			local_status_set(st, DSN_TEMP, "4.3.0",
+			    "setrlimit: %s", strerror(errno));
+			return;
+		}
+	}
+	if (b->maildir) {
+		write_maildir(qf, r, head, b, st);
+	} else {
+		write_mbox(l, qf, r, head, b, st);
+	}
+	/* raising the soft limit back up to the hard one cannot fail */
+	if (rl.rlim_cur != old.rlim_cur &&
+	    setrlimit(RLIMIT_FSIZE, &old) == -1) {
+		fatal(EX_OSERR, "setrlimit: restore the file size limit");
+	}
 }
 
 /*
@@ -423,9 +471,9 @@ child_run(const struct local *l, const struct qfile *qf,
 		goto out;
 	}
 	if (b->maildir) {
-		child_maildir(qf, r, head, b, &st);
+		write_maildir(qf, r, head, b, &st);
 	} else {
-		child_mbox(l, qf, r, head, b, &st);
+		write_mbox(l, qf, r, head, b, &st);
 	}
 out:
 	str_catf(&out, "%c %s %s", letter[st.status], st.code,
@@ -450,6 +498,10 @@ local_mailbox(const struct local *l, const struct qfile *qf,
 	b.spoolfd = -1;
 	if (box_choose(l, r, &b, st) == -1 ||
 	    box_prepare(l, r, &b, st) == -1) {
+		goto out;
+	}
+	if (!l->root) {
+		write_here(l, qf, r, head, &b, st);
 		goto out;
 	}
 	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {

@@ -17,7 +17,7 @@
 # the test user: mailboxes it creates belong to that user, mode 0600.
 . "$(dirname "$0")/../lib.sh"
 
-NONROOT=34
+NONROOT=38
 ROOTN=10
 tap_plan $((NONROOT + ROOTN))
 
@@ -296,6 +296,33 @@ tap_is "$(size_of "$N/spool/$ME")" "$before" \
     "over mailbox_size_limit: the partial message was cut off again"
 tap_is "$(chk mbox "$N/spool/$ME" 0 | cut -d' ' -f1)" 6 \
     "the mailbox still reads as six whole messages"
+
+# The limit holds for the delivery only (non-root mode delivers without
+# a child, under a soft limit it lifts again): with a log already larger
+# than the limit, one local process refuses the big message, then
+# delivers a small one, and logs both.
+mkdir -p "$N/cf4"
+sed '$a\
+mailbox_size_limit = '"$((before + 1000))" "$N/cf/main.cf" > "$N/cf4/main.cf"
+{ head -c "$((before + 1300))" /dev/zero | tr '\0' '#'; echo; } >> "$N/log"
+logged=$(wc -l < "$N/log")
+mkq 06553F100000000B5 alice@example.org "$TAP_TMP/msg" "$ME@localhost"
+[ -n "$TU" ] && chown -R "$TU" "$N"
+for id in 06553F100000000B4 06553F100000000B5; do
+	printf 'J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n' \
+	    "$id" "$id" "$ME"
+done > "$TAP_TMP/job2"
+as_me "$L" -v -c "$N/cf4" < "$TAP_TMP/job2" > "$TAP_TMP/out" 2> "$TAP_TMP/err"
+tap_is "$(cut -c1-10 "$TAP_TMP/out" | tr '\n' '|')" \
+    "0 P 5.2.2 |.|0 D 2.0.0 |.|" \
+    "one process: over the limit 5.2.2, then the next message delivered"
+tap_is "$(chk mbox "$N/spool/$ME" 0 | cut -d' ' -f1)" 7 \
+    "the mailbox reads as seven whole messages"
+tap_is "$(tail -n "+$((logged + 1))" "$N/log" | grep -c "06553F100000000B4: to=<$ME@localhost>, .*status=bounced (cannot update mailbox")" \
+    1 "a log larger than the limit: the bounced delivery is logged"
+tap_is "$(tail -n "+$((logged + 1))" "$N/log" | grep -c "06553F100000000B5: to=<$ME@localhost>, .*status=sent (delivered to mailbox)")" \
+    1 "a log larger than the limit: the next delivery is logged"
+truncate -s "$before" "$N/spool/$ME"
 
 # Unsafe mailboxes: a symbolic link, a hard link, not writable.
 mv "$N/spool/$ME" "$N/spool/$ME.real"
