@@ -120,15 +120,16 @@ put_attr(struct buf *b, const char *name, const char *value)
 }
 
 /* Our Received field, Postfix's form: with the queue ID when there is
- * one (not with sendmail -bs). */
+ * one (not with sendmail -bs); a client that sent no HELO or EHLO is
+ * named by its client name there, as Postfix does. */
 static void
 received(struct smtpd *s, const char *id, struct str *out)
 {
 	struct str	date = STR_INIT, q = STR_INIT;
 
 	header_date(time(NULL), &date);
-	str_catf(out, "Received: from %s (%s [%s])", str_c(&s->helo),
-	    s->name, s->addr);
+	str_catf(out, "Received: from %s (%s [%s])",
+	    s->helo.len > 0 ? s->helo.s : s->name, s->name, s->addr);
 	smtpd_tls_received(s, out);
 	str_catf(out, "\n\tby %s (%s) with %s", s->myhostname,
 	    conf_value("mail_name"), smtpd_protocol(s));

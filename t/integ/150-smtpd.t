@@ -67,7 +67,7 @@ SMTPD, POSTLET, T, SRC = sys.argv[1:5]
 sys.path.insert(0, SRC + "/t")
 from smtptest import Tap, Inetd, Raw
 Q = T + "/q"
-PLAN = 64
+PLAN = 65
 tap = Tap(PLAN)
 ok, is_ = tap.ok, tap.is_
 
@@ -377,6 +377,23 @@ is_(got, "*** MESSAGE CONTENTS incoming/%s ***\n"
     "two recipients: Received with the queue ID, no for")
 ok(("smtpd[%d]: %s: client=unknown[127.0.0.1]\n" %
     (main.procs[-1].pid, qid)) in log(), "two recipients: ID: client=")
+
+# No HELO or EHLO at all: Received names the client by its client name
+# (as Postfix does), never "from  (".
+r2 = Raw(main.port); r2.reply()
+r2.cmd(b"MAIL FROM:<a@example.net>\r\n")
+r2.cmd(b"RCPT TO:<root@host.example.org>\r\n")
+r2.cmd(b"DATA\r\n")
+qid2 = qid_of(r2.cmd(b"Subject: 3\r\n\r\nx\r\n.\r\n"))
+r2.cmd(b"QUIT\r\n")
+got = show(qid2 or "none")
+got = RFCDATE.sub("DATE", got[got.find("*** MESSAGE CONTENTS"):])
+is_(got[:got.find("Subject:")],
+    "*** MESSAGE CONTENTS incoming/%s ***\n"
+    "Received: from unknown (unknown [127.0.0.1])\n"
+    "\tby host.example.org (postlet) with SMTP id %s\n"
+    "\tfor <root@host.example.org>; DATE\n" % (qid2, qid2),
+    "no HELO: Received: from unknown (unknown [127.0.0.1])")
 
 # 49-51: a sender that cleanup refuses at once (a leading '-'): its early
 # answer is that refusal, the content is still read to its end and then

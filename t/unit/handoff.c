@@ -107,6 +107,29 @@ table_child(int ctl, int other, void (*serve)(int, void *))
 	_exit(handoff_serve(ctl, serve, &n) == 0 ? 0 : 1);
 }
 
+/*
+ * A new channel ch, and a child that runs handoff_serve(serve_hello) on
+ * ch[1] and exits 0 when that returned 0.  The parent keeps ch[0]: the
+ * child's pid, or -1.
+ */
+static pid_t
+hello_child(int ch[2])
+{
+	int	n = 0;
+	pid_t	pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1 ||
+	    (pid = fork()) == -1) {
+		return -1;
+	}
+	if (pid == 0) {
+		(void)close(ch[0]);
+		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 ? 0 : 1);
+	}
+	(void)close(ch[1]);
+	return pid;
+}
+
 int
 main(void)
 {
@@ -199,15 +222,9 @@ main(void)
 	    "file, after two");
 
 	/* Master gone while the child serves: it ends quietly. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+	if ((pid = hello_child(ch)) == -1) {
 		return 1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		(void)close(ch[0]);
-		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 ? 0 : 1);
-	}
-	(void)close(ch[1]);
 	is_int(handoff_send(ch[0], pp2[1]), 0, "send, then close");
 	(void)close(ch[0]);
 	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
@@ -220,15 +237,9 @@ main(void)
 	 * the child's next read fails with ECONNRESET.  That is an end
 	 * like any other: it ends 0.
 	 */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+	if ((pid = hello_child(ch)) == -1) {
 		return 1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		(void)close(ch[0]);
-		_exit(handoff_serve(ch[1], serve_hello, &n) == 0 ? 0 : 1);
-	}
-	(void)close(ch[1]);
 	is_int(handoff_send(ch[0], pp2[1]), 0, "D unread: send");
 	r = read(pp2[0], buf, sizeof(buf));
 	pfd.fd = ch[0];
