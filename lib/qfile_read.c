@@ -557,17 +557,38 @@ qfile_open(const char *path, int oflags, struct qfile *qf)
 	return qfile_open_flags(path, oflags, 0, qf);
 }
 
+/*
+ * The buffer qfile_open_flags reads an envelope into, kept for the next
+ * queue file: a reused delivery agent or qmgr opens one per job, and a
+ * buffer freed each time would hand its page back to the system (musl's
+ * malloc unmaps an empty group) only to map it again for the next job.
+ * One grown over QFILE_RAW_KEEP is freed after use.
+ */
+#define QFILE_RAW_KEEP	(64 * 1024)
+static struct str	qfile_raw = STR_INIT;
+
+static void
+raw_release(struct str *raw)
+{
+	if (raw->cap > QFILE_RAW_KEEP) {
+		str_free(raw);
+	} else {
+		str_clear(raw);
+	}
+}
+
 int
 qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 {
-	struct stat	st;
-	struct str	raw = STR_INIT;
-	char		tail[QFILE_TRAILER_LEN];
-	size_t		want;
-	ssize_t		n;
-	int		rc, saved;
+	struct stat	 st;
+	struct str	*raw = &qfile_raw;
+	char		 tail[QFILE_TRAILER_LEN];
+	size_t		 want, got;
+	ssize_t		 n;
+	int		 rc, saved;
 
 	qfile_close(qf);
+	str_clear(raw);
 	oflags &= O_ACCMODE;
 	if (oflags != O_RDONLY && oflags != O_RDWR) {
 		str_set(&qf->error, "open: bad mode");
@@ -599,18 +620,18 @@ qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 		if ((unsigned long long)want > (unsigned long long)st.st_size) {
 			want = (size_t)st.st_size;
 		}
-		if (want > raw.len) {
-			str_reserve(&raw, want - raw.len);
+		if (want > raw->len) {
+			str_reserve(raw, want - raw->len);
 		}
-		while (raw.len < want) {
-			n = pread(qf->fd, raw.s + raw.len, want - raw.len,
-			    (off_t)raw.len);
+		while (raw->len < want) {
+			n = pread(qf->fd, raw->s + raw->len, want - raw->len,
+			    (off_t)raw->len);
 			if (n == -1 && errno == EINTR) {
 				continue;
 			}
 			if (n == -1) {
 				saved = errno;
-				str_free(&raw);
+				raw_release(raw);
 				str_catf(&qf->error, "read: %s",
 				    strerror(saved));
 				errno = saved;
@@ -618,43 +639,42 @@ qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 			}
 			if (n == 0) {
 				/* Shrunk under us: judge what is there. */
-				st.st_size = (off_t)raw.len;
-				want = raw.len;
+				st.st_size = (off_t)raw->len;
+				want = raw->len;
 				break;
 			}
-			raw.len += (size_t)n;
+			raw->len += (size_t)n;
 		}
-		rc = qfile_parse_envelope_flags(raw.s != NULL ? raw.s : "",
-		    raw.len, st.st_size, flags, qf);
+		rc = qfile_parse_envelope_flags(raw->s != NULL ? raw->s : "",
+		    raw->len, st.st_size, flags, qf);
 		if (rc != 0) {
 			break;
 		}
-		want = raw.len * 2;
+		want = raw->len * 2;
 		if (want > QFILE_ENVELOPE_MAX + QFILE_TRAILER_LEN) {
 			want = QFILE_ENVELOPE_MAX + QFILE_TRAILER_LEN;
 		}
 	}
 	saved = errno;
+	got = raw->len;
+	raw_release(raw);
 	if (rc == -1) {
-		str_free(&raw);
 		errno = saved;
 		return -1;
 	}
-	if (raw.len < (size_t)st.st_size) {
+	if ((unsigned long long)got < (unsigned long long)st.st_size) {
 		do {
 			n = pread(qf->fd, tail, sizeof(tail),
 			    st.st_size - QFILE_TRAILER_LEN);
 		} while (n == -1 && errno == EINTR);
 		if (n == -1) {
 			saved = errno;
-			str_free(&raw);
 			str_catf(&qf->error, "read: %s", strerror(saved));
 			errno = saved;
 			return -1;
 		}
 		if (n != QFILE_TRAILER_LEN ||
 		    memcmp(tail, QFILE_TRAILER, QFILE_TRAILER_LEN) != 0) {
-			str_free(&raw);
 			str_clear(&qf->error);
 			str_catf(&qf->error, "offset %lld: no END trailer",
 			    (long long)(st.st_size - QFILE_TRAILER_LEN));
@@ -662,7 +682,6 @@ qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 			return -1;
 		}
 	}
-	str_free(&raw);
 	return 0;
 }
 
