@@ -85,6 +85,9 @@ static void	write_mbox(const struct local *, const struct qfile *,
 static void	write_maildir(const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
+static void	write_box(const struct local *, const struct qfile *,
+		    const struct local_rcpt *, const struct str *,
+		    const struct local_box *, struct local_status *);
 static void	write_here(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
@@ -386,6 +389,19 @@ out:
 	str_free(&full);
 }
 
+/* The delivery to b, mbox or Maildir, as the user. */
+static void
+write_box(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    const struct local_box *b, struct local_status *st)
+{
+	if (b->maildir) {
+		write_maildir(qf, r, head, b, st);
+	} else {
+		write_mbox(l, qf, r, head, b, st);
+	}
+}
+
 /*
  * Not root: deliver in this process, which is already the only user it
  * can write as.  mailbox_size_limit becomes the soft file size limit
@@ -416,11 +432,7 @@ write_here(const struct local *l, const struct qfile *qf,
 			return;
 		}
 	}
-	if (b->maildir) {
-		write_maildir(qf, r, head, b, st);
-	} else {
-		write_mbox(l, qf, r, head, b, st);
-	}
+	write_box(l, qf, r, head, b, st);
 	/* raising the soft limit back up to the hard one cannot fail */
 	if (rl.rlim_cur != old.rlim_cur &&
 	    setrlimit(RLIMIT_FSIZE, &old) == -1) {
@@ -470,11 +482,7 @@ child_run(const struct local *l, const struct qfile *qf,
 		    priv_error());
 		goto out;
 	}
-	if (b->maildir) {
-		write_maildir(qf, r, head, b, &st);
-	} else {
-		write_mbox(l, qf, r, head, b, &st);
-	}
+	write_box(l, qf, r, head, b, &st);
 out:
 	str_catf(&out, "%c %s %s", letter[st.status], st.code,
 	    str_c(&st.text));

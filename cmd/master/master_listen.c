@@ -103,6 +103,8 @@ static void	listen_signal(struct master *, int);
 static void	listen_hand(struct master *, struct master_listener *, int,
 		    const struct master_kid *, bool);
 static struct master_kid *listen_idle_kid(struct master_listener *);
+static bool	listen_may_start(const struct master_listener *, long long);
+static void	listen_kid_holds(struct master_kid *, int);
 static void	listen_let_go(struct master_kid *);
 static void	listen_let_all_go(struct master_listener *);
 static void	listen_report(struct master *, struct master_listener *,
@@ -538,8 +540,31 @@ listen_ready(const struct master_listener *l, long long now)
 	if (listen_idle_index(l) < l->nkids) {
 		return true;
 	}
+	return listen_may_start(l, now);
+}
+
+/* Whether a new child of l may start now: not throttled, below maxproc. */
+static bool
+listen_may_start(const struct master_listener *l, long long now)
+{
 	return now >= l->throttle_until &&
 	    (l->maxproc == 0 || l->nkids < l->maxproc);
+}
+
+/* Reused child k now holds connection c: busy, and c is the one
+ * connection it may give back (known by device and inode). */
+static void
+listen_kid_holds(struct master_kid *k, int c)
+{
+	struct stat	st;
+
+	k->busy = true;
+	k->conn_dev = 0;
+	k->conn_ino = 0;
+	if (fstat(c, &st) == 0) {
+		k->conn_dev = st.st_dev;
+		k->conn_ino = st.st_ino;
+	}
 }
 
 /* Close our end of a reused child's channel: it ends after its
@@ -623,7 +648,6 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 	struct proc_cmd		 cmd;
 	struct proc		 p;
 	struct master_kid	*k;
-	struct stat		 st;
 	int			 sv[2] = { -1, -1 };
 
 	if (env.n == 0 && (proc_env_default(&env) == -1 ||
@@ -691,12 +715,8 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 			listen_let_go(k);
 			return -1;
 		}
-		k->busy = true;
 		k->uses = 1;
-		if (fstat(c, &st) == 0) {
-			k->conn_dev = st.st_dev;
-			k->conn_ino = st.st_ino;
-		}
+		listen_kid_holds(k, c);
 	}
 	return 0;
 }
@@ -713,22 +733,14 @@ listen_hand(struct master *m, struct master_listener *l, int c,
     const struct master_kid *client, bool given_back)
 {
 	struct master_kid	*k;
-	struct stat		 st;
 
 	while ((k = listen_idle_kid(l)) != NULL) {
 		if (handoff_send(k->ctl, c) == 0) {
-			k->busy = true;
 			k->uses++;
 			k->counted = client->counted;
 			k->family = client->family;
 			memcpy(k->addr, client->addr, sizeof(k->addr));
-			/* what it may give back: this connection only */
-			k->conn_dev = 0;
-			k->conn_ino = 0;
-			if (fstat(c, &st) == 0) {
-				k->conn_dev = st.st_dev;
-				k->conn_ino = st.st_ino;
-			}
+			listen_kid_holds(k, c);
 			return;
 		}
 		/* gone or broken: it is reaped when it ends */
@@ -736,8 +748,7 @@ listen_hand(struct master *m, struct master_listener *l, int c,
 		    (long)k->pid);
 		listen_let_go(k);
 	}
-	if (given_back || (clock_ms() >= l->throttle_until &&
-	    (l->maxproc == 0 || l->nkids < l->maxproc))) {
+	if (given_back || listen_may_start(l, clock_ms())) {
 		(void)listen_spawn(m, l, c, client);
 		return;
 	}
