@@ -30,6 +30,7 @@
  * 4.2.0), including a mailbox that is a symbolic link or has the wrong
  * owner: an administrator can fix those, and mail is kept meanwhile.
  */
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -180,6 +181,7 @@ box_prepare(const struct local *l, const struct local_rcpt *r,
 	struct str	 why = STR_INIT;
 	struct stat	 sb;
 	const char	*user = str_c(&r->user);
+	bool		 locked;
 	int		 fd, rc = -1;
 
 	if (!b->spool) {
@@ -204,23 +206,41 @@ box_prepare(const struct local *l, const struct local_rcpt *r,
 		return 0;
 	}
 	if (b->maildir) {
+		/*
+		 * mkdir and chown under a lock on the spool directory: a
+		 * second local that finds the directory made (EEXIST) must
+		 * not go on before the first gave it to the user, or its
+		 * child, as the user, could not enter a directory of root's
+		 * (where no such lock can be had, it goes on without, as
+		 * before)
+		 */
+		locked = flock(b->spoolfd, LOCK_EX) == 0;
 		if (mkdirat(b->spoolfd, user, 0700) == -1) {
 			if (errno == EEXIST) {
-				return 0;
+				rc = 0;
+			} else {
+				errno_status(st, errno,
+				    "cannot update maildir", r, "mkdir",
+				    NULL);
 			}
-			errno_status(st, errno, "cannot update maildir",
-			    r, "mkdir", NULL);
-			return -1;
+			goto unlock;
 		}
 		fd = safeopen_dir(b->spoolfd, user, 0, 0, SAFEOPEN_ANY_OWNER,
 		    &why);
 		if (fd == -1 || fchown(fd, r->uid, r->gid) == -1) {
 			errno_status(st, errno, "cannot update maildir", r,
 			    "chown", why.s);
-			goto out;
+			if (fd != -1) {
+				(void)close(fd);
+			}
+			goto unlock;
 		}
 		(void)close(fd);
 		rc = 0;
+unlock:
+		if (locked) {
+			(void)flock(b->spoolfd, LOCK_UN);
+		}
 		goto out;
 	}
 	if (mbox_dotlock(b->spoolfd, user, (time_t)l->stale_lock_time,
