@@ -9,7 +9,10 @@
  * for SECONDS seconds or MESSAGES messages per writer count, whichever
  * ends first; one line per writer count:
  *
- *	ceiling: writers 20 messages 8123 seconds 2.01 rate 4041.3
+ *	ceiling: writers 20 messages 8123 seconds 2.01 rate 4041.3 cpu_ms 0.152
+ *
+ * cpu_ms is the CPU time (user and system) the writers used, per
+ * message: what the durable queue alone costs the machine.
  *
  * Usage: ceiling [-d DIR] [-s SECONDS] [-n MESSAGES] [WRITERS...]
  * DIR (default ".") gets the subdirectories tmp/ and new/ of a fresh
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +41,7 @@ static void	die(const char *);
 static int	path(char *, size_t, const char *, int, long);
 static void	writer(int, int, int, double, long);
 static void	clean(const char *, int, long);
+static double	children_cpu(void);
 static int	measure(int, double, long, long *);
 static long	number(const char *, long, long);
 
@@ -146,15 +151,29 @@ clean(const char *sub, int writers, long max)
 	}
 }
 
+/* CPU seconds (user and system) of the children reaped so far. */
+static double
+children_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru) < 0) {
+		die("getrusage");
+	}
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /* One measurement with WRITERS processes; prints its line. */
 static int
 measure(int writers, double seconds, long max, long *counts)
 {
 	int go[2], res[2], w, status, failed = 0;
 	pid_t pid;
-	double start, elapsed;
+	double start, elapsed, cpu0, cpu;
 	long n, total = 0;
 
+	cpu0 = children_cpu();
 	if (pipe(go) < 0 || pipe(res) < 0) {
 		die("pipe");
 	}
@@ -181,6 +200,7 @@ measure(int writers, double seconds, long max, long *counts)
 		}
 	}
 	elapsed = now() - start;
+	cpu = children_cpu() - cpu0;
 	for (w = 0; w < writers; w++) {
 		if (read(res[0], &n, sizeof n) != (ssize_t)sizeof n) {
 			failed = 1;
@@ -194,8 +214,10 @@ measure(int writers, double seconds, long max, long *counts)
 		fprintf(stderr, "ceiling: a writer failed\n");
 		return -1;
 	}
-	printf("ceiling: writers %d messages %ld seconds %.2f rate %.1f\n",
-	    writers, total, elapsed, elapsed > 0 ? (double)total / elapsed : 0);
+	printf("ceiling: writers %d messages %ld seconds %.2f rate %.1f "
+	    "cpu_ms %.3f\n", writers, total, elapsed,
+	    elapsed > 0 ? (double)total / elapsed : 0,
+	    total > 0 ? cpu * 1000 / (double)total : 0);
 	fflush(stdout);
 	return 0;
 }

@@ -8,14 +8,16 @@
 # mtabench (the recipient of both, and the user postlet runs as), made
 # here as system users when missing and kept afterwards.
 #
-# Both MTAs run from a fresh directory under BENCH_DIR, on loopback ports
+# Both MTAs run from a fresh directory under BENCH_DIR (by default a
+# fresh ext4 of its own, BENCH_FS below), on loopback ports
 # picked free, with their normal durability (nothing turns fsync off):
 # postlet from a copy of BUILD/bin, Postfix from a copy of the Debian
 # package unpacked by `make testtools` into build/src/debs/postfix (never
 # installed; the system's Postfix, if any, is not touched).  ROUNDS
 # times, alternating which MTA goes first:
 #   ceiling   bench/ceiling: 2 KB file, fsync, rename, directory fsync,
-#             at 1, 4 and 20 writers for CEIL_SECONDS each;
+#             at 1, 4 and 20 writers for CEIL_SECONDS each (rate and
+#             CPU per message);
 #   relay     Postfix's smtp-source (SESSIONS sessions, MESSAGES messages
 #             of SIZE bytes) -> MTA -> Postfix's smtp-sink: accept rate
 #             (until smtp-source ends) and end-to-end rate (until the
@@ -41,6 +43,8 @@ CEIL_SECONDS=${CEIL_SECONDS:-5}
 TIMEOUT=${TIMEOUT:-300}
 SETTLE=${SETTLE:-2}
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
+BENCH_FS=${BENCH_FS:-image}
+BENCH_FS_SIZE=${BENCH_FS_SIZE:-4G}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$SRC/bench/RESULTS.md}
 NOTE=${NOTE:-}
@@ -78,6 +82,26 @@ as_me() { setpriv --reuid=$ME --regid="$MEG" --clear-groups "$@"; }
 
 mkdir -p "$BENCH_DIR" || die "cannot make $BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/postlet-bench.XXXXXX") || die "mktemp failed"
+# BENCH_FS=image: the run's directory is a fresh ext4 file system (with
+# its journal, as mkfs.ext4 makes it) on a loop device over a file in
+# BENCH_DIR, with direct I/O, so fsync still waits for the disk.  Both
+# MTAs then start from the same empty file system, and no run pays for
+# the files an earlier one deleted: on an ext4 without a journal, each
+# new inode skips every inode freed in the last minute or more
+# (bench/README.md).  BENCH_FS=dir: the directory as it is.
+LOOP= FSNOTE=
+if [ "$BENCH_FS" = image ]; then
+	for t in losetup mkfs.ext4 mount umount truncate; do
+		command -v $t >/dev/null 2>&1 ||
+		    die "$t missing (BENCH_FS=dir runs without a file system of its own)"
+	done
+	truncate -s "$BENCH_FS_SIZE" "$W.img" &&
+	    LOOP=$(losetup -f --show --direct-io=on "$W.img") &&
+	    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$LOOP" && mount "$LOOP" "$W" ||
+	    { [ -z "$LOOP" ] || losetup -d "$LOOP"; rm -f "$W.img"; rmdir "$W"
+	      die "cannot make the ext4 image (BENCH_FS=dir runs without one)"; }
+	FSNOTE="a fresh ext4 of $BENCH_FS_SIZE made by mkfs.ext4 on $LOOP (direct I/O) over a file on: $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$BENCH_DIR" 2>/dev/null)"
+fi
 chmod 755 "$W"
 case $(findmnt -n -o FSTYPE -T "$W" 2>/dev/null) in
 tmpfs|ramfs) say "warning: $BENCH_DIR is in memory: fsync costs nothing there";;
@@ -110,7 +134,10 @@ stop_all() {
 	sleep 0.5
 	kill_ours
 	if [ "${KEEP:-}" = 1 ]; then
-		say "kept $W"
+		say "kept $W${LOOP:+ (mounted from $LOOP: umount $W; losetup -d $LOOP; rm $W.img)}"
+	elif [ -n "$LOOP" ]; then
+		umount "$W" && losetup -d "$LOOP" && rm -f "$W.img" && rmdir "$W" ||
+		    say "could not remove $W (mounted from $LOOP over $W.img)"
 	else
 		rm -rf "$W"
 	fi
@@ -471,8 +498,9 @@ sendmail_load() { # MTA
 ceiling() {
 	"$W/ceiling" -d "$W" -s "$CEIL_SECONDS" 1 4 20 > "$W/ceil.out" ||
 	    { note "ceiling failed"; return; }
-	while read -r _ _ w _ _ _ _ _ rate; do
+	while read -r _ _ w _ _ _ _ _ rate _ cpu; do
 		record ceiling_$w all "$rate"
+		record ceiling_cpu_$w all "$cpu"
 	done < "$W/ceil.out"
 }
 
@@ -555,6 +583,9 @@ TABLE=$W/table
 	for w in 1 4 20; do
 		echo "| ceiling: $w writers, msg/s | $(fmt "$(median "$R/ceiling_$w.all")" 0) | | | |"
 	done
+	for w in 1 20; do
+		echo "| ceiling: $w writers, CPU per message, ms | $(fmt "$(median "$R/ceiling_cpu_$w.all")" 3) | | | |"
+	done
 } > "$TABLE"
 echo
 cat "$TABLE"
@@ -574,7 +605,11 @@ PFVER=$(pf "$PF/usr/sbin/postconf" -c "$PFC" -h mail_version 2>/dev/null)
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- machine: $(nproc) CPUs, $CPU; kernel $(uname -r)"
-	echo "- disk of the queues: $FS"
+	if [ -n "$FSNOTE" ]; then
+		echo "- disk of the queues: $FSNOTE"
+	else
+		echo "- disk of the queues: $FS"
+	fi
 	echo "- postlet $PLVER; Postfix $PFVER (Debian package, unpacked)"
 	echo "- load: ROUNDS=$ROUNDS SESSIONS=$SESSIONS MESSAGES=$MESSAGES SIZE=$SIZE SENDMAILS=$SENDMAILS CEIL_SECONDS=$CEIL_SECONDS"
 	echo "- medians of the rounds; ratio = postlet / Postfix (rates: higher"
