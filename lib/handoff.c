@@ -2,9 +2,11 @@
 /* handoff.c: master's hand-off of connections to reused children
  * (see handoff.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fd.h"
 #include "handoff.h"
 #include "log.h"
@@ -74,13 +76,28 @@ handoff_stale(void)
 int
 handoff_serve(int ctl, void (*serve)(int, void *), void *arg)
 {
+	return handoff_serve_idle(ctl, serve, arg, 0, NULL);
+}
+
+int
+handoff_serve_idle(int ctl, void (*serve)(int, void *), void *arg,
+    int idle_ms, void (*idle)(void *))
+{
 	const char	tag = HANDOFF_RETURN;
 	bool		served = false;
 	int		conn, r;
 
 	/* nothing this process may start gets the channel */
 	(void)fd_set_cloexec(ctl, true);
-	while ((r = handoff_next(ctl, &conn)) == 1) {
+	for (;;) {
+		/* idle for idle_ms: say so once, then wait on */
+		if (idle != NULL && fd_wait(ctl, POLLIN,
+		    clock_deadline(idle_ms)) == -1 && errno == ETIMEDOUT) {
+			idle(arg);
+		}
+		if ((r = handoff_next(ctl, &conn)) != 1) {
+			break;
+		}
 		if (served && handoff_stale()) {
 			/* master gives it to a fresh child; when master
 			 * let us go meanwhile (a reload, a stop), it cannot,

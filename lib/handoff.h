@@ -65,5 +65,13 @@ int	handoff_done(int ctl);
  * or -1 (logged) when the channel fails otherwise.
  */
 int	handoff_serve(int ctl, void (*serve)(int conn, void *), void *arg);
+/*
+ * As handoff_serve, and when no connection came idle_ms after the
+ * last one (or the start), idle(arg) is called once before the wait
+ * goes on: smtpd then lets go of the cleanup it keeps for its next
+ * session.
+ */
+int	handoff_serve_idle(int ctl, void (*serve)(int conn, void *),
+	    void *arg, int idle_ms, void (*idle)(void *));
 
 #endif

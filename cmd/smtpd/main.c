@@ -8,7 +8,9 @@
  * client's address with getpeername(2).  What is per process is done
  * once (main.cf, the TLS key, dropping privileges or the chroot); every
  * session starts from a copy of that state (struct smtpd), so nothing of
- * one client's session is seen by the next.  Without -H, descriptors 0
+ * one client's session is seen by the next; only the connection to
+ * cleanup is kept from one session to the next (smtpd_data.c), until
+ * no session came for SMTPD_IDLE_MS.  Without -H, descriptors 0
  * and 1 are the one connection.  When descriptor 0 is not a socket (or
  * with -S) it is
  * `sendmail -bs': the client is the local user on standard input and
@@ -47,6 +49,9 @@
 
 /* Buffer memory of the client's stream, each direction. */
 #define SMTPD_BUF	8192
+/* How long an smtpd that master reuses keeps its cleanup with no
+ * session (smtpd_data.c). */
+#define SMTPD_IDLE_MS	1000
 
 static void	usage(void) __attribute__((noreturn));
 static int	peer_of(struct smtpd *);
@@ -121,7 +126,6 @@ session_io(struct smtpd *s)
 	buf_init_fd(&s->in, 0, inmem, sizeof(inmem), s->timeout_ms);
 	buf_init_fd(&s->out, 1, outmem, sizeof(outmem), s->timeout_ms);
 	(void)smtpd_session(s);
-	smtpd_xfer_end(s);
 }
 
 /*
@@ -155,6 +159,14 @@ session_run(const struct smtpd *proto)
 	session_io(&s);
 	smtpd_end_session(&s);
 	str_free(&err);
+}
+
+/* No session for SMTPD_IDLE_MS: let go of the kept cleanup (-H). */
+static void
+serve_idle(void *arg)
+{
+	(void)arg;
+	smtpd_cleanup_release();
 }
 
 /* What serve_connection needs. */
@@ -263,10 +275,12 @@ main(int argc, char *argv[])
 		}
 		if (opt_handoff) {
 			h.proto = &s;
-			r = handoff_serve(ctl, serve_connection, &h);
+			r = handoff_serve_idle(ctl, serve_connection, &h,
+			    SMTPD_IDLE_MS, serve_idle);
 		} else {
 			session_run(&s);
 		}
+		smtpd_cleanup_release();
 		smtpd_free(&s);
 		str_free(&err);
 		rewrite_close();
@@ -274,6 +288,7 @@ main(int argc, char *argv[])
 		return opt_handoff && r == -1 ? EX_IOERR : 0;
 	}
 	session_io(&s);
+	smtpd_cleanup_release();
 	smtpd_free(&s);
 	str_free(&err);
 	rewrite_close();

@@ -97,11 +97,6 @@ struct smtpd {
 	size_t		 nrcpt, rcpt_cap;
 	/* a BDAT transfer in progress */
 	struct smtpd_xfer *bdat;
-	/* the cleanup of the session's last message, kept for its next
-	 * one (cleanup_kept), and how many messages it took so far */
-	struct proc	 cleanup;
-	bool		 cleanup_kept;
-	unsigned	 cleanup_uses;
 	/* the session must end (after a 421/521/554 reply) */
 	bool		 quit;
 };
@@ -133,8 +128,8 @@ void	smtpd_log_reject(struct smtpd *, const char *cmd, const char *rcpt,
 int	smtpd_data(struct smtpd *);
 int	smtpd_bdat(struct smtpd *, const char *args);
 void	smtpd_xfer_abort(struct smtpd *);
-/* At the end of the session: end the cleanup kept for another message. */
-void	smtpd_xfer_end(struct smtpd *);
+/* End the cleanup kept for the next message, if any (smtpd_data.c). */
+void	smtpd_cleanup_release(void);
 
 /*
  * smtpd_policy.c: decide on a recipient (internal form).  Returns 0 to

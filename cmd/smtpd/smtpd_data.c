@@ -4,7 +4,7 @@
  * sendmail -bs mode, to postdrop) in the submission protocol
  * (lib/submit.h), never held whole in memory.
  *
- * One cleanup per message: the envelope (F early-id, S, A, R records),
+ * Each message goes to cleanup: the envelope (F early-id, S, A, R records),
  * then cleanup's early answer, the queue ID (lib/submit.h), which our
  * Received field carries as Postfix's does and which the line "ID:
  * client=..." logs; then that field and the content in D records, with
@@ -17,6 +17,14 @@
  * is ended at once.  With sendmail -bs the message goes to
  * postdrop, which chooses no ID: the Received field then has none (as
  * in Postfix when no cleanup is involved).
+ *
+ * cleanup takes one message after another on one connection, so after
+ * a message it answered well the connection is kept for the next one,
+ * of this session or of the next session this process serves (master
+ * hands smtpd one connection after another), up to CLEANUP_MESSAGES.
+ * smtpd_cleanup_release lets go of it: when smtpd has had no session
+ * for a second (main.c), so that an idle smtpd does not hold a cleanup
+ * process that pickup or qmqpd may need, and before smtpd exits.
  *
  * DATA ends only at CRLF "." CRLF.  A bare LF (not after CR) or a bare
  * CR (not before LF) is, with smtpd_forbid_bare_newline = reject (or
@@ -54,13 +62,21 @@ enum xstate { X_BOL, X_MID, X_CR, X_DOT, X_DOT_CR, X_END };
 
 /* Content bytes gathered before they go out as a D record. */
 #define XFER_CHUNK	8192
-/* Messages one cleanup takes in a session before a fresh one starts. */
+/* Messages one cleanup connection takes before a fresh one starts. */
 #define CLEANUP_MESSAGES	100
+
+/* The cleanup kept for the next message, and how many it took so far:
+ * it outlives the session that started it (above). */
+static struct {
+	struct proc	p;
+	bool		kept;
+	unsigned	uses;
+} kept_cleanup;
 
 struct smtpd_xfer {
 	struct proc		 p;
 	bool			 started;
-	bool			 reused;	/* s->cleanup, kept */
+	bool			 reused;	/* kept_cleanup's */
 	struct buf		 to;
 	unsigned char		*tomem;		/* xfer_tomem */
 	char			*chunk;		/* xfer_chunk */
@@ -200,13 +216,13 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 			free(argv[i]);
 		}
 		str_free(&path);
-	} else if (s->cleanup_kept) {
-		x->p = s->cleanup;
+	} else if (kept_cleanup.kept) {
+		x->p = kept_cleanup.p;
 		x->reused = true;
-		s->cleanup_kept = false;
+		kept_cleanup.kept = false;
 		rc = 0;
 	} else {
-		s->cleanup_uses = 0;
+		kept_cleanup.uses = 0;
 		memset(&sc, 0, sizeof(sc));
 		sc.daemon_dir = conf_value("daemon_directory");
 		sc.config_dir = s->config_dir;
@@ -414,30 +430,30 @@ xfer_free(struct smtpd_xfer *x)
 }
 
 /*
- * After cleanup's well-formed final answer: keep it for the session's
- * next message (cleanup takes messages until its input ends), unless it
+ * After cleanup's well-formed final answer: keep it for the next
+ * message (cleanup takes messages until its input ends), unless it
  * took CLEANUP_MESSAGES already or something is left unread or unsent.
  */
 static void
 xfer_keep(struct smtpd *s, struct smtpd_xfer *x)
 {
-	if (s->stdin_mode || s->cleanup_kept || x->to.error != 0 ||
+	if (s->stdin_mode || kept_cleanup.kept || x->to.error != 0 ||
 	    buf_pending(&x->from) != 0 ||
-	    ++s->cleanup_uses >= CLEANUP_MESSAGES) {
+	    ++kept_cleanup.uses >= CLEANUP_MESSAGES) {
 		return;
 	}
-	s->cleanup = x->p;
-	s->cleanup_kept = true;
+	kept_cleanup.p = x->p;
+	kept_cleanup.kept = true;
 	x->started = false;
 }
 
 void
-smtpd_xfer_end(struct smtpd *s)
+smtpd_cleanup_release(void)
 {
-	if (s->cleanup_kept) {
-		/* the end of its input: it exits */
-		(void)submit_end_cleanup(&s->cleanup);
-		s->cleanup_kept = false;
+	if (kept_cleanup.kept) {
+		/* the end of its input: its session ends */
+		(void)submit_end_cleanup(&kept_cleanup.p);
+		kept_cleanup.kept = false;
 	}
 }
 

@@ -9,7 +9,9 @@
  * child that keeps a table open (as a chrooted one does) and sees it
  * rebuilt gives the next connection back ('R') and ends, or ends
  * without 'D' after the connection in which it saw it; a fresh child
- * always serves its first connection.
+ * always serves its first connection.  handoff_serve_idle calls its
+ * idle callback once when no connection came for its time, not before,
+ * and again only after another connection.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -36,6 +38,31 @@ serve_hello(int conn, void *arg)
 
 	line[6] = (char)('0' + (*n)++ % 10);
 	(void)fd_write_all(conn, line, strlen(line));
+}
+
+/* An idle callback: a byte "i" on idle_fd. */
+static int	idle_fd = -1;
+
+static void
+idle_mark(void *arg)
+{
+	(void)arg;
+	(void)write(idle_fd, "i", 1);
+}
+
+/* Is a byte there on fd within ms milliseconds?  (1, 0 or -1) */
+static int
+byte_within(int fd, int ms)
+{
+	struct pollfd	pfd;
+	char		c;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms) != 1) {
+		return 0;
+	}
+	return read(fd, &c, 1) == 1 ? 1 : -1;
 }
 
 /* The table of the tests of rebuilt tables: its source path. */
@@ -133,7 +160,7 @@ hello_child(int ch[2])
 int
 main(void)
 {
-	int	 ch[2], pp[2], pp2[2], conn, fds[4], n = 0, status, lowest;
+	int	 ch[2], pp[2], pp2[2], pi[2], conn, fds[4], n = 0, status, lowest;
 	size_t	 nfds;
 	bool	 trunc;
 	char	 buf[32], tag;
@@ -249,6 +276,49 @@ main(void)
 	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "D unread: master closed, the child "
 	    "ends 0");
+
+	/*
+	 * handoff_serve_idle: a connection already waiting is served at
+	 * once (no idle call before it); 100 ms without one, one idle
+	 * call, and no second while the wait goes on; after the next
+	 * connection, another.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1 ||
+	    pipe(fds) == -1 || pipe(pi) == -1) {
+		return 1;
+	}
+	is_int(handoff_send(ch[0], pi[1]), 0, "idle: a connection waits");
+	if ((pid = fork()) == 0) {
+		(void)close(ch[0]);
+		(void)close(fds[0]);
+		idle_fd = fds[1];
+		n = 0;
+		_exit(handoff_serve_idle(ch[1], serve_hello, &n, 100,
+		    idle_mark) == 0 && n == 2 ? 0 : 1);
+	}
+	(void)close(ch[1]);
+	(void)close(fds[1]);
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "idle: the waiting connection served, D");
+	ok(byte_within(fds[0], 50) == 0, "idle: no idle call right after it");
+	is_int(byte_within(fds[0], 5000), 1, "idle: one idle call after "
+	    "100 ms without a connection");
+	is_int(byte_within(fds[0], 400), 0, "idle: no second one while the "
+	    "wait goes on");
+	is_int(handoff_send(ch[0], pi[1]), 0, "idle: another connection");
+	ok(read(ch[0], &tag, 1) == 1 && tag == HANDOFF_DONE,
+	    "idle: served, D");
+	is_int(byte_within(fds[0], 5000), 1, "idle: another idle call after "
+	    "it");
+	r = read(pi[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\nhello 1\n", 16,
+	    "idle: both connections answered");
+	(void)close(ch[0]);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "idle: ends 0 at master's end of file");
+	(void)close(fds[0]);
+	(void)close(pi[0]);
+	(void)close(pi[1]);
 
 	/*
 	 * A kept table rebuilt while the child waits: the next connection
