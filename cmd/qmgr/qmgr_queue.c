@@ -59,6 +59,14 @@ struct idlist {
 #define QMGR_LOADED_MAX	200
 /* After SIGTERM, how long busy agents may take to finish their job. */
 #define QMGR_STOP_MS	2000
+/*
+ * Files moved into active/ in one round of the loop, at most: each move
+ * waits for the file system (a rename on a journaled one may wait for
+ * the commit another process's fsync started), and while qmgr moves it
+ * neither reads the agents' answers nor gives them work.  The rest is
+ * moved in the next rounds, without sleeping in between.
+ */
+#define QMGR_MOVE_BATCH	50
 
 struct queue_state {
 	/* files in active/ to take into memory, in order from first */
@@ -68,6 +76,8 @@ struct queue_state {
 	struct idlist	 tried;
 	/* what to take in at the next chance */
 	bool		 want_active, want_incoming, want_deferred, want_flush;
+	/* the last round left files to move for want of QMGR_MOVE_BATCH */
+	bool		 more;
 };
 
 static void	idlist_add(struct idlist *, const char *);
@@ -233,7 +243,11 @@ queue_fifo_open(struct qmgr *q)
 	str_free(&path);
 }
 
-/* After a batch of moves from subdir: fsync active/, then subdir. */
+/*
+ * After a batch of moves from subdir: fsync active/, then subdir.  The
+ * fsync of active/ also makes the removals made before it durable, so
+ * the end of the round need not do it again (qmgr_msg_sync).
+ */
 static void
 queue_sync_move(struct qmgr *q, const char *subdir)
 {
@@ -242,6 +256,8 @@ queue_sync_move(struct qmgr *q, const char *subdir)
 	str_catf(&path, "%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE);
 	if (durable_fsync_dir(path.s) == -1) {
 		log_warn("fsync %s", path.s);
+	} else {
+		q->removals_unsynced = false;
 	}
 	str_clear(&path);
 	str_catf(&path, "%s/%s", str_c(&q->queue_dir), subdir);
@@ -369,14 +385,14 @@ out:
 
 /*
  * Take into active/ what is wanted, as far as qmgr_message_active_limit
- * allows; a want stays until everything it covers came in.  Returns how
- * many files moved.
+ * allows, QMGR_MOVE_BATCH files at most; a want stays until everything
+ * it covers came in.  Returns how many files moved.
  */
 static size_t
 queue_take(struct qmgr *q, struct queue_state *st)
 {
 	size_t	known, room, moved = 0;
-	bool	all;
+	bool	all, batch;
 
 	if (st->want_active) {
 		st->want_active = false;
@@ -385,6 +401,9 @@ queue_take(struct qmgr *q, struct queue_state *st)
 	known = q->nloaded + (st->waiting.n - st->first);
 	room = known >= (size_t)q->active_limit ? 0 :
 	    (size_t)q->active_limit - known;
+	if ((batch = room > QMGR_MOVE_BATCH)) {
+		room = QMGR_MOVE_BATCH;
+	}
 	if (st->want_incoming && room > 0) {
 		moved += queue_fill(q, st, QFILE_INCOMING, room, false, &all);
 		st->want_incoming = !all;
@@ -396,6 +415,8 @@ queue_take(struct qmgr *q, struct queue_state *st)
 			st->want_deferred = st->want_flush = false;
 		}
 	}
+	st->more = batch && moved == room &&
+	    (st->want_incoming || st->want_deferred || st->want_flush);
 	return moved;
 }
 
@@ -507,6 +528,9 @@ queue_loop(struct qmgr *q)
 				st.want_deferred = true;
 				next_scan = now + q->queue_run_delay * 1000;
 			}
+			/* the agents get work first: the moves take time */
+			queue_load(q, &st);
+			qmgr_sched_dispatch(q);
 			(void)queue_take(q, &st);
 			queue_load(q, &st);
 			qmgr_sched_dispatch(q);
@@ -542,6 +566,10 @@ queue_loop(struct qmgr *q)
 		}
 		if (stop_at != -1 && (wait == -1 || stop_at - now < wait)) {
 			wait = stop_at > now ? stop_at - now : 0;
+		}
+		if (st.more && !q->stop) {
+			/* files left to move: look at the agents, no sleep */
+			wait = 0;
 		}
 		if (wait == -1 || wait > 3600 * 1000) {
 			wait = 3600 * 1000;

@@ -8,10 +8,11 @@
 # and expire; recipient status bytes checked in place; defer/ and
 # bounce/ logs; an agent that dies; a corrupt file; a crash leftover in
 # active/; the daemon woken through public/qmgr; and, under strace, the
-# order that makes a delivery's record durable.
+# order that makes a delivery's record durable, and a burst of files
+# moved into active/ in batches with jobs between them.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 51
+tap_plan 53
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
@@ -366,7 +367,7 @@ mkq incoming "$M12" "$now" s@example.org d12@example.org
 mkq incoming "$M13" "$now" s@example.org d13@example.org t13@later.example
 if [ -n "${POSTLET_SANITIZE:-}" ] || ! command -v strace >/dev/null 2>&1
 then
-	tap_skip 3 "no strace, or the sanitizer build"
+	tap_skip 5 "no strace, or the sanitizer build"
 	tap_done
 fi
 strace -qq -o "$TAP_TMP/trace" -e trace=open,openat,close,pwrite64,fsync,rename,unlink \
@@ -423,5 +424,26 @@ tap_is "$(python3 "$TAP_TMP/order.py" "$TAP_TMP/trace" "$M12")" \
 tap_is "$(python3 "$TAP_TMP/order.py" "$TAP_TMP/trace" "$M13")" \
     deferred-synced \
     "a message that stays: its D byte fsync'ed before it leaves active/, once"
+
+# A burst: 120 messages in incoming/ at once.  qmgr moves them into
+# active/ 50 at a time and gives the agents their jobs between two
+# batches, so its first job goes out before its 51st move.
+burst=$(printf '%09X%05X' "$now" 200)
+i=0
+while [ $i -lt 120 ]; do
+	answer "burst$i@example.org" D
+	mkq incoming "$(qid "$now" 200 $i)" "$now" s@example.org \
+	    "burst$i@example.org"
+	i=$((i + 1))
+done
+strace -qq -o "$TAP_TMP/trace2" -e trace=rename,write -s 8 \
+    "$Q" -c "$TAP_TMP" -x > "$TAP_TMP/x2.out" 2>&1
+left=$(ls "$QD/incoming" "$QD/active" "$QD/deferred" | grep -c "^$burst")
+sent=$(grep -c "qmgr\[[0-9]*\]: $burst[0-9A-F]*: to=<burst[0-9]*@example.org>, relay=fake, .*status=sent" "$LOG")
+tap_is "$left $sent" "0 120" "a burst of 120 in incoming/: all delivered" ||
+    tap_diag "$(cat "$TAP_TMP/x2.out")"
+moves=$(awk '/^rename\(".*\/incoming\// { n++ }
+    /^write\([0-9]+, "J / { print n + 0; exit }' "$TAP_TMP/trace2")
+tap_is "$moves" 50 "the burst: the first job goes out after the first 50 moves, before the others"
 
 tap_done
