@@ -4,11 +4,14 @@
  *
  * Invariant: in[in_pos .. in_len) holds unread input, out[0 .. out_len)
  * unwritten output.  The default transfer functions poll(2) before each
- * read or write and retry EAGAIN after another poll, so non-blocking
+ * read and retry EAGAIN after another poll, so non-blocking
  * descriptors work as well as blocking ones (and only they keep write
- * deadlines exactly; see buf.h).
+ * deadlines exactly; see buf.h).  A write to a non-blocking descriptor
+ * is tried first, and polls only when it would block: such a write
+ * cannot wait, and a reply usually finds room.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,9 +46,15 @@ static ssize_t
 buf_fd_write(struct buf *b, const void *p, size_t n, long long deadline)
 {
 	ssize_t	r;
+	int	fl;
 
+	if (b->nonblock == -1 && deadline >= 0) {
+		fl = fcntl(b->fd, F_GETFL);
+		b->nonblock = fl != -1 && (fl & O_NONBLOCK) != 0;
+	}
 	for (;;) {
-		if (deadline >= 0 && fd_wait(b->fd, POLLOUT, deadline) == -1) {
+		if (deadline >= 0 && b->nonblock != 1 &&
+		    fd_wait(b->fd, POLLOUT, deadline) == -1) {
 			return -1;
 		}
 		r = fd_write(b->fd, p, n);
@@ -71,6 +80,7 @@ buf_init_fd(struct buf *b, int fd, void *mem, size_t size, int timeout_ms)
 	}
 	memset(b, 0, sizeof(*b));
 	b->fd = fd;
+	b->nonblock = -1;
 	b->timeout_ms = timeout_ms;
 	b->read_fn = buf_fd_read;
 	b->write_fn = buf_fd_write;

@@ -43,6 +43,7 @@ typedef ssize_t	(*buf_write_fn)(struct buf *, const void *, size_t,
 
 struct buf {
 	int		 fd;
+	int		 nonblock;	/* fd is O_NONBLOCK: 1, 0, -1 unknown */
 	int		 timeout_ms;	/* per call; -1 waits forever */
 	buf_read_fn	 read_fn;
 	buf_write_fn	 write_fn;
