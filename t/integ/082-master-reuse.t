@@ -281,6 +281,19 @@ def message(r, mid, rcpts=(LOCAL,)):
     return m.group(1).decode() if m else None
 
 
+def one_message(port, mid):
+    """A session on port: EHLO, one message, QUIT.  The smtpd that
+    served it (or None), the queue ID (or None) and the closed
+    connection (its replies in r.trail, its end at r.eof_at)."""
+    r = Raw(port)
+    r.reply()
+    pid = serving(r)
+    r.cmd(b"EHLO client.example\r\n")
+    qid = message(r, mid)
+    r.quit()
+    return pid, qid, r
+
+
 def section(n, fn):
     """Run fn, which makes n checks; when it fails before it made them
     all, the rest fail."""
@@ -550,22 +563,12 @@ section(2, max_idle_zero)
 
 # --- max_idle=1s on P3 ---------------------------------------------------
 def max_idle():
-    r = Raw(P3)
-    r.reply()
-    p = serving(r)
-    r.cmd(b"EHLO client.example\r\n")
-    qid = message(r, "idle-1@test")
-    r.quit()
+    p, qid, r = one_message(P3, "idle-1@test")
     t = wait_gone(p, 8, r.eof_at) if p is not None else None
     ok(qid is not None and t is not None and t >= 0.5,
        "max_idle=1s: the idle smtpd ends about a second after its session "
        "(not at once, not never)", "pid %s, gone after %s s" % (p, t))
-    r = Raw(P3)
-    r.reply()
-    p2 = serving(r)
-    r.cmd(b"EHLO client.example\r\n")
-    qid = message(r, "idle-2@test")
-    r.quit()
+    p2, qid, r = one_message(P3, "idle-2@test")
     ok(qid is not None and p2 is not None and p2 != p and
        delivered("idle-2@test") is not None,
        "max_idle=1s: the next session is served by a new smtpd, its "
@@ -630,12 +633,7 @@ def kill9():
             os.kill(pid, 9)
             killed.append((prog, pid))
     gone = [wait_gone(p, 5) is not None for _, p in killed]
-    r = Raw(P1)
-    r.reply()
-    np = serving(r)
-    r.cmd(b"EHLO client.example\r\n")
-    qid = message(r, "kill-1@test")
-    r.quit()
+    np, qid, r = one_message(P1, "kill-1@test")
     ncp = cleanup_of(qid)
     ok(sp is not None and len(cp) in (1, 2) and
        gone == [True] * len(killed) and
@@ -711,11 +709,7 @@ def cleanup_idle():
     rl = as_me([B + "/postlet", "-c", C, "reload"])
     cp = procs("cleanup")
     gone = [wait_gone(p, 5) is not None for p in cp]
-    r = Raw(P1)
-    r.reply()
-    r.cmd(b"EHLO client.example\r\n")
-    qid = message(r, "idle-c1@test")
-    r.quit()
+    _, qid, r = one_message(P1, "idle-c1@test")
     c1 = cleanup_of(qid)
     t = wait_gone(c1, 8, r.eof_at) if c1 is not None else None
     ok(rl.returncode == 0 and gone == [True] * len(cp) and t is not None and
@@ -723,11 +717,7 @@ def cleanup_idle():
        "cleanup -o max_idle=1s (reload): the idle cleanup ends soon after "
        "its message, not at once", (rl.returncode, rl.stderr, cp, gone, c1,
                                     t))
-    r = Raw(P1)
-    r.reply()
-    r.cmd(b"EHLO client.example\r\n")
-    qid = message(r, "idle-c2@test")
-    r.quit()
+    _, qid, r = one_message(P1, "idle-c2@test")
     c2 = cleanup_of(qid)
     ok(qid is not None and c2 not in (None, c1) and
        delivered("idle-c1@test") is not None and
@@ -745,12 +735,7 @@ def cleanup_held():
         f.write(mcf.replace("-    0  cleanup\n", "-    1  cleanup\n"))
     rl = as_me([B + "/postlet", "-c", C, "reload"])
     time.sleep(0.5)
-    r = Raw(P1)
-    r.reply()
-    sp = serving(r)
-    r.cmd(b"EHLO client.example\r\n")
-    q1 = message(r, "held-1@test")
-    r.quit()
+    sp, q1, r = one_message(P1, "held-1@test")
     t0 = time.time()
     argv = [B + "/sendmail", "-i", LOCAL]
     if TU:
@@ -767,12 +752,7 @@ def cleanup_held():
        "that kept the cleanup stays idle", (rl.returncode, rl.stderr, q1,
                                            sm.returncode, sm.stderr, t,
                                            sp, alive(sp or 0)))
-    r = Raw(P1)
-    r.reply()
-    np = serving(r)
-    r.cmd(b"EHLO client.example\r\n")
-    q3 = message(r, "held-3@test")
-    r.quit()
+    np, q3, r = one_message(P1, "held-3@test")
     ok(np == sp and np is not None and q3 is not None and
        delivered("held-1@test") is not None and
        delivered("held-3@test") is not None,
