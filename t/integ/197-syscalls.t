@@ -22,8 +22,9 @@
 #   - and when the N messages come over one connection: no execve
 #     either, the same fsyncs per message;
 #   - all system calls: at most SYSCALL_BUDGET, about 1.3 times the
-#     224 counted once smtpd kept its connection to cleanup from one
-#     session to the next (272 when smtpd and cleanup became reused,
+#     218 counted once smtpd kept its connection to cleanup from one
+#     session to the next and buf stopped polling before a write to a
+#     non-blocking descriptor (272 when smtpd and cleanup became reused,
 #     496 when they were started per connection, 124 of them
 #     rt_sigaction: each spawn resets every signal in the child).
 #
