@@ -8,6 +8,13 @@
  * commands go in batches of SMTP_PIPELINE_BATCH and their replies are
  * read after each batch.
  *
+ * A session kept from an earlier job is checked with RSET first, as
+ * Postfix does.  With PIPELINING the RSET goes in the first batch, ahead
+ * of MAIL FROM, so the check costs no round trip of its own; when its
+ * reply is not 2xx (or the server has gone) the session is closed
+ * without a "." (so nothing the batch began can become a message) and
+ * the job starts again on a new session.
+ *
  * The content goes out as RFC 5321 wants it: CRLF line ends, a leading
  * "." doubled, lines longer than smtp_line_length_limit broken with
  * CRLF SPACE (Postfix's rule, which keeps MIME readable), a CR that does
@@ -64,11 +71,12 @@ static int	body_emit(struct smtp_body *, const char *, size_t);
 static int	body_put(struct smtp_body *, const char *, size_t);
 static int	body_send(struct smtp *, struct smtp_session *,
 		    const struct qfile *, const struct str *);
+static bool	pipelined(const struct smtp *, const struct smtp_session *);
 static void	undecided(struct smtp_rcpt *, size_t,
 		    const struct smtp_status *);
-static void	transaction(struct smtp *, struct smtp_session *,
+static int	transaction(struct smtp *, struct smtp_session *,
 		    const struct qfile *, const char *, const struct str *,
-		    struct smtp_rcpt *, size_t);
+		    struct smtp_rcpt *, size_t, bool);
 
 /* The relay the current job's results were last said to come from. */
 static struct str	relay_said, relay;
@@ -285,6 +293,13 @@ out:
 	return rc;
 }
 
+/* True when commands may go in batches: LMTP, or a server with PIPELINING. */
+static bool
+pipelined(const struct smtp *cf, const struct smtp_session *s)
+{
+	return cf->lmtp || (s->ext & SMTP_EXT_PIPELINING) != 0;
+}
+
 /* Every recipient not yet decided gets st. */
 static void
 undecided(struct smtp_rcpt *rc, size_t n, const struct smtp_status *st)
@@ -300,14 +315,20 @@ undecided(struct smtp_rcpt *rc, size_t n, const struct smtp_status *st)
 	}
 }
 
+/* What transaction() returns when the RSET that led its batch failed. */
+#define SMTP_SESSION_STALE	1
+
 /*
- * MAIL, RCPT, DATA, content.  On a broken session every undecided
- * recipient gets the reason and the session is closed.
+ * MAIL, RCPT, DATA, content, led by RSET when rset is true (a session
+ * kept from an earlier job, with PIPELINING).  On a broken session every
+ * undecided recipient gets the reason and the session is closed.
+ * Returns 0, or SMTP_SESSION_STALE when the leading RSET failed: the
+ * session is closed and no recipient was decided.
  */
-static void
+static int
 transaction(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
     const char *sender, const struct str *hdr, struct smtp_rcpt *rc,
-    size_t n)
+    size_t n, bool rset)
 {
 	struct smtp_reply	 r = SMTP_REPLY_INIT;
 	struct smtp_status	 st = SMTP_STATUS_INIT;
@@ -317,8 +338,9 @@ transaction(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 	bool			 pipelining, utf8, mail_ok = false;
 	bool			 data_sent = false;
 	unsigned long long	 size = (unsigned long long)qf->content_len;
+	int			 result = 0;
 
-	pipelining = cf->lmtp || (s->ext & SMTP_EXT_PIPELINING) != 0;
+	pipelining = pipelined(cf, s);
 	utf8 = has_8bit(sender);
 	for (i = 0; i < n; i++) {
 		utf8 = utf8 || has_8bit(rc[i].path.s);
@@ -363,6 +385,9 @@ transaction(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 		}
 	}
 	str_cat(&cmd, "\r\n");
+	if (rset) {
+		buf_puts(&s->b, "RSET\r\n");
+	}
 	buf_put(&s->b, cmd.s, cmd.len);
 	pending = 1;
 	/* a reuse of this session starts with RSET, whatever happens now */
@@ -418,7 +443,14 @@ transaction(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 		}
 		s->b.timeout_ms = reply == 0 ? cf->mail_ms : cf->rcpt_ms;
 		if (buf_flush(&s->b) == -1) {
-			goto broken;
+			goto stale_or_broken;
+		}
+		if (rset) {
+			rset = false;
+			if (smtp_reply_read(s, cf->rset_ms, &r) == -1 ||
+			    r.code / 100 != 2) {
+				goto stale;
+			}
 		}
 		while (pending > 0) {
 			stage = reply == 0 ? "sending MAIL FROM" : reply <= n ?
@@ -514,6 +546,14 @@ transaction(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 		}
 	}
 	goto out;
+stale_or_broken:
+	if (!rset) {
+		goto broken;
+	}
+stale:
+	smtp_session_close(cf, s, false);
+	result = SMTP_SESSION_STALE;
+	goto out;
 broken:
 	smtp_status_io(&st, s, stage, errno);
 	log_info("%s", st.text.s);
@@ -524,6 +564,7 @@ out:
 	smtp_status_free(&st);
 	str_free(&cmd);
 	str_free(&v);
+	return result;
 }
 
 void
@@ -613,9 +654,11 @@ smtp_deliver(struct smtp *cf, struct smtp_session *s,
 			break;
 		}
 	}
-	if (s->fd != -1 && s->jobs > 0) {
+	/* without PIPELINING a kept session is checked before the job */
+	if (s->fd != -1 && s->jobs > 0 && !pipelined(cf, s)) {
 		(void)smtp_session_rset(cf, s);
 	}
+again:
 	if (s->fd == -1 && smtp_session_open(cf, s, str_c(&job->nexthop),
 	    qf.sender, &st) == -1) {
 		/* no server would take mail: qmgr counts it against the
@@ -629,8 +672,13 @@ smtp_deliver(struct smtp *cf, struct smtp_session *s,
 		}
 		goto out;
 	}
-	transaction(cf, s, &qf, sender.s, generic && qf.header_len > 0 ?
-	    &hdr : NULL, rc, job->nrcpt);
+	/* a kept session that fails its RSET is replaced, once: a new
+	 * session has done no job, so its transaction has no RSET */
+	if (transaction(cf, s, &qf, sender.s, generic && qf.header_len > 0 ?
+	    &hdr : NULL, rc, job->nrcpt, s->jobs > 0 && pipelined(cf, s)) ==
+	    SMTP_SESSION_STALE) {
+		goto again;
+	}
 	for (i = 0; i < job->nrcpt; i++) {
 		if (!rc[i].decided) {
 			smtp_status_set(&rc[i].st, DSN_TEMP, "4.3.0",

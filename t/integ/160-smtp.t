@@ -11,7 +11,7 @@
 # sendmail, qmgr and smtp with relayhost = [127.0.0.1]:PORT.
 . "$(dirname "$0")/../lib.sh"
 
-PLAN=56
+PLAN=58
 tap_plan $PLAN
 
 SINKDIR=$POSTLET_SRC/build/src/debs/postfix
@@ -87,16 +87,29 @@ delta() {
 	echo "$1 $2" | awk '{ print $4 - $1, $5 - $2, $6 - $3 }'
 }
 
-# aio NAME PORT [size_limit [smtputf8]]: aiosmtpd in the background.
-# It refuses recipients that start with "bad" (550 5.1.1), records each
-# message as JSON lines in $TAP_TMP/NAME.rec and counts connections.
+# aio NAME PORT [size_limit [smtputf8 [rset4xx]]]: aiosmtpd in the
+# background.  It refuses recipients that start with "bad" (550 5.1.1),
+# records each message as JSON lines in $TAP_TMP/NAME.rec and counts
+# connections.  With rset4xx it offers PIPELINING and answers RSET 450.
 cat > "$TAP_TMP/aio.py" <<'PY'
 import asyncio, json, sys
 from aiosmtpd.smtp import SMTP
 port, rec = int(sys.argv[1]), sys.argv[2]
 size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 utf8 = len(sys.argv) > 4 and sys.argv[4] == "yes"
+rset4xx = len(sys.argv) > 5 and sys.argv[5] == "rset4xx"
+class S(SMTP):
+    async def smtp_RSET(self, arg):
+        if rset4xx:
+            await self.push("450 4.3.0 RSET refused for the test")
+        else:
+            await super().smtp_RSET(arg)
 class H:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if rset4xx:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
     async def handle_RCPT(self, server, session, envelope, address, opts):
         if address.startswith("bad"):
             return "550 5.1.1 <%s>: Recipient address rejected" % address
@@ -113,7 +126,7 @@ class H:
 def made():
     with open(rec + ".conn", "a") as f:
         f.write("c\n")
-    return SMTP(H(), hostname="aio.test", data_size_limit=size or None,
+    return S(H(), hostname="aio.test", data_size_limit=size or None,
         enable_SMTPUTF8=utf8, decode_data=False)
 loop = asyncio.new_event_loop()
 loop.run_until_complete(loop.create_server(made, "127.0.0.1", port))
@@ -182,8 +195,8 @@ want() {
 	printf '%s\n' "$@" > "$TAP_TMP/want"
 }
 
-set -- $(free_ports 9)
-P1=$1 P2=$2 P3=$3 P4=$4 P5=$5 P6=$6 P7=$7 P8=$8 P9=$9
+set -- $(free_ports 10)
+P1=$1 P2=$2 P3=$3 P4=$4 P5=$5 P6=$6 P7=$7 P8=$8 P9=$9 P10=${10}
 ID1=0674A0000000001
 ID2=0674A0000000002
 L=127.0.0.1[127.0.0.1]
@@ -260,8 +273,10 @@ PY
 	want 0
 	tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "wire: no bare LF"
 	grep '^\(EHLO\|RSET\|QUIT\)' "$TAP_TMP/wire" > "$TAP_TMP/got"
-	want 'EHLO client.example\r\n' 'RSET\r\n' 'QUIT\r\n'
-	tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "wire: one EHLO, RSET before the second job, QUIT at the end"
+	want 'EHLO client.example\r\n' \
+	    'RSET\r\nMAIL FROM:<root@router.lan> BODY=8BITMIME RET=HDRS ENVID=ENV+2B1\r\nRCPT TO:<u2@x.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;o1@x.example\r\nDATA\r\n' \
+	    'QUIT\r\n'
+	tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "wire: one EHLO, the second job's RSET in one write with its MAIL, RCPT, DATA, QUIT at the end"
 else
 	tap_skip 4 "strace not installed"
 fi
@@ -281,6 +296,21 @@ sink s6 "$P9" -Q RSET
   job $ID1 "[127.0.0.1]:$P9" u2@x.example; } | agent
 want "0 D 2.0.0 250 2.0.0 Ok" "." "0 D 2.0.0 250 2.0.0 Ok" "."
 tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "RSET answered 421 and a hang-up: the next job opens a new session"
+
+# ---- a cached session whose RSET is refused while the server stays (an
+# aiosmtpd that offers PIPELINING): the MAIL, RCPT and DATA pipelined
+# behind the RSET are answered, 354 included, but no "." may follow: the
+# job goes over a new session, and the server receives exactly two
+# messages
+aio a2 "$P10" 0 no rset4xx
+{ job $ID1 "[127.0.0.1]:$P10" u1@x.example
+  job $ID1 "[127.0.0.1]:$P10" u2@x.example; } | agent
+want "0 R 2.0.0 250 2.0.0 Ok: queued as AIO1" "." \
+    "0 R 2.0.0 250 2.0.0 Ok: queued as AIO1" "."
+tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "RSET answered 4xx: the next job opens a new session"
+sleep 0.3
+tap_is "$(wc -l < "$TAP_TMP/a2.rec.conn" | tr -d ' ') $(wc -l < "$TAP_TMP/a2.rec" | tr -d ' ')" \
+    "2 2" "RSET answered 4xx: two sessions, two messages (none from the abandoned DATA)"
 
 # ---- a next hop that refuses connections
 job $ID1 "[127.0.0.1]:$P8" u1@x.example | agent
