@@ -7,7 +7,9 @@
  * Each message goes to cleanup: the envelope (F early-id, S, A, R records),
  * then cleanup's early answer, the queue ID (lib/submit.h), which our
  * Received field carries as Postfix's does and which the line "ID:
- * client=..." logs; then that field and the content in D records, with
+ * client=..." logs; for DATA that answer is read after the 354 went out,
+ * so that cleanup begins its queue file while the client sends.  Then
+ * the Received field and the content go in D records, with
  * CRLF turned into LF and, for DATA, leading dots removed.  The reply
  * "250 2.0.0 Ok: queued as ID" is sent only after cleanup answered OK,
  * that is once the queue file is durable.  A message that cleanup
@@ -110,6 +112,7 @@ static struct smtpd_xfer *xfer_new(void);
 static void	xfer_keep(struct smtpd *, struct smtpd_xfer *);
 static void	xfer_free(struct smtpd_xfer *);
 static int	xfer_start(struct smtpd *, struct smtpd_xfer *, struct str *);
+static int	xfer_early(struct smtpd *, struct smtpd_xfer *, struct str *);
 static void	xfer_emit(struct smtpd *, struct smtpd_xfer *, const char *,
 		    size_t);
 static int	xfer_byte(struct smtpd *, struct smtpd_xfer *, int);
@@ -175,9 +178,9 @@ log_client(struct smtpd *s, const char *id)
 }
 
 /*
- * Start cleanup (postdrop with -bs), write the envelope and, from
- * cleanup, read the queue ID.  A refusal in that early answer, or a
- * broken one, ends cleanup and is kept for the reply (x->answered).
+ * Start cleanup (or take the kept one; postdrop with -bs) and send it the
+ * envelope; xfer_early then reads cleanup's early answer.  With -bs the
+ * Received field follows at once.  Returns 0, or -1 with why set.
  */
 static int
 xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
@@ -186,7 +189,6 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 	struct proc_cmd		 cmd;
 	struct str		 path = STR_INIT, hdr = STR_INIT;
 	struct str		 notify = STR_INIT;
-	enum dsn_status		 status;
 	char			*argv[5];
 	size_t			 i;
 	int			 rc;
@@ -265,33 +267,61 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 		    s->rcpts[i].addr);
 	}
 	str_free(&notify);
-	if (!s->stdin_mode) {
-		/* A failed write shows as a missing answer. */
-		(void)buf_flush(&x->to);
-		rc = submit_get_early_id(&x->from, &status, &x->answer_text);
-		if (rc == -1 && x->reused) {
-			/* the kept cleanup is gone: start a fresh one */
-			log_debug("%s: kept cleanup: %s", s->peer,
-			    x->answer_text.s);
-			xfer_stop(x);
-			x->reused = false;
-			str_clear(&x->answer_text);
-			str_free(&hdr);
-			return xfer_start(s, x, why);
-		}
-		if (rc != 1) {
-			x->answered = true;
-			x->answer = status;
-			xfer_stop(x);
-			return 0;
-		}
-		/* qid_valid: at most QID_LEN_MAX */
-		memcpy(x->id, x->answer_text.s, x->answer_text.len + 1);
-		str_clear(&x->answer_text);
-		log_client(s, x->id);
-		memcpy(s->log_id, x->id, sizeof(s->log_id));
+	if (s->stdin_mode) {
+		/* postdrop answers nothing early: no ID in Received */
+		received(s, NULL, &hdr);
+		submit_put_content(&x->to, hdr.s, hdr.len);
+		str_free(&hdr);
+		return 0;
 	}
-	received(s, s->stdin_mode ? NULL : x->id, &hdr);
+	/* A failed write shows as a missing answer (xfer_early). */
+	(void)buf_flush(&x->to);
+	return 0;
+}
+
+/*
+ * cleanup's early answer to the envelope that xfer_start sent: the queue
+ * ID, logged in "ID: client=..." and put into our Received field, which
+ * goes out as the content's first bytes.  Read after the 354 went out,
+ * so that cleanup begins the queue file while the client sends the
+ * content.  A kept cleanup that is gone is replaced by a fresh one, once.
+ * Returns 0 (a refusal or a broken answer is kept in x->answered), or -1
+ * with why set when no cleanup could be started.
+ */
+static int
+xfer_early(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
+{
+	struct str		 hdr = STR_INIT;
+	enum dsn_status		 status;
+	int			 rc;
+
+	if (!x->started || s->stdin_mode) {
+		return 0;
+	}
+	rc = submit_get_early_id(&x->from, &status, &x->answer_text);
+	if (rc == -1 && x->reused) {
+		/* the kept cleanup is gone: start a fresh one */
+		log_debug("%s: kept cleanup: %s", s->peer, x->answer_text.s);
+		xfer_stop(x);
+		x->reused = false;
+		str_clear(&x->answer_text);
+		if (xfer_start(s, x, why) == -1) {
+			return -1;
+		}
+		return xfer_early(s, x, why);
+	}
+	if (rc != 1) {
+		x->answered = true;
+		x->answer = status;
+		xfer_stop(x);
+		return 0;
+	}
+	/* qid_valid: at most QID_LEN_MAX */
+	memcpy(x->id, x->answer_text.s, x->answer_text.len + 1);
+	str_clear(&x->answer_text);
+	log_client(s, x->id);
+	memcpy(s->log_id, x->id, sizeof(s->log_id));
+	received(s, x->id, &hdr);
 	submit_put_content(&x->to, hdr.s, hdr.len);
 	str_free(&hdr);
 	return 0;
@@ -607,6 +637,9 @@ smtpd_data(struct smtpd *s)
 	if (smtpd_flush(s) == -1) {
 		goto out;
 	}
+	if (xfer_early(s, x, &why) == -1) {
+		log_warnx("%s: %s", s->peer, why.s);
+	}
 	for (;;) {
 		if ((r = client_byte(s, &c)) != 1) {
 			lost(s, r, "DATA");
@@ -692,7 +725,8 @@ smtpd_bdat(struct smtpd *s, const char *args)
 	if (s->bdat == NULL) {
 		s->bdat = xfer_new();
 		s->bdat->state = X_MID;
-		if (xfer_start(s, s->bdat, &why) == -1) {
+		if (xfer_start(s, s->bdat, &why) == -1 ||
+		    xfer_early(s, s->bdat, &why) == -1) {
 			log_warnx("%s: %s", s->peer, why.s);
 		}
 	}

@@ -36,7 +36,7 @@ N=20
 FSYNC_PER_MSG=7
 EXECVE_PER_MSG=0
 SYSCALL_BUDGET=290
-NCHECK=8
+NCHECK=9
 tap_plan $NCHECK
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -136,7 +136,7 @@ trace_stop() {
 trace_start
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
-	tap_skip 7 "strace cannot attach here (ptrace not allowed?)"
+	tap_skip 8 "strace cannot attach here (ptrace not allowed?)"
 	tap_done
 fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
@@ -163,6 +163,15 @@ tap_is "$execs" $((N * EXECVE_PER_MSG)) "execve: $EXECVE_PER_MSG per message"
 tap_ok $? "at most $SYSCALL_BUDGET system calls per message" ||
     tap_diag "$(grep -Eo '^[0-9]+ +[a-z_0-9]+\(' "$ST" |
     sed 's/^[0-9]* *//' | sort | uniq -c | sort -rn | head -n 15)"
+
+# smtpd sends 354 before it reads cleanup's early answer (the queue ID),
+# so that cleanup begins the queue file while the client sends: per
+# message, the write of "354" (W) comes before the read of "ID" (R).
+grep -E "^$SMTPD +(write\(1, \"354 |read\([0-9]+, \"ID |<\.\.\. read resumed>\"ID )" \
+    "$ST" | sed -E 's/^[0-9]+ +(write|<\.\.\. read|read).*/\1/' |
+    sed 's/^write$/W/; s/.*read$/R/' | tr -d '\n' > "$TAP_TMP/order"
+tap_is "$(cat "$TAP_TMP/order")" "$(printf 'WR%.0s' $(seq $N))" \
+    "smtpd: 354 before cleanup's queue ID, for each message"
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out
