@@ -7,8 +7,9 @@
  * Each message goes to cleanup: the envelope (F early-id, S, A, R records),
  * then cleanup's early answer, the queue ID (lib/submit.h), which our
  * Received field carries as Postfix's does and which the line "ID:
- * client=..." logs; for DATA that answer is read after the 354 went out,
- * so that cleanup begins its queue file while the client sends.  Then
+ * client=..." logs; for DATA that answer is read once the 354 went out
+ * and the content's first bytes came, so that cleanup begins its queue
+ * file while the client sends, and smtpd waits once, not twice.  Then
  * the Received field and the content go in D records, with
  * CRLF turned into LF and, for DATA, leading dots removed.  The reply
  * "250 2.0.0 Ok: queued as ID" is sent only after cleanup answered OK,
@@ -282,9 +283,9 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 /*
  * cleanup's early answer to the envelope that xfer_start sent: the queue
  * ID, logged in "ID: client=..." and put into our Received field, which
- * goes out as the content's first bytes.  Read after the 354 went out,
- * so that cleanup begins the queue file while the client sends the
- * content.  A kept cleanup that is gone is replaced by a fresh one, once.
+ * goes out ahead of the content.  For DATA it is read when the content's
+ * first bytes have come (smtpd_data).  A kept cleanup that is gone is
+ * replaced by a fresh one, once.
  * Returns 0 (a refusal or a broken answer is kept in x->answered), or -1
  * with why set when no cleanup could be started.
  */
@@ -626,6 +627,7 @@ smtpd_data(struct smtpd *s)
 	struct smtpd_xfer	*x;
 	struct str		 why = STR_INIT, reply = STR_INIT;
 	int			 c, r, e, rc = -1;
+	bool			 early = false;
 
 	x = xfer_new();
 	x->dots = true;
@@ -637,13 +639,17 @@ smtpd_data(struct smtpd *s)
 	if (smtpd_flush(s) == -1) {
 		goto out;
 	}
-	if (xfer_early(s, x, &why) == -1) {
-		log_warnx("%s: %s", s->peer, why.s);
-	}
 	for (;;) {
 		if ((r = client_byte(s, &c)) != 1) {
 			lost(s, r, "DATA");
 			goto out;
+		}
+		if (!early) {
+			/* the content has come: cleanup has answered by now */
+			early = true;
+			if (xfer_early(s, x, &why) == -1) {
+				log_warnx("%s: %s", s->peer, why.s);
+			}
 		}
 		if ((e = xfer_byte(s, x, c)) == 1) {
 			break;

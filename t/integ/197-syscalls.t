@@ -164,14 +164,16 @@ tap_ok $? "at most $SYSCALL_BUDGET system calls per message" ||
     tap_diag "$(grep -Eo '^[0-9]+ +[a-z_0-9]+\(' "$ST" |
     sed 's/^[0-9]* *//' | sort | uniq -c | sort -rn | head -n 15)"
 
-# smtpd sends 354 before it reads cleanup's early answer (the queue ID),
-# so that cleanup begins the queue file while the client sends: per
-# message, the write of "354" (W) comes before the read of "ID" (R).
-grep -E "^$SMTPD +(write\(1, \"354 |read\([0-9]+, \"ID |<\.\.\. read resumed>\"ID )" \
-    "$ST" | sed -E 's/^[0-9]+ +(write|<\.\.\. read|read).*/\1/' |
-    sed 's/^write$/W/; s/.*read$/R/' | tr -d '\n' > "$TAP_TMP/order"
-tap_is "$(cat "$TAP_TMP/order")" "$(printf 'WR%.0s' $(seq $N))" \
-    "smtpd: 354 before cleanup's queue ID, for each message"
+# smtpd sends 354 and reads the content's first bytes before it reads
+# cleanup's early answer (the queue ID), so that cleanup begins the queue
+# file while the client sends and smtpd sleeps once, not twice: per
+# message, the write of "354" (W), the read of the content (C), the read
+# of "ID" (R).
+grep -E "^$SMTPD +(write\(1, \"354 |(read\([0-9]+, |<\.\.\. read resumed>)\"(ID |Subject: ))" \
+    "$ST" | sed -E 's/^[0-9]+ +write.*/W/; s/.*"ID .*/R/; s/.*"Subject: .*/C/' |
+    tr -d '\n' > "$TAP_TMP/order"
+tap_is "$(cat "$TAP_TMP/order")" "$(printf 'WCR%.0s' $(seq $N))" \
+    "smtpd: 354, then the content, then cleanup's queue ID, for each message"
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out
