@@ -68,7 +68,19 @@ struct idlist {
  */
 #define QMGR_MOVE_BATCH	50
 
+/*
+ * A listing of incoming/ or deferred/ that queue_fill takes files from,
+ * batch after batch, from pos on: a backlog is listed (and sorted) once
+ * per pass over it, not once per QMGR_MOVE_BATCH.
+ */
+struct listing {
+	struct idlist	l;
+	size_t		pos;
+};
+
 struct queue_state {
+	/* incoming/ and deferred/ as last listed */
+	struct listing	 incoming, deferred;
 	/* files in active/ to take into memory, in order from first */
 	struct idlist	 waiting;
 	size_t		 first;
@@ -92,8 +104,9 @@ static void	queue_wait(struct queue_state *, const char *);
 static bool	queue_waiting(const struct queue_state *, const char *,
 		    size_t);
 static void	queue_scan_active(struct qmgr *, struct queue_state *);
+static void	listing_free(struct listing *);
 static size_t	queue_fill(struct qmgr *, struct queue_state *, const char *,
-		    size_t, bool, bool *);
+		    struct listing *, size_t, bool, bool *);
 static size_t	queue_take(struct qmgr *, struct queue_state *);
 static void	queue_load(struct qmgr *, struct queue_state *);
 static int	queue_loop(struct qmgr *);
@@ -319,8 +332,11 @@ queue_scan_active(struct qmgr *q, struct queue_state *st)
 
 /*
  * Move up to room files from subdir to active/ (with due_only, only
- * those whose next attempt time has come; with -x, none tried before).
- * *all is set when every candidate was moved.  Returns how many moved.
+ * those whose next attempt time has come; with -x, none tried before),
+ * taking them from its listing ls where the last call stopped.  When the
+ * listing is used up, subdir is listed once more (unless this call
+ * listed it), so that nothing that came since is left behind; *all is
+ * set when that listing too was used up.  Returns how many moved.
  * The moves are made durable together, two directory fsyncs for the
  * whole batch, before any of the files is looked at; if those fail, a
  * crash may put a file back where it was, to be taken again: at worst
@@ -328,45 +344,70 @@ queue_scan_active(struct qmgr *q, struct queue_state *st)
  */
 static size_t
 queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
-    size_t room, bool due_only, bool *all)
+    struct listing *ls, size_t room, bool due_only, bool *all)
 {
-	struct idlist	 l = { NULL, 0, 0 };
 	struct str	 path = STR_INIT;
 	struct stat	 sb;
 	time_t		 now = time(NULL);
+	const char	*id;
 	size_t		 i, moved = 0;
+	bool		 fresh = false;
 
 	*all = false;
-	if (room == 0 || queue_list(q, subdir, &l) == -1) {
+	if (room == 0) {
 		goto out;
 	}
-	for (i = 0; i < l.n && !q->stop; i++) {
-		if (q->once && idlist_has(&st->tried, l.id[i])) {
-			continue;
+	if (ls->pos >= ls->l.n) {
+		if (queue_list(q, subdir, &ls->l) == -1) {
+			goto out;
 		}
-		if (due_only) {
-			str_clear(&path);
-			str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir),
-			    subdir, l.id[i]);
-			if (lstat(path.s, &sb) == -1 || sb.st_mtime > now) {
+		ls->pos = 0;
+		fresh = true;
+	}
+	for (;;) {
+		for (; ls->pos < ls->l.n && !q->stop; ls->pos++) {
+			id = ls->l.id[ls->pos];
+			if (q->once && idlist_has(&st->tried, id)) {
 				continue;
 			}
-		}
-		if (moved == room) {
-			goto out;	/* more than room: *all stays false */
-		}
-		if (qfile_move_nosync(str_c(&q->queue_dir), l.id[i], subdir,
-		    QFILE_ACTIVE) == -1) {
-			if (errno != ENOENT) {
-				log_warn("%s: move from %s to %s", l.id[i],
-				    subdir, QFILE_ACTIVE);
+			if (due_only) {
+				str_clear(&path);
+				str_catf(&path, "%s/%s/%s",
+				    str_c(&q->queue_dir), subdir, id);
+				if (lstat(path.s, &sb) == -1 ||
+				    sb.st_mtime > now) {
+					continue;
+				}
 			}
-			continue;
+			if (moved == room) {
+				goto out;	/* *all stays false */
+			}
+			if (qfile_move_nosync(str_c(&q->queue_dir), id, subdir,
+			    QFILE_ACTIVE) == -1) {
+				if (errno != ENOENT) {
+					log_warn("%s: move from %s to %s", id,
+					    subdir, QFILE_ACTIVE);
+				}
+				continue;
+			}
+			queue_wait(st, id);
+			moved++;
 		}
-		queue_wait(st, l.id[i]);
-		moved++;
+		if (q->stop) {
+			goto out;
+		}
+		/* used up: list once more, for what came since the listing */
+		if (fresh) {
+			*all = true;
+			listing_free(ls);
+			break;
+		}
+		if (queue_list(q, subdir, &ls->l) == -1) {
+			goto out;
+		}
+		ls->pos = 0;
+		fresh = true;
 	}
-	*all = !q->stop;
 out:
 	if (moved > 0) {
 		queue_sync_move(q, subdir);
@@ -378,9 +419,16 @@ out:
 		qsort(st->tried.id, st->tried.n, sizeof(*st->tried.id),
 		    idlist_cmp);
 	}
-	free(l.id);
 	str_free(&path);
 	return moved;
+}
+
+/* Forget a listing (and the memory of a long one). */
+static void
+listing_free(struct listing *ls)
+{
+	free(ls->l.id);
+	memset(ls, 0, sizeof(*ls));
 }
 
 /*
@@ -405,12 +453,13 @@ queue_take(struct qmgr *q, struct queue_state *st)
 		room = QMGR_MOVE_BATCH;
 	}
 	if (st->want_incoming && room > 0) {
-		moved += queue_fill(q, st, QFILE_INCOMING, room, false, &all);
+		moved += queue_fill(q, st, QFILE_INCOMING, &st->incoming, room,
+		    false, &all);
 		st->want_incoming = !all;
 	}
 	if ((st->want_deferred || st->want_flush) && room > moved) {
-		moved += queue_fill(q, st, QFILE_DEFERRED, room - moved,
-		    !st->want_flush, &all);
+		moved += queue_fill(q, st, QFILE_DEFERRED, &st->deferred,
+		    room - moved, !st->want_flush, &all);
 		if (all) {
 			st->want_deferred = st->want_flush = false;
 		}
@@ -607,6 +656,8 @@ queue_loop(struct qmgr *q)
 		q->fifo = -1;
 	}
 	free(pfd);
+	listing_free(&st.incoming);
+	listing_free(&st.deferred);
 	free(st.waiting.id);
 	free(st.tried.id);
 	if (lock_fd != -1) {

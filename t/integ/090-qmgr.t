@@ -12,7 +12,7 @@
 # moved into active/ in batches with jobs between them.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 53
+tap_plan 54
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
@@ -425,25 +425,58 @@ tap_is "$(python3 "$TAP_TMP/order.py" "$TAP_TMP/trace" "$M13")" \
     deferred-synced \
     "a message that stays: its D byte fsync'ed before it leaves active/, once"
 
-# A burst: 120 messages in incoming/ at once.  qmgr moves them into
+# A burst: 300 messages in incoming/ at once.  qmgr moves them into
 # active/ 50 at a time and gives the agents their jobs between two
-# batches, so its first job goes out before its 51st move.
+# batches, so its first job goes out before its 51st move; and it lists
+# incoming/ once for the whole backlog (then once more when it is used
+# up, for what came since, and once at the end of the -x pass), not once
+# per batch.
 burst=$(printf '%09X%05X' "$now" 200)
+NB=300
 i=0
-while [ $i -lt 120 ]; do
+while [ $i -lt $NB ]; do
 	answer "burst$i@example.org" D
-	mkq incoming "$(qid "$now" 200 $i)" "$now" s@example.org \
-	    "burst$i@example.org"
 	i=$((i + 1))
 done
-strace -qq -o "$TAP_TMP/trace2" -e trace=rename,write -s 8 \
-    "$Q" -c "$TAP_TMP" -x > "$TAP_TMP/x2.out" 2>&1
+python3 - "$TAP_TMP/mkq.py" "$now" $NB <<'PY'
+import subprocess, sys
+mkq, now, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+# mkq.py's format, one process for all
+src = open(mkq).read()
+for i in range(n):
+    qid = "%09X%05X%X" % (now, 200, i)
+    sys.argv = [mkq, "incoming", qid, str(now), "s@example.org",
+        "burst%d@example.org" % i]
+    exec(src)
+PY
+strace -qq -o "$TAP_TMP/trace2" -e trace=rename,write,open,openat,getdents64,close \
+    -s 8 "$Q" -c "$TAP_TMP" -x > "$TAP_TMP/x2.out" 2>&1
 left=$(ls "$QD/incoming" "$QD/active" "$QD/deferred" | grep -c "^$burst")
 sent=$(grep -c "qmgr\[[0-9]*\]: $burst[0-9A-F]*: to=<burst[0-9]*@example.org>, relay=fake, .*status=sent" "$LOG")
-tap_is "$left $sent" "0 120" "a burst of 120 in incoming/: all delivered" ||
+tap_is "$left $sent" "0 $NB" "a burst of $NB in incoming/: all delivered" ||
     tap_diag "$(cat "$TAP_TMP/x2.out")"
 moves=$(awk '/^rename\(".*\/incoming\// { n++ }
     /^write\([0-9]+, "J / { print n + 0; exit }' "$TAP_TMP/trace2")
 tap_is "$moves" 50 "the burst: the first job goes out after the first 50 moves, before the others"
+# listings: an open of incoming/ whose descriptor is then read with
+# getdents64 (the other opens of incoming/ are for its fsync)
+listings=$(python3 - "$TAP_TMP/trace2" <<'PY'
+import re, sys
+fds, n = set(), 0
+for l in open(sys.argv[1]):
+    m = re.match(r'open(?:at\(AT_FDCWD, |\()"[^"]*/incoming", .*\) = (\d+)', l)
+    if m:
+        fds.add(m.group(1))
+    m = re.match(r'getdents64\((\d+),', l)
+    if m and m.group(1) in fds:
+        n += 1
+        fds.discard(m.group(1))
+    m = re.match(r'close\((\d+)\)', l)
+    if m:
+        fds.discard(m.group(1))
+print(n)
+PY
+)
+tap_is "$listings" 3 "the burst: incoming/ listed 3 times for $NB files in batches of 50, not once per batch"
 
 tap_done
