@@ -101,8 +101,6 @@ static void	queue_signals(struct qmgr *);
 static void	queue_fifo_open(struct qmgr *);
 static void	queue_fifo_read(struct qmgr *, struct queue_state *);
 static void	queue_wait(struct queue_state *, const char *);
-static bool	queue_waiting(const struct queue_state *, const char *,
-		    size_t);
 static void	queue_scan_active(struct qmgr *, struct queue_state *);
 static void	listing_free(struct listing *);
 static size_t	queue_fill(struct qmgr *, struct queue_state *, const char *,
@@ -287,32 +285,25 @@ queue_wait(struct queue_state *st, const char *id)
 	idlist_add(&st->waiting, id);
 }
 
-/* True when id is among the first n waiting (a linear search: scans of
- * active/ are rare, and few wait unless many came at once). */
-static bool
-queue_waiting(const struct queue_state *st, const char *id, size_t n)
-{
-	size_t	i;
-
-	for (i = st->first; i < n; i++) {
-		if (strcmp(st->waiting.id[i], id) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The files in active/ that nobody works on: they wait to be taken. */
 static void
 queue_scan_active(struct qmgr *q, struct queue_state *st)
 {
-	struct idlist	l = { NULL, 0, 0 };
+	struct idlist	l = { NULL, 0, 0 }, w = { NULL, 0, 0 };
 	size_t		i, n0 = st->waiting.n;
 
+	/* those waiting already, sorted for idlist_has: a backlog can be
+	 * tens of thousands, each looked up for each file of active/ */
+	for (i = st->first; i < n0; i++) {
+		idlist_add(&w, st->waiting.id[i]);
+	}
+	if (w.n > 0) {
+		qsort(w.id, w.n, sizeof(*w.id), idlist_cmp);
+	}
 	if (queue_list(q, QFILE_ACTIVE, &l) == 0) {
 		for (i = 0; i < l.n; i++) {
 			if (qmgr_msg_loaded(q, l.id[i]) ||
-			    queue_waiting(st, l.id[i], n0) ||
+			    idlist_has(&w, l.id[i]) ||
 			    idlist_has(&st->tried, l.id[i])) {
 				continue;
 			}
@@ -328,6 +319,7 @@ queue_scan_active(struct qmgr *q, struct queue_state *st)
 		    idlist_cmp);
 	}
 	free(l.id);
+	free(w.id);
 }
 
 /*
