@@ -12,11 +12,12 @@
 # moved into active/ in batches with jobs between them.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 54
+PLAN=54
+tap_plan $PLAN
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
-	tap_skip 51 "python3 not installed"
+	tap_skip $PLAN "python3 not installed"
 	tap_done
 fi
 QD=$TAP_TMP/queue
@@ -367,7 +368,8 @@ mkq incoming "$M12" "$now" s@example.org d12@example.org
 mkq incoming "$M13" "$now" s@example.org d13@example.org t13@later.example
 if [ -n "${POSTLET_SANITIZE:-}" ] || ! command -v strace >/dev/null 2>&1
 then
-	tap_skip 5 "no strace, or the sanitizer build"
+	# the checks below, all under strace
+	tap_skip 6 "no strace, or the sanitizer build"
 	tap_done
 fi
 strace -qq -o "$TAP_TMP/trace" -e trace=open,openat,close,pwrite64,fsync,rename,unlink \
