@@ -89,11 +89,12 @@ W=$(mktemp -d "$BENCH_DIR/postlet-bench.XXXXXX") || die "mktemp failed"
 # the files an earlier one deleted: on an ext4 without a journal, each
 # new inode skips every inode freed in the last minute or more
 # (bench/README.md).  BENCH_FS=dir: the directory as it is.
-LOOP= FSNOTE=
+LOOP='' FSNOTE=''
 if [ "$BENCH_FS" = image ]; then
 	for t in losetup mkfs.ext4 mount umount truncate; do
 		command -v $t >/dev/null 2>&1 ||
-		    die "$t missing (BENCH_FS=dir runs without a file system of its own)"
+		    { rmdir "$W"
+		      die "$t missing (BENCH_FS=dir runs without a file system of its own)"; }
 	done
 	truncate -s "$BENCH_FS_SIZE" "$W.img" &&
 	    LOOP=$(losetup -f --show --direct-io=on "$W.img") &&

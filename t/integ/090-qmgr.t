@@ -9,7 +9,8 @@
 # bounce/ logs; an agent that dies; a corrupt file; a crash leftover in
 # active/; the daemon woken through public/qmgr; and, under strace, the
 # order that makes a delivery's record durable, and a burst of files
-# moved into active/ in batches with jobs between them.
+# moved into active/ in batches with jobs between them, from one listing
+# of incoming/ rather than one per batch.
 . "$(dirname "$0")/../lib.sh"
 
 PLAN=54

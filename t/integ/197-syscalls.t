@@ -19,6 +19,9 @@
 #   - execve: none (master hands each connection to the smtpd that
 #     served the one before, which hands the message to the cleanup
 #     that took the one before; qmgr reuses the local agent);
+#   - smtpd's order for each message: the 354, then the client's
+#     content, then cleanup's early answer (the queue ID), so that it
+#     waits once per DATA;
 #   - and when the N messages come over one connection: no execve
 #     either, the same fsyncs per message;
 #   - all system calls: at most SYSCALL_BUDGET, about 1.3 times the
