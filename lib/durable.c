@@ -8,7 +8,10 @@
  * made, because on Linux (and others) fsync(2) of a file does not make its
  * directory entry durable.  With link(2) the tmp name is removed only after
  * the new name is durable, so a crash leaves at worst a second name in
- * tmp/ (swept by durable_clean_tmp), never no name at all.
+ * tmp/ (swept by durable_clean_tmp), never no name at all.  An unnamed
+ * file (O_TMPFILE) needs no tmp/ name: it gets its only name from
+ * linkat(2) through /proc/self/fd, after its fsync, and a crash before
+ * that frees it.
  *
  * Errors are returned, with errno, after everything created on the way was
  * removed again; errno is preserved across that cleanup.
@@ -40,8 +43,12 @@
 
 static durable_fault_fn	durable_fault;
 static unsigned long	durable_counter;
+/* /proc/self/fd, for linkat of an unnamed file: 0 unknown, 1 yes, -1 no */
+static int		durable_proc_fd;
 
+static int	commit_unnamed(struct durable *, const char *, const char *);
 static int	fault(const char *);
+static bool	proc_fd_usable(void);
 static bool	name_ok(const char *);
 static int	sys_fsync(int, const char *);
 static int	sys_close(int);
@@ -130,6 +137,7 @@ durable_create_named(struct durable *d, const char *tmpdir,
 	int		i, saved;
 
 	d->fd = -1;
+	d->unnamed = false;
 	str_clear(&d->tmp_path);
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
 		return -1;
@@ -178,6 +186,142 @@ fail:
 	return -1;
 }
 
+/* Can this process name a descriptor through /proc (not in a chroot
+ * without it)?  Asked once. */
+static bool
+proc_fd_usable(void)
+{
+	if (durable_proc_fd == 0) {
+		durable_proc_fd = access("/proc/self/fd", X_OK) == 0 ? 1 : -1;
+	}
+	return durable_proc_fd == 1;
+}
+
+int
+durable_open_unnamed(int dirfd, const char *dir, mode_t mode)
+{
+#ifdef O_TMPFILE
+	int	fd;
+
+	if (!proc_fd_usable()) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (fault("tmpfile") == -1) {
+		fd = -1;
+	} else {
+		fd = openat(dirfd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC,
+		    mode & 07777);
+	}
+	/* a file system (or kernel) without O_TMPFILE says one of these */
+	if (fd == -1 && (errno == EISDIR || errno == EINVAL)) {
+		errno = EOPNOTSUPP;
+	}
+	return fd;
+#else
+	(void)dirfd;
+	(void)dir;
+	(void)mode;
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
+int
+durable_link_unnamed(int fd, int dirfd, const char *name)
+{
+	char	proc[64];
+	int	n;
+
+	n = snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (n < 0 || (size_t)n >= sizeof(proc)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (fault("link") == -1) {
+		return -1;
+	}
+	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+int
+durable_create_unnamed(struct durable *d, const char *tmpdir, mode_t mode)
+{
+	int	saved;
+
+	d->fd = -1;
+	d->unnamed = false;
+	str_clear(&d->tmp_path);
+	if ((d->fd = durable_open_unnamed(AT_FDCWD, tmpdir, mode)) == -1) {
+		if (errno == EOPNOTSUPP) {
+			return durable_create(d, tmpdir, mode);
+		}
+		return -1;
+	}
+	/* The umask may have cleared bits the caller asked for. */
+	if (fault("fchmod") == -1 || fchmod(d->fd, mode & 07777) == -1) {
+		saved = errno;
+		(void)close(d->fd);
+		d->fd = -1;
+		errno = saved;
+		return -1;
+	}
+	d->unnamed = true;
+	return 0;
+}
+
+/*
+ * durable_commit of an unnamed file with DURABLE_NOREPLACE: fsync, then
+ * its first name (EEXIST when taken), then the directory's fsync, then
+ * close.  A failed link leaves the file open and unnamed, for another
+ * commit or durable_abort; a failed fsync (of the file or the directory)
+ * drops it, as linkat(2) cannot name a file again once it had a name.
+ */
+static int
+commit_unnamed(struct durable *d, const char *dir, const char *name)
+{
+	struct str	path = STR_INIT;
+	int		rc = -1, saved;
+
+	/* (again after a failed link: cheap, nothing is dirty) */
+	if (sys_fsync(d->fd, "fsync") == -1) {
+		/* as for a named file: its data cannot be trusted */
+		saved = errno;
+		(void)close(d->fd);
+		d->fd = -1;
+		d->unnamed = false;
+		errno = saved;
+		goto out;
+	}
+	str_catf(&path, "%s/%s", dir, name);
+	if (durable_link_unnamed(d->fd, AT_FDCWD, path.s) == -1) {
+		goto out;
+	}
+	if (durable_fsync_dir(dir) == -1) {
+		/* Not durable: take back the name we made.  The file goes
+		 * too: a file that had a name cannot get one again. */
+		saved = errno;
+		(void)unlink(path.s);
+		(void)close(d->fd);
+		d->fd = -1;
+		d->unnamed = false;
+		errno = saved;
+		goto out;
+	}
+	/* Named and durable: a failed close cannot undo that now. */
+	if (sys_close(d->fd) == -1) {
+		log_warn("close %s", path.s);
+	}
+	d->fd = -1;
+	d->unnamed = false;
+	rc = 0;
+out:
+	saved = errno;
+	str_free(&path);
+	errno = saved;
+	return rc;
+}
+
 int
 durable_commit(struct durable *d, const char *dir, const char *name,
     int flags)
@@ -189,6 +333,12 @@ durable_commit(struct durable *d, const char *dir, const char *name,
 	    (flags != DURABLE_REPLACE && flags != DURABLE_NOREPLACE)) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (d->unnamed) {
+		if (flags != DURABLE_NOREPLACE) {
+			panic("durable_commit: an unnamed file cannot replace");
+		}
+		return commit_unnamed(d, dir, name);
 	}
 	if (d->tmp_path.len == 0) {
 		panic("durable_commit: no file");
@@ -270,6 +420,7 @@ durable_abort(struct durable *d)
 		(void)close(d->fd);
 		d->fd = -1;
 	}
+	d->unnamed = false;
 	if (d->tmp_path.len > 0) {
 		if (sys_unlink(d->tmp_path.s) == -1 && errno != ENOENT) {
 			log_warn("unlink %s", d->tmp_path.s);

@@ -21,6 +21,8 @@
 #define POSTLET_DURABLE_H
 
 #include <sys/types.h>
+
+#include <stdbool.h>
 #include <time.h>
 
 #include "str.h"
@@ -40,8 +42,11 @@ struct durable {
 	int		 fd;
 	/* its path; empty: nothing to clean */
 	struct str	 tmp_path;
+	/* made by durable_create_unnamed with O_TMPFILE: no name yet, the
+	 * descriptor is the file (a crash frees it) */
+	bool		 unnamed;
 };
-#define DURABLE_INIT	{ -1, STR_INIT }
+#define DURABLE_INIT	{ -1, STR_INIT, false }
 
 /*
  * Create a new empty file in tmpdir, open for reading and writing, with
@@ -65,6 +70,32 @@ int	durable_create_named(struct durable *d, const char *dir,
 	    const char *prefix, mode_t mode);
 
 /*
+ * The same as durable_create, for a file that durable_commit will place
+ * with DURABLE_NOREPLACE (a new queue file): where the system has
+ * O_TMPFILE (Linux) and /proc/self/fd, the file is made in tmpdir's file
+ * system without any name, and durable_commit gives it its first one
+ * with linkat(2).  That saves tmp/ a name to add and one to remove per
+ * file, and a crash before the commit leaves nothing behind.  Elsewhere
+ * (no O_TMPFILE, a file system without it, a chroot without /proc) it
+ * is durable_create.  d->tmp_path stays empty for an unnamed file.
+ */
+int	durable_create_unnamed(struct durable *d, const char *tmpdir,
+	    mode_t mode);
+
+/*
+ * The two steps of an unnamed file, for callers that work with directory
+ * descriptors (Maildir delivery).  durable_open_unnamed opens a new file
+ * without a name in dirfd/dir (O_TMPFILE, O_RDWR, mode less the umask);
+ * it returns the descriptor, or -1 with errno, EOPNOTSUPP when this
+ * system, its file system or a missing /proc cannot (make a named file
+ * then).  durable_link_unnamed gives it its first name, dirfd/name, with
+ * linkat(2) through /proc/self/fd (EEXIST when the name is taken), and
+ * returns 0 or -1 with errno.  The file must be fsync'ed before it.
+ */
+int	durable_open_unnamed(int dirfd, const char *dir, mode_t mode);
+int	durable_link_unnamed(int fd, int dirfd, const char *name);
+
+/*
  * Commit the file: fsync and close it (the first time), then place it as
  * dir/name and fsync dir.  flags is DURABLE_REPLACE or DURABLE_NOREPLACE.
  * name must be a plain file name (no '/', not "", "." or "..").
@@ -80,6 +111,12 @@ int	durable_create_named(struct durable *d, const char *dir,
  * - the directory fsync failed after rename(2): the old file is gone, so
  *   dir/name holds the new one, but it may not survive a crash; the
  *   caller must treat the commit as failed.
+ * For an unnamed file (durable_create_unnamed) the order is fsync of the
+ * file, linkat(2), fsync of dir, close.  A failed link (EEXIST) keeps the
+ * open file for another commit; after a failed fsync of the directory
+ * its name is removed and the file dropped, since Linux cannot give a
+ * name again to a file that had one.  DURABLE_REPLACE is a caller bug
+ * (panic).
  * Committing after a success or after durable_abort is a caller bug
  * (panic).
  */
@@ -128,8 +165,9 @@ int	durable_clean_tmp(const char *tmpdir, time_t max_age, time_t now);
 
 /*
  * Tests: fn is called before each system call that durable makes, with
- * its name ("open", "fchmod", "fsync", "close", "link", "rename",
- * "unlink", "fsync_dir"); when it returns -1 (with errno set) that call
+ * its name ("open", "tmpfile" (the open of an unnamed file), "fchmod",
+ * "fsync", "close", "link" (link or linkat), "rename", "unlink",
+ * "fsync_dir"); when it returns -1 (with errno set) that call
  * fails with that errno instead of being made.  NULL (the default)
  * injects nothing.
  */

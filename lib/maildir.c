@@ -4,6 +4,9 @@
  * argument: data fsync'ed in tmp/, link(2) into new/ (never replacing),
  * fsync of new/, and only then success; the tmp/ name goes last, so at
  * no instant is the message in neither directory once it was complete.
+ * Where lib/durable can make a file without a name (O_TMPFILE, in tmp/'s
+ * file system), the file has no tmp/ name at all: new/ gives it its
+ * first, and a crash before that leaves nothing behind.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "fd.h"
 #include "log.h"
 #include "maildir.h"
@@ -145,31 +149,33 @@ maildir_deliver(int mdfd, const char *head, size_t headlen, int src,
 	    (newfd = sub_fd(mdfd, "new", SAFEOPEN_ANY_OWNER, why)) == -1) {
 		goto out;
 	}
-	for (tries = 0; tries < MAILDIR_TRIES; tries++) {
-		str_clear(&tmp);
-		maildir_tmp_name(&tmp);
-		fd = openat(tmpfd, tmp.s, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd != -1 || errno != EEXIST) {
-			break;
-		}
+	/* unnamed if it can be: tmp/ then gets no name to add and remove */
+	if ((fd = durable_open_unnamed(tmpfd, ".", 0600)) == -1 &&
+	    errno != EOPNOTSUPP) {
+		str_catf(why, "create maildir file in tmp/: %s",
+		    strerror(errno));
+		goto out;
 	}
 	if (fd == -1) {
-		str_catf(why, "create maildir file tmp/%s: %s", tmp.s,
-		    strerror(errno));
-		goto out;
+		for (tries = 0; tries < MAILDIR_TRIES; tries++) {
+			str_clear(&tmp);
+			maildir_tmp_name(&tmp);
+			fd = openat(tmpfd, tmp.s, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+			if (fd != -1 || errno != EEXIST) {
+				break;
+			}
+		}
+		if (fd == -1) {
+			str_catf(why, "create maildir file tmp/%s: %s", tmp.s,
+			    strerror(errno));
+			goto out;
+		}
+		created = 1;
 	}
-	created = 1;
 	if (copy_in(fd, head, headlen, src, off, len) == -1 ||
 	    fsync(fd) == -1 || fstat(fd, &st) == -1) {
-		str_catf(why, "write maildir file tmp/%s: %s", tmp.s,
-		    strerror(errno));
-		goto out;
-	}
-	saved = close(fd);
-	fd = -1;
-	if (saved == -1) {
-		str_catf(why, "close maildir file tmp/%s: %s", tmp.s,
+		str_catf(why, "write maildir file in tmp/: %s",
 		    strerror(errno));
 		goto out;
 	}
@@ -178,12 +184,21 @@ maildir_deliver(int mdfd, const char *head, size_t headlen, int src,
 	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 	    (long)tv.tv_usec);
 	host_part(&final);
-	if (linkat(tmpfd, tmp.s, newfd, final.s, 0) == -1) {
-		str_catf(why, "link maildir file tmp/%s to new/%s: %s",
-		    tmp.s, final.s, strerror(errno));
+	if ((created ? linkat(tmpfd, tmp.s, newfd, final.s, 0) :
+	    durable_link_unnamed(fd, newfd, final.s)) == -1) {
+		str_catf(why, "link maildir file to new/%s: %s", final.s,
+		    strerror(errno));
 		goto out;
 	}
 	linked = 1;
+	/* checked after the fsync, before the name in new/ counts */
+	saved = close(fd);
+	fd = -1;
+	if (saved == -1) {
+		str_catf(why, "close maildir file new/%s: %s", final.s,
+		    strerror(errno));
+		goto out;
+	}
 	if (fsync(newfd) == -1) {
 		str_catf(why, "fsync maildir new/: %s", strerror(errno));
 		goto out;

@@ -166,7 +166,7 @@ writer_begin(struct qfile_writer *w, const char *queue_dir,
 		r = durable_create_named(&w->file, tmpdir.s, "postdrop", 0444);
 	} else {
 		str_catf(&tmpdir, "%s/%s", queue_dir, QFILE_TMP);
-		r = durable_create(&w->file, tmpdir.s, 0600);
+		r = durable_create_unnamed(&w->file, tmpdir.s, 0600);
 	}
 	if (r == -1) {
 		saved = errno;

@@ -277,7 +277,8 @@ submit 'S alice@example.org\nA protocol=esmtp\nR - - bob@example.net\n' "$T/m1"
 id=$(ls "$Q/incoming")
 reply_bytes_are "OK $id\n" "without early-id: the one line \"OK queue-id\""
 queued
-# The ID comes before any content is sent, while the file is in tmp/.
+# The ID comes before any content is sent, while the file is in tmp/
+# (or open without a name in tmp/'s file system, where O_TMPFILE is).
 rm -f "$T/fifo"
 mkfifo "$T/fifo"
 : > "$T/reply"
@@ -292,6 +293,15 @@ while [ ! -s "$T/reply" ] && [ $i -lt 100 ]; do
 done
 early=$(cat "$T/reply")
 ntmp=$(ls "$Q/tmp" | wc -l | tr -d ' ')
+if [ "$ntmp" = 0 ]; then
+	# unnamed (O_TMPFILE): cleanup holds "tmp/#INODE (deleted)" open
+	for c in $(pgrep -P $pid); do
+		for f in /proc/$c/fd/*; do
+			readlink "$f"
+		done
+	done > "$T/fds" 2>/dev/null
+	ntmp=$(grep -c '/tmp/#[0-9]* (deleted)$' "$T/fds")
+fi
 printf 'D 3\nhi\nE\n' >&4
 exec 4>&-
 wait $pid

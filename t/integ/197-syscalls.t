@@ -22,6 +22,10 @@
 #   - smtpd's order for each message: the 354, then the client's
 #     content, then cleanup's early answer (the queue ID), so that it
 #     waits once per DATA;
+#   - where the file system has O_TMPFILE: cleanup's queue file and
+#     local's Maildir file are each opened unnamed (O_TMPFILE) and
+#     named once, by linkat, so neither adds nor removes a name in a
+#     tmp/ directory (no unlink at all);
 #   - and when the N messages come over one connection: no execve
 #     either, the same fsyncs per message;
 #   - all system calls: at most SYSCALL_BUDGET, about 1.3 times the
@@ -39,7 +43,7 @@ N=20
 FSYNC_PER_MSG=7
 EXECVE_PER_MSG=0
 SYSCALL_BUDGET=290
-NCHECK=9
+NCHECK=10
 tap_plan $NCHECK
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -139,7 +143,7 @@ trace_stop() {
 trace_start
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
-	tap_skip 8 "strace cannot attach here (ptrace not allowed?)"
+	tap_skip 9 "strace cannot attach here (ptrace not allowed?)"
 	tap_done
 fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
@@ -177,6 +181,23 @@ grep -E "^$SMTPD +(write\(1, \"354 |(read\([0-9]+, |<\.\.\. read resumed>)\"(ID 
     tr -d '\n' > "$TAP_TMP/order"
 tap_is "$(cat "$TAP_TMP/order")" "$(printf 'WCR%.0s' $(seq $N))" \
     "smtpd: 354, then the content, then cleanup's queue ID, for each message"
+
+# Unnamed files: one O_TMPFILE open each for cleanup and local per
+# message, and no unlink (the named way unlinks the tmp/ name after the
+# link).
+if python3 -c 'import os, sys
+for d in sys.argv[1:]:
+    os.close(os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o600))' \
+    "$Q/tmp" "$I/mail/$ME/tmp" 2>/dev/null; then
+	tmpfiles=$(grep -Ec "^($CLEANUP|$LOCAL) +open(at)?\(.*O_TMPFILE" "$ST")
+	unlinks=$(grep -Ec "^($CLEANUP|$LOCAL) +unlink(at)?\(" "$ST")
+	tap_is "$tmpfiles/$unlinks" "$((2 * N))/0" \
+	    "cleanup and local: an unnamed file per message, no tmp/ name" ||
+	    tap_diag "$(grep -E "^($CLEANUP|$LOCAL) +(open|link|unlink)" "$ST" |
+	    head -n 12)"
+else
+	tap_skip 1 "no O_TMPFILE on this file system"
+fi
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out

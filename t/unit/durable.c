@@ -4,10 +4,14 @@
  * only complete, an existing name is never replaced in DURABLE_NOREPLACE
  * mode, and every failure (injected at each system call through
  * durable_set_fault) leaves behind exactly what durable.h promises.
+ * An unnamed file (durable_create_unnamed, O_TMPFILE) never shows in its
+ * tmp/, gets its one name at the commit, and falls back to a named file
+ * where the file system has no O_TMPFILE.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,12 +496,129 @@ test_clean(void)
 	is_int(errno, ENOENT, "clean missing dir: ENOENT");
 }
 
+/*
+ * durable_create_unnamed: nothing in tmp/ at any time; the commit names
+ * it; a taken name keeps it open for another try; a failed fsync (of it
+ * or of the directory) drops it; without O_TMPFILE it is a named file.
+ * The checks that need O_TMPFILE pass as skipped on a file system
+ * without it (they are the same number either way).
+ */
+static void
+test_unnamed(void)
+{
+	struct durable	d = DURABLE_INIT;
+	struct stat	st;
+	const char	*tmp, *dir;
+	char		got[256], path[1200];
+	bool		unnamed;
+
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	is_int(durable_create_unnamed(&d, tmp, 0640), 0,
+	    "unnamed: create returns 0");
+	ok(d.fd >= 0, "unnamed: descriptor open");
+	unnamed = d.unnamed;
+	if (!unnamed) {
+		diag("no O_TMPFILE here (or no /proc): named file");
+	}
+	is_int(tap_count_entries(tmp), unnamed ? 0 : 1,
+	    "unnamed: nothing in tmp/ (one file without O_TMPFILE)");
+	ok(!unnamed || d.tmp_path.len == 0, "unnamed: no tmp path");
+	is_int(write(d.fd, "first\n", 6), 6, "unnamed: writable");
+	spew(dir, "taken", "other\n");
+	is_int(durable_commit(&d, dir, "taken", DURABLE_NOREPLACE), -1,
+	    "unnamed: commit to a taken name fails");
+	is_int(errno, EEXIST, "unnamed: with EEXIST");
+	is_int(slurp(dir, "taken", got, sizeof(got)), 6,
+	    "unnamed: the taken name keeps its file");
+	is_str(got, "other\n", "unnamed: its contents");
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), 0,
+	    "unnamed: commit to a free name");
+	is_int(d.fd, -1, "unnamed: descriptor closed");
+	ok(!d.unnamed, "unnamed: no longer");
+	is_int(slurp(dir, "msg", got, sizeof(got)), 6, "unnamed: placed");
+	is_str(got, "first\n", "unnamed: contents");
+	snprintf(path, sizeof(path), "%s/msg", dir);
+	is_int(stat(path, &st), 0, "unnamed: stat");
+	is_int(st.st_mode & 07777, 0640, "unnamed: mode 0640, umask 077");
+	is_int((long long)st.st_nlink, 1, "unnamed: one name only");
+	is_int(tap_count_entries(tmp), 0, "unnamed: tmp/ empty");
+	durable_abort(&d);
+
+	/* a failed fsync: the file is dropped, nothing anywhere */
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "unnamed fsync: create");
+	fault_set("fsync", 1, EIO);
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
+	    "unnamed fsync: commit fails");
+	is_int(errno, EIO, "unnamed fsync: with the fsync's errno");
+	fault_set(NULL, 0, 0);
+	is_int(d.fd, -1, "unnamed fsync: descriptor closed");
+	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
+	    "unnamed fsync: nothing left");
+	durable_abort(&d);
+
+	/* a failed link, then abort: nothing left */
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "unnamed link: create");
+	fault_set("link", 1, EIO);
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
+	    "unnamed link: commit fails");
+	fault_set(NULL, 0, 0);
+	durable_abort(&d);
+	is_int(d.fd, -1, "unnamed link: abort closes it");
+	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
+	    "unnamed link: nothing left");
+
+	/* a failed fsync of the directory: the name goes, and the file */
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "unnamed fsync_dir: create");
+	fault_set("fsync_dir", 1, EIO);
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
+	    "unnamed fsync_dir: commit fails");
+	is_int(errno, EIO, "unnamed fsync_dir: with its errno");
+	fault_set(NULL, 0, 0);
+	ok(d.fd == -1 || !unnamed, "unnamed fsync_dir: file dropped");
+	durable_abort(&d);
+	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
+	    "unnamed fsync_dir: nothing left");
+
+	/* no O_TMPFILE on this file system: a named file in tmp/ */
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	fault_set("tmpfile", 1, EOPNOTSUPP);
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "no O_TMPFILE: create returns 0");
+	fault_set(NULL, 0, 0);
+	ok(!d.unnamed && d.tmp_path.len > 0, "no O_TMPFILE: a named file");
+	is_int(tap_count_entries(tmp), 1, "no O_TMPFILE: in tmp/");
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), 0,
+	    "no O_TMPFILE: commit");
+	is_int(tap_count_entries(dir), 1, "no O_TMPFILE: placed");
+	is_int(tap_count_entries(tmp), 0, "no O_TMPFILE: tmp/ empty");
+
+	/* another error of the open is an error */
+	fault_set("tmpfile", 1, EACCES);
+	is_int(durable_create_unnamed(&d, tmp, 0600), unnamed ? -1 : 0,
+	    "unnamed: EACCES fails the create");
+	fault_set(NULL, 0, 0);
+	durable_abort(&d);
+	is_int(tap_count_entries(tmp), 0, "unnamed: EACCES leaves nothing");
+}
+
 int
 main(void)
 {
 	snprintf(base, sizeof(base), "%s", tap_tmpdir());
 	umask(077);
 	test_commit();
+	test_unnamed();
 	test_abort();
 	test_names();
 	test_faults();
