@@ -103,6 +103,9 @@ struct qmgr_agent {
 	/* the job it works on (NULL when idle), and results so far */
 	struct qmgr_job	*job;
 	size_t		 nreported;
+	/* a job written to it ahead, which it starts when job ends (see
+	 * qmgr_sched.c), or NULL */
+	struct qmgr_job	*next_job;
 	/* clock_ms(): when it must have said more; when it became idle */
 	long long	 deadline;
 	long long	 idle_since;
@@ -137,7 +140,8 @@ struct qmgr_transport {
 struct qmgr_dest {
 	struct qmgr_transport	*transport;
 	char			*key;
-	int			 busy;
+	/* agents working on its jobs; jobs written ahead to them */
+	int			 busy, ahead;
 	/*
 	 * concurrency: starts at init_window, one more after each job
 	 * that delivered or bounced something, up to dest_limit; failed
@@ -145,6 +149,9 @@ struct qmgr_dest {
 	 * are deferred with dead_reason without being tried
 	 */
 	int			 window, failures;
+	/* its last job that ended delivered or bounced something, and
+	 * none failed as a whole since: jobs may be written ahead */
+	bool			 proven;
 	long long		 dead_until;
 	char			*dead_reason;
 	/* jobs waiting, in arrival order */

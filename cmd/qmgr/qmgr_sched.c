@@ -29,6 +29,20 @@
  * An idle agent whose last job went to the same next hop is preferred:
  * an smtp agent keeps its session open between jobs.
  *
+ * Jobs ahead: a destination at its concurrency writes its next job to
+ * one of its busy agents that has none ahead yet, so that the agent
+ * starts it as soon as it ends the one it works on, without waiting for
+ * this loop to read its "." and answer.  The concurrency still counts
+ * deliveries at once (an agent does one job at a time); a job is written
+ * ahead only while the transport could still start agents, so no other
+ * destination waits for an agent behind it; only to a destination whose
+ * last job that ended delivered or bounced something (not to a new one,
+ * nor after a failure as a whole, so a dead destination is tried no
+ * more often than without); at most one per agent; and only when it is
+ * small enough (QMGR_AHEAD_BYTES) to go into the pipe at once.  A job
+ * ahead whose agent ends before it started it goes back to the front of
+ * its destination's queue.
+ *
  * A busy agent is read when poll(2) says it wrote: whole lines are
  * results, "." ends the job and the agent becomes idle.  An agent that
  * breaks the protocol, says nothing for ipc_timeout, or dies, is ended,
@@ -50,11 +64,19 @@
 #include "log.h"
 #include "qmgr.h"
 
+/* The largest job written ahead to a busy agent: it must fit into the
+ * pipe at once (PIPE_BUF on Linux) while the agent works. */
+#define QMGR_AHEAD_BYTES	4096
+
 static void	transport_limits(struct qmgr *, struct qmgr_transport *);
 static struct qmgr_dest *dest_find(struct qmgr *, struct qmgr_transport *,
 		    const char *);
 static void	dest_release(struct qmgr *, struct qmgr_dest *);
 static bool	job_start(struct qmgr *, struct qmgr_dest *);
+static bool	job_ahead(struct qmgr *, struct qmgr_dest *);
+static void	job_encode(const struct qmgr_job *, struct agent_job *);
+static void	job_next(struct qmgr *, struct qmgr_agent *, const char *);
+static void	ahead_return(struct qmgr_agent *);
 static void	busy_add(struct qmgr *, struct qmgr_agent *);
 static void	busy_remove(struct qmgr *, struct qmgr_agent *);
 static void	agent_done(struct qmgr *, struct qmgr_agent *, bool, bool,
@@ -160,7 +182,8 @@ dest_release(struct qmgr *q, struct qmgr_dest *d)
 {
 	struct qmgr_dest	**pp;
 
-	if (d->busy > 0 || d->head != NULL || (d->dead_until > 0 &&
+	if (d->busy > 0 || d->ahead > 0 || d->head != NULL ||
+	    (d->dead_until > 0 &&
 	    clock_ms() < d->dead_until && !q->abort)) {
 		return;
 	}
@@ -188,6 +211,7 @@ dest_feedback(struct qmgr *q, struct qmgr_dest *d, struct qmgr_job *job)
 	if (!job->site_failed) {
 		if (job->final) {
 			d->failures = 0;
+			d->proven = true;
 			if (d->window < t->dest_limit) {
 				d->window++;
 			}
@@ -195,6 +219,7 @@ dest_feedback(struct qmgr *q, struct qmgr_dest *d, struct qmgr_job *job)
 		return;
 	}
 	d->failures++;
+	d->proven = false;
 	if (d->dead_until > 0 || d->failures < t->cohort_limit * d->window) {
 		return;
 	}
@@ -310,7 +335,6 @@ job_start(struct qmgr *q, struct qmgr_dest *d)
 	struct qmgr_agent	*a;
 	struct agent_job	 aj = AGENT_JOB_INIT;
 	struct str		 why = STR_INIT;
-	size_t			 k;
 	bool			 reused;
 
 	d->head = job->next;
@@ -318,12 +342,7 @@ job_start(struct qmgr *q, struct qmgr_dest *d)
 		d->tail = NULL;
 	}
 	job->next = NULL;
-	str_set(&aj.queue_id, job->id);
-	str_catf(&aj.queue_file, "%s/%s", QFILE_ACTIVE, job->id);
-	str_set(&aj.nexthop, job->nexthop);
-	for (k = 0; k < job->n; k++) {
-		agent_job_add_rcpt(&aj, job->index[k], job->address[k]);
-	}
+	job_encode(job, &aj);
 	for (;;) {
 		if ((a = qmgr_agent_get(q, t->name, job->nexthop,
 		    &why)) == NULL) {
@@ -370,6 +389,138 @@ job_start(struct qmgr *q, struct qmgr_dest *d)
 	return true;
 }
 
+/* job as the agent protocol's job (lib/agent.h). */
+static void
+job_encode(const struct qmgr_job *job, struct agent_job *aj)
+{
+	size_t	k;
+
+	str_set(&aj->queue_id, job->id);
+	str_catf(&aj->queue_file, "%s/%s", QFILE_ACTIVE, job->id);
+	str_set(&aj->nexthop, job->nexthop);
+	for (k = 0; k < job->n; k++) {
+		agent_job_add_rcpt(aj, job->index[k], job->address[k]);
+	}
+}
+
+/* At most the bytes of job's lines in the agent protocol. */
+static size_t
+job_bytes(const struct qmgr_job *job)
+{
+	size_t	n, k;
+
+	/* "J id active/id", "N nexthop", "G", with room to spare */
+	n = 2 * strlen(job->id) + strlen(QFILE_ACTIVE) + strlen(job->nexthop) +
+	    16;
+	for (k = 0; k < job->n; k++) {
+		/* "R index address": an index has at most 20 digits */
+		n += strlen(job->address[k]) + 24;
+	}
+	return n;
+}
+
+/*
+ * d runs as many jobs as its concurrency allows: write its first waiting
+ * job ahead to one of its busy agents (see the top of this file).
+ * Returns true when the job left the queue.
+ */
+static bool
+job_ahead(struct qmgr *q, struct qmgr_dest *d)
+{
+	struct qmgr_transport	*t = d->transport;
+	struct qmgr_job		*job = d->head;
+	struct qmgr_agent	*a = NULL;
+	struct agent_job	 aj = AGENT_JOB_INIT;
+	struct str		 why = STR_INIT;
+	size_t			 i;
+
+	if (!d->proven || t->busy >= t->proc_limit ||
+	    job_bytes(job) > QMGR_AHEAD_BYTES) {
+		return false;
+	}
+	for (i = 0; i < q->nbusy && a == NULL; i++) {
+		if (q->busy[i]->job->dest == d &&
+		    q->busy[i]->next_job == NULL) {
+			a = q->busy[i];
+		}
+	}
+	if (a == NULL) {
+		return false;
+	}
+	job_encode(job, &aj);
+	if (agent_put_job(&a->out, &aj) == -1) {
+		/* not a job for ahead: it waits for an agent of its own */
+		agent_job_free(&aj);
+		return false;
+	}
+	agent_job_free(&aj);
+	if (buf_flush(&a->out) == -1) {
+		/* part of it may be in the pipe: the agent must go */
+		str_catf(&why, "write: %s", strerror(errno));
+		log_warnx("%s: delivery agent %s: %s", a->job->id,
+		    str_c(&a->transport), why.s);
+		agent_fail(q, a, false, why.s);
+		str_free(&why);
+		return false;
+	}
+	d->head = job->next;
+	if (d->head == NULL) {
+		d->tail = NULL;
+	}
+	job->next = NULL;
+	a->next_job = job;
+	d->ahead++;
+	return true;
+}
+
+/*
+ * a said "." and has a job ahead: its job ends (reason for what it did
+ * not report), and the job ahead, which a has begun, is its job now.
+ */
+static void
+job_next(struct qmgr *q, struct qmgr_agent *a, const char *reason)
+{
+	struct qmgr_job		*job = a->job, *next = a->next_job;
+	struct qmgr_dest	*d = job->dest;
+
+	a->job = next;
+	a->next_job = NULL;
+	next->dest->ahead--;
+	next->dest->busy++;
+	d->busy--;
+	a->nreported = 0;
+	/* alive a moment ago: a death before any result is no fault of
+	 * the job (see agent_fail) */
+	a->reused = true;
+	a->deadline = clock_ms() + ipc_ms(q);
+	if (!q->abort) {
+		dest_feedback(q, d, job);
+	}
+	qmgr_msg_job_end(q, job, reason);
+	dest_release(q, d);
+}
+
+/* The job ahead of agent a, which a ends before it began it: back to the
+ * front of its destination's queue. */
+static void
+ahead_return(struct qmgr_agent *a)
+{
+	struct qmgr_job		*job = a->next_job;
+	struct qmgr_dest	*d;
+
+	if (job == NULL) {
+		return;
+	}
+	d = job->dest;
+	a->next_job = NULL;
+	d->ahead--;
+	job->next = d->head;
+	d->head = job;
+	if (d->tail == NULL) {
+		d->tail = job;
+	}
+}
+
 void
 qmgr_sched_dispatch(struct qmgr *q)
 {
@@ -388,11 +539,15 @@ qmgr_sched_dispatch(struct qmgr *q)
 				dest_release(q, d);
 				continue;
 			}
-			if (d->head == NULL || d->busy >= d->window ||
-			    d->transport->busy >= d->transport->proc_limit) {
+			if (d->head == NULL) {
 				continue;
 			}
-			if (job_start(q, d)) {
+			if (d->busy < d->window &&
+			    d->transport->busy < d->transport->proc_limit) {
+				if (job_start(q, d)) {
+					started = true;
+				}
+			} else if (job_ahead(q, d)) {
 				started = true;
 			}
 			next = d->next;
@@ -413,6 +568,7 @@ agent_done(struct qmgr *q, struct qmgr_agent *a, bool healthy, bool graceful,
 	struct qmgr_job		*job = a->job;
 	struct qmgr_dest	*d = job->dest;
 
+	ahead_return(a);
 	busy_remove(q, a);
 	a->job = NULL;
 	d->busy--;
@@ -441,6 +597,8 @@ agent_fail(struct qmgr *q, struct qmgr_agent *a, bool eof, const char *why)
 	struct qmgr_dest	*d = job->dest;
 	struct str		 reason = STR_INIT, status = STR_INIT;
 
+	/* (before the job itself goes back, so that it stays first) */
+	ahead_return(a);
 	if (eof && a->reused && a->nreported == 0 && !job->retried) {
 		busy_remove(q, a);
 		a->job = NULL;
@@ -518,6 +676,13 @@ agent_lines(struct qmgr *q, struct qmgr_agent *a)
 			job_note(a->job, &res);
 			a->nreported++;
 			a->deadline = clock_ms() + ipc_ms(q);
+			continue;
+		}
+		if (r == 2 && a->next_job != NULL) {
+			str_clear(&text);
+			str_catf(&text, "4.3.0 delivery agent %s did not "
+			    "report this recipient", str_c(&a->transport));
+			job_next(q, a, text.s);
 			continue;
 		}
 		if (r == 2) {
