@@ -506,10 +506,19 @@ test_clean(void)
 static void
 test_unnamed(void)
 {
+	static const struct {
+		const char	*op;
+		bool		 kept;
+	} faults[] = {
+		{ "fsync", false },
+		{ "link", true },
+		{ "fsync_dir", false },
+	};
 	struct durable	d = DURABLE_INIT;
 	struct stat	st;
 	const char	*tmp, *dir;
 	char		got[256], path[1200];
+	size_t		i;
 	bool		unnamed;
 
 	tmp = fresh("utmp");
@@ -545,49 +554,29 @@ test_unnamed(void)
 	is_int(tap_count_entries(tmp), 0, "unnamed: tmp/ empty");
 	durable_abort(&d);
 
-	/* a failed fsync: the file is dropped, nothing anywhere */
-	tmp = fresh("utmp");
-	dir = fresh("udir");
-	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
-	    "unnamed fsync: create");
-	fault_set("fsync", 1, EIO);
-	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
-	    "unnamed fsync: commit fails");
-	is_int(errno, EIO, "unnamed fsync: with the fsync's errno");
-	fault_set(NULL, 0, 0);
-	is_int(d.fd, -1, "unnamed fsync: descriptor closed");
-	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
-	    "unnamed fsync: nothing left");
-	durable_abort(&d);
-
-	/* a failed link, then abort: nothing left */
-	tmp = fresh("utmp");
-	dir = fresh("udir");
-	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
-	    "unnamed link: create");
-	fault_set("link", 1, EIO);
-	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
-	    "unnamed link: commit fails");
-	fault_set(NULL, 0, 0);
-	durable_abort(&d);
-	is_int(d.fd, -1, "unnamed link: abort closes it");
-	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
-	    "unnamed link: nothing left");
-
-	/* a failed fsync of the directory: the name goes, and the file */
-	tmp = fresh("utmp");
-	dir = fresh("udir");
-	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
-	    "unnamed fsync_dir: create");
-	fault_set("fsync_dir", 1, EIO);
-	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
-	    "unnamed fsync_dir: commit fails");
-	is_int(errno, EIO, "unnamed fsync_dir: with its errno");
-	fault_set(NULL, 0, 0);
-	ok(d.fd == -1 || !unnamed, "unnamed fsync_dir: file dropped");
-	durable_abort(&d);
-	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
-	    "unnamed fsync_dir: nothing left");
+	/* A failed fsync (of the file or the directory) drops the file; a
+	 * failed link keeps it open for another commit.  After
+	 * durable_abort, nothing is left in either directory. */
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		tmp = fresh("utmp");
+		dir = fresh("udir");
+		is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+		    "unnamed, failed %s: create", faults[i].op);
+		fault_set(faults[i].op, 1, EIO);
+		is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), -1,
+		    "unnamed, failed %s: commit fails", faults[i].op);
+		is_int(errno, EIO, "unnamed, failed %s: with its errno",
+		    faults[i].op);
+		fault_set(NULL, 0, 0);
+		ok(!unnamed || (d.fd != -1) == faults[i].kept,
+		    "unnamed, failed %s: the file %s", faults[i].op,
+		    faults[i].kept ? "stays open" : "is dropped");
+		durable_abort(&d);
+		is_int(d.fd, -1, "unnamed, failed %s: abort closes it",
+		    faults[i].op);
+		is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
+		    "unnamed, failed %s: nothing left", faults[i].op);
+	}
 
 	/* no O_TMPFILE on this file system: a named file in tmp/ */
 	tmp = fresh("utmp");
