@@ -9,7 +9,8 @@
  * to replace, or link(2) + unlink(2) for a name that must not replace an
  * existing one) and fsync(2) of the target directory, which makes the new
  * name itself durable.  Only after durable_commit() returned 0 may anything
- * be acknowledged.
+ * be acknowledged.  A new queue file may instead be made without any name
+ * (durable_create_unnamed, O_TMPFILE): its first name is its final one.
  *
  * Every function returns 0 or -1 with errno and never leaves behind what
  * it created: after a failure the caller calls durable_abort(), which
