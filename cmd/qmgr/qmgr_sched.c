@@ -33,15 +33,24 @@
  * one of its busy agents that has none ahead yet, so that the agent
  * starts it as soon as it ends the one it works on, without waiting for
  * this loop to read its "." and answer.  The concurrency still counts
- * deliveries at once (an agent does one job at a time); a job is written
- * ahead only while the transport could still start agents, so no other
- * destination waits for an agent behind it; only to a destination whose
- * last job that ended delivered or bounced something (not to a new one,
- * nor after a failure as a whole, so a dead destination is tried no
- * more often than without); at most one per agent; and only when it is
- * small enough (QMGR_AHEAD_BYTES) to go into the pipe at once.  A job
- * ahead whose agent ends before it started it goes back to the front of
- * its destination's queue.
+ * deliveries at once (an agent does one job at a time).  A job is
+ * written ahead only
+ *	for a transport that takes one recipient per job, whose
+ *	destination is the recipient (local's mailbox, two deliveries at
+ *	once): there the wait for this loop held every delivery to one
+ *	user.  Not to a next hop: its agents wait on the network far
+ *	longer than on this loop, and a job written to an agent stuck in
+ *	a slow session would wait behind it instead of taking the next
+ *	free agent (paired relay runs showed no gain either);
+ *	while the transport could still start agents, so no other
+ *	destination waits for an agent behind it;
+ *	to a destination whose last job that ended delivered or bounced
+ *	something (not to a new one, nor after a failure as a whole, so a
+ *	dead destination is tried no more often than without);
+ *	at most one per agent, and only when it is small enough
+ *	(QMGR_AHEAD_BYTES) to go into the pipe at once.
+ * A job ahead whose agent ends before it started it goes back to the
+ * front of its destination's queue.
  *
  * A busy agent is read when poll(2) says it wrote: whole lines are
  * results, "." ends the job and the agent becomes idle.  An agent that
@@ -434,7 +443,7 @@ job_ahead(struct qmgr *q, struct qmgr_dest *d)
 	struct str		 why = STR_INIT;
 	size_t			 i;
 
-	if (!d->proven || t->busy >= t->proc_limit ||
+	if (t->rcpt_limit > 1 || !d->proven || t->busy >= t->proc_limit ||
 	    job_bytes(job) > QMGR_AHEAD_BYTES) {
 		return false;
 	}

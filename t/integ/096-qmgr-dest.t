@@ -11,16 +11,18 @@
 # temporarily suspended: ..." in their defer logs), while another
 # destination of the same transport is still delivered.  A third
 # stand-in notes whether its next job was already in its pipe when it
-# finished one: at concurrency 1, every job after the first success is
-# written ahead to the one busy agent; when that agent dies, the job
-# ahead of it goes to the next agent and is delivered once.
+# finished one: for a transport of one recipient per job at concurrency
+# 1, every job to one recipient after the first success is written
+# ahead to the one busy agent; when that agent dies, the job ahead of
+# it goes to the next agent and is delivered once; a transport that
+# groups recipients by next hop gets no jobs ahead.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 12
+tap_plan 13
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
-	tap_skip 12 "python3 not installed"
+	tap_skip 13 "python3 not installed"
 	tap_done
 fi
 QD=$TAP_TMP/queue
@@ -42,11 +44,14 @@ default_process_limit = 50
 initial_destination_concurrency = 1
 slow_destination_concurrency_limit = 3
 ahead_destination_concurrency_limit = 1
+ahead_destination_recipient_limit = 1
+hop_destination_concurrency_limit = 1
 EOF
 cat > "$TAP_TMP/master.cf" <<'EOF'
 slow      unix  -       -       n       -       10      slow-agent
 down      unix  -       -       n       -       10      down-agent
 ahead     unix  -       -       n       -       10      ahead-agent
+hop       unix  -       -       n       -       10      ahead-agent
 EOF
 
 # slow-agent: per job "conc N" (its jobs running now), then every
@@ -107,14 +112,19 @@ while IFS= read -r line; do
 done
 exit 0
 EOF
-# ahead-agent: per job, after its work, "RCPT PID 1" when the next job
-# is already readable on its stdin ("RCPT PID 0" when not); a job for
-# die@... makes it exit at once, reporting nothing ("die PID 1|0").
+# ahead-agent: per job, after its work, "QUEUEID PID 1" when the next
+# job is already readable on its stdin ("QUEUEID PID 0" when not); the
+# message whose queue ID is in the file die-id makes it exit at once,
+# reporting nothing ("die PID 1|0").
 cat > "$LX/ahead-agent" <<EOF
 #!/usr/bin/env python3
 import os, select, sys, time
 log = open("$TAP_TMP/ahead", "a")
-buf, idx, rcpt = b"", [], ""
+buf, idx, qid = b"", [], ""
+try:
+    die = open("$TAP_TMP/die-id").read().strip()
+except OSError:
+    die = None
 while True:
     while b"\n" not in buf:
         data = os.read(0, 4096)
@@ -123,17 +133,18 @@ while True:
         buf += data
     line, buf = buf.split(b"\n", 1)
     f = line.decode().split(" ")
-    if f[0] == "R":
+    if f[0] == "J":
+        qid = f[1]
+    elif f[0] == "R":
         idx.append(f[1])
-        rcpt = f[2]
     elif f[0] == "G":
         time.sleep(0.3)
         ahead = bool(buf) or bool(select.select([0], [], [], 0)[0])
-        if rcpt.startswith("die@"):
+        if qid == die:
             log.write("die %d %d\n" % (os.getpid(), ahead))
             log.flush()
             os._exit(1)
-        log.write("%s %d %d\n" % (rcpt, os.getpid(), ahead))
+        log.write("%s %d %d\n" % (qid, os.getpid(), ahead))
         log.flush()
         out = "".join("%s D 2.0.0 delivered\n" % i for i in idx) + ".\n"
         os.write(1, out.encode())
@@ -195,37 +206,53 @@ tap_file_is "$QD/defer/$(qid "$now" 2 4)" "$TAP_TMP/want" \
     "an untried message: the reason is the destination's"
 grep -q "destination dead.test of transport down is not reachable: delivery suspended for 300s" "$LOG"
 tap_ok $? "the log says the destination is suspended" "$(cat "$LOG")"
-# 9-10. Four messages to a.test at concurrency 1: the first job alone
+# 9-10. Four messages to u@a.test at concurrency 1: the first job alone
 # (nothing is written ahead to a destination before a success), then
 # each next one written ahead while the one before runs.
 rm -f "$QD"/deferred/* "$QD"/defer/*
+want=
 i=1
-while [ $i -le 4 ]; do
-	mkq incoming "$(qid "$now" 4 $i)" "$now" s@example.org "u$i@a.test"
+for ahead in 0 1 1 0; do
+	mkq incoming "$(qid "$now" 4 $i)" "$now" s@example.org u@a.test
+	want="$want$(qid "$now" 4 $i) $ahead,"
 	i=$((i + 1))
 done
 tap_run qmgr -x -o default_transport=ahead
-tap_is "$(awk '{ printf "%s %s,", $1, $3 }' "$TAP_TMP/ahead")" \
-    "u1@a.test 0,u2@a.test 1,u3@a.test 1,u4@a.test 0," \
+tap_is "$(awk '{ printf "%s %s,", $1, $3 }' "$TAP_TMP/ahead")" "$want" \
     "jobs ahead: after the first success, each job waits in the agent's pipe" ||
     tap_diag "$(cat "$TAP_TMP/ahead")"
 tap_is "$(awk '{ print $2 }' "$TAP_TMP/ahead" | sort -u | wc -l | tr -d ' ')" 1 \
     "jobs ahead: one agent at a time at concurrency 1"
 
-# 11-12. b.test: a success, then a job that kills its agent while the
+# 11-12. v@b.test: a success, then a job that kills its agent while the
 # next one waits ahead of it.  The dying job is tried again once (on a
 # new agent, again with a job ahead) and deferred; the jobs ahead are
 # each delivered once, by the agent after.
 : > "$TAP_TMP/ahead"
-mkq incoming "$(qid "$now" 5 1)" "$now" s@example.org "v1@b.test"
-mkq incoming "$(qid "$now" 5 2)" "$now" s@example.org "die@b.test"
-mkq incoming "$(qid "$now" 5 3)" "$now" s@example.org "v3@b.test"
-mkq incoming "$(qid "$now" 5 4)" "$now" s@example.org "v4@b.test"
+i=1
+while [ $i -le 4 ]; do
+	mkq incoming "$(qid "$now" 5 $i)" "$now" s@example.org v@b.test
+	i=$((i + 1))
+done
+qid "$now" 5 2 > "$TAP_TMP/die-id"
 tap_run qmgr -x -o default_transport=ahead
 tap_is "$(awk '{ printf "%s %s,", $1, $3 }' "$TAP_TMP/ahead")" \
-    "v1@b.test 0,die 1,die 1,v3@b.test 1,v4@b.test 0," \
+    "$(qid "$now" 5 1) 0,die 1,die 1,$(qid "$now" 5 3) 1,$(qid "$now" 5 4) 0," \
     "an agent dies with a job ahead: that job goes to the next agent, once" ||
     tap_diag "$(cat "$TAP_TMP/ahead")"
 tap_is "$(ls "$QD/deferred")" "$(qid "$now" 5 2)" \
     "only the dying job is deferred" || tap_diag "$(tail -n 20 "$LOG")"
+rm -f "$TAP_TMP/die-id"
+
+# 13. The same agent as a transport that groups recipients by next hop,
+# at concurrency 1: no job is written ahead.
+: > "$TAP_TMP/ahead"
+i=1
+while [ $i -le 4 ]; do
+	mkq incoming "$(qid "$now" 6 $i)" "$now" s@example.org "w$i@c.test"
+	i=$((i + 1))
+done
+tap_run qmgr -x -o default_transport=hop
+tap_is "$(awk '{ printf "%s,", $3 }' "$TAP_TMP/ahead")" "0,0,0,0," \
+    "no jobs ahead for a next hop" || tap_diag "$(cat "$TAP_TMP/ahead")"
 tap_done
