@@ -349,56 +349,50 @@ queue_fill(struct qmgr *q, struct queue_state *st, const char *subdir,
 	if (room == 0) {
 		goto out;
 	}
-	if (ls->pos >= ls->l.n) {
-		if (queue_list(q, subdir, &ls->l) == -1) {
-			goto out;
+	while (!q->stop) {
+		if (ls->pos >= ls->l.n) {
+			/* used up: list, once more for what came since, unless
+			 * this call listed it */
+			if (fresh) {
+				*all = true;
+				listing_free(ls);
+				break;
+			}
+			if (queue_list(q, subdir, &ls->l) == -1) {
+				goto out;
+			}
+			ls->pos = 0;
+			fresh = true;
+			continue;
 		}
-		ls->pos = 0;
-		fresh = true;
-	}
-	for (;;) {
-		for (; ls->pos < ls->l.n && !q->stop; ls->pos++) {
-			id = ls->l.id[ls->pos];
-			if (q->once && idlist_has(&st->tried, id)) {
+		id = ls->l.id[ls->pos];
+		if (q->once && idlist_has(&st->tried, id)) {
+			ls->pos++;
+			continue;
+		}
+		if (due_only) {
+			str_clear(&path);
+			str_catf(&path, "%s/%s/%s", str_c(&q->queue_dir),
+			    subdir, id);
+			if (lstat(path.s, &sb) == -1 || sb.st_mtime > now) {
+				ls->pos++;
 				continue;
 			}
-			if (due_only) {
-				str_clear(&path);
-				str_catf(&path, "%s/%s/%s",
-				    str_c(&q->queue_dir), subdir, id);
-				if (lstat(path.s, &sb) == -1 ||
-				    sb.st_mtime > now) {
-					continue;
-				}
+		}
+		if (moved == room) {
+			goto out;	/* *all stays false */
+		}
+		ls->pos++;
+		if (qfile_move_nosync(str_c(&q->queue_dir), id, subdir,
+		    QFILE_ACTIVE) == -1) {
+			if (errno != ENOENT) {
+				log_warn("%s: move from %s to %s", id,
+				    subdir, QFILE_ACTIVE);
 			}
-			if (moved == room) {
-				goto out;	/* *all stays false */
-			}
-			if (qfile_move_nosync(str_c(&q->queue_dir), id, subdir,
-			    QFILE_ACTIVE) == -1) {
-				if (errno != ENOENT) {
-					log_warn("%s: move from %s to %s", id,
-					    subdir, QFILE_ACTIVE);
-				}
-				continue;
-			}
-			queue_wait(st, id);
-			moved++;
+			continue;
 		}
-		if (q->stop) {
-			goto out;
-		}
-		/* used up: list once more, for what came since the listing */
-		if (fresh) {
-			*all = true;
-			listing_free(ls);
-			break;
-		}
-		if (queue_list(q, subdir, &ls->l) == -1) {
-			goto out;
-		}
-		ls->pos = 0;
-		fresh = true;
+		queue_wait(st, id);
+		moved++;
 	}
 out:
 	if (moved > 0) {

@@ -443,8 +443,9 @@ job_ahead(struct qmgr *q, struct qmgr_dest *d)
 	struct str		 why = STR_INIT;
 	size_t			 i;
 
+	/* (d->ahead == d->busy: each of its agents has one already) */
 	if (t->rcpt_limit > 1 || !d->proven || t->busy >= t->proc_limit ||
-	    job_bytes(job) > QMGR_AHEAD_BYTES) {
+	    d->ahead >= d->busy || job_bytes(job) > QMGR_AHEAD_BYTES) {
 		return false;
 	}
 	for (i = 0; i < q->nbusy && a == NULL; i++) {
