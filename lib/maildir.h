@@ -24,6 +24,7 @@
 #ifndef POSTLET_MAILDIR_H
 #define POSTLET_MAILDIR_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stdbool.h>
@@ -59,5 +60,46 @@ void	maildir_tmp_name(struct str *out);
  */
 int	maildir_deliver(int mdfd, const char *head, size_t headlen, int src,
 	    off_t off, off_t len, struct str *name, struct str *why);
+
+/*
+ * The same in two steps, so that several deliveries share their commits
+ * (local(8) with a job ahead): maildir_write writes the message to tmp/
+ * and adds it to the batch, uncommitted, or returns -1 with errno and a
+ * reason appended to why, adding nothing and leaving nothing behind.
+ * maildir_commit then does for every entry of the batch what
+ * maildir_deliver does after the write: fsync of the file, its name in
+ * new/, and one fsync for each new/ (of however many entries), in that
+ * order, so a crash leaves each message in new/ complete or not at all.
+ * It returns how many entries failed; each entry then says in error (an
+ * errno, 0 when delivered), why and final (its name in new/) what
+ * happened.  An entry that failed left nothing in new/.
+ * maildir_batch_clear empties a committed batch for the next, and
+ * maildir_batch_free frees it; both panic on an entry not committed.
+ */
+struct maildir_entry {
+	int		 fd;		/* the file, until it is committed */
+	int		 tmpfd, newfd;	/* its Maildir's tmp/ and new/ */
+	dev_t		 new_dev;	/* which new/: one fsync for each */
+	ino_t		 new_ino;
+	struct stat	 st;		/* the file's, after its fsync */
+	struct str	 tmp;		/* its name in tmp/; empty: unnamed */
+	struct str	 final;		/* its name in new/ */
+	struct str	 why;		/* what failed */
+	int		 error;		/* errno of the failure, or 0 */
+	bool		 linked;	/* final exists */
+	bool		 done;		/* committed (or failed) */
+};
+
+struct maildir_batch {
+	struct maildir_entry	*e;
+	size_t			 n, cap;
+};
+#define MAILDIR_BATCH_INIT	{ NULL, 0, 0 }
+
+int	maildir_write(struct maildir_batch *, int mdfd, const char *head,
+	    size_t headlen, int src, off_t off, off_t len, struct str *why);
+size_t	maildir_commit(struct maildir_batch *);
+void	maildir_batch_clear(struct maildir_batch *);
+void	maildir_batch_free(struct maildir_batch *);
 
 #endif

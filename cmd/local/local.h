@@ -31,6 +31,7 @@
 
 #include "buf.h"
 #include "dsn.h"
+#include "maildir.h"
 #include "map.h"
 #include "qfile.h"
 #include "str.h"
@@ -98,6 +99,22 @@ struct local {
 	gid_t			 mail_owner_gid;
 	/* started as root: deliveries switch to the recipient */
 	bool			 root;
+	/* Maildir deliveries waiting for one commit; NULL as root */
+	struct local_batch	*batch;
+};
+
+/*
+ * Maildir deliveries written in this process (non-root mode) and not yet
+ * committed (local_deliver.c): while the next job is already on the
+ * input (a job ahead), local holds back the results of the current one,
+ * delivers the next, and commits both with one fsync of new/ (and the
+ * files' fsyncs in one journal commit), then writes both jobs' results.
+ * For each entry of md, the user and the mailbox, for a failure's text.
+ */
+struct local_batch {
+	struct maildir_batch	 md;
+	struct str		*user, *path;
+	size_t			 cap;
 };
 
 /* One delivery's outcome. */
@@ -207,6 +224,14 @@ void	local_expand(const struct local *, const struct local_env *env,
  */
 void	local_mailbox(const struct local *, const struct qfile *qf,
 	    const struct local_rcpt *rcpt, const struct str *head,
+	    struct local_status *st);
+/*
+ * With l->batch, a Maildir delivery made here only writes the message
+ * and adds it to the batch, and st says delivered; the caller commits
+ * the batch before it reports st, and then local_mailbox_commit_status
+ * changes st to the failure of entry i, when it failed.
+ */
+void	local_mailbox_commit_status(const struct local_batch *, size_t i,
 	    struct local_status *st);
 
 /*

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>		/* snprintf */
 #include <stdlib.h>
@@ -39,6 +40,34 @@ struct local_seen {
 };
 #define LOCAL_SEEN_INIT	{ NULL, 0, 0 }
 
+/*
+ * A result not yet written: it waits for the commit of the Maildir
+ * deliveries it counts on (entries first to last - 1 of the batch), or
+ * it is the "." after a job's results (dot).
+ */
+struct held {
+	bool			 dot;
+	struct str		 queue_id, address;
+	size_t			 index;		/* in the queue file */
+	double			 delay;
+	struct local_status	 st;
+	size_t			 first, last;
+};
+
+struct held_list {
+	struct held	*v;
+	size_t		 n, cap, jobs;
+};
+#define HELD_LIST_INIT	{ NULL, 0, 0, 0 }
+
+/*
+ * How many jobs' results local holds back at most for one commit, and
+ * how many Maildir deliveries (three descriptors each until the commit):
+ * a job of many recipients is committed and answered in parts.
+ */
+#define LOCAL_BATCH_JOBS	8
+#define LOCAL_BATCH_MAX		32
+
 static int	job_path(const struct local *, const struct agent_job *,
 		    struct str *);
 static void	seen_collect(const struct qfile *, struct local_seen *);
@@ -49,8 +78,14 @@ static bool	name_is(const char *, size_t, const char *);
 static void	recipient(const struct local *, const struct qfile *,
 		    const struct qfile_rcpt *, const struct local_seen *,
 		    const char *, struct local_status *);
-static void	report(const struct agent_job *, const struct qfile *,
-		    size_t, const struct local_status *, struct buf *);
+static double	delay_of(const struct qfile *);
+static struct held *held_add(struct held_list *);
+static void	hold(struct held_list *, const struct local *,
+		    const struct agent_job *, size_t, const struct qfile *,
+		    const struct local_status *, size_t);
+static bool	input_ready(struct buf *);
+static int	flush(const struct local *, struct held_list *,
+		    struct buf *);
 
 void
 local_status_set(struct local_status *st, enum dsn_status status,
@@ -315,29 +350,122 @@ out:
 	str_free(&quoted);
 }
 
-/* One result line, and the log line in Postfix's shape. */
-static void
-report(const struct agent_job *job, const struct qfile *qf, size_t i,
-    const struct local_status *st, struct buf *out)
+/* Seconds since the message arrived (for the debug log line). */
+static double
+delay_of(const struct qfile *qf)
 {
-	static const char *const word[] = { "sent", "deferred", "bounced" };
 	struct timeval	tv;
 	double		delay = 0;
 
 	if (qf != NULL && gettimeofday(&tv, NULL) == 0) {
 		delay = (double)(tv.tv_sec - qf->arrival_sec) +
 		    (double)(tv.tv_usec - qf->arrival_usec) / 1e6;
-		if (delay < 0) {
-			delay = 0;
-		}
 	}
-	/* qmgr logs the result once it is recorded (Postfix's line); the
-	 * agent's own copy is for -v only, so nothing is logged twice. */
-	log_debug("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
-	    "status=%s (%s)", str_c(&job->queue_id), job->rcpts[i].address,
-	    delay, st->code, word[st->status], str_c(&st->text));
-	agent_put_result(out, job->rcpts[i].index, st->status, st->code,
-	    str_c(&st->text));
+	return delay < 0 ? 0 : delay;
+}
+
+static struct held *
+held_add(struct held_list *hl)
+{
+	struct held	*h;
+
+	if (hl->n == hl->cap) {
+		hl->cap = hl->cap == 0 ? 8 : hl->cap * 2;
+		hl->v = xreallocarray(hl->v, hl->cap, sizeof(*hl->v));
+	}
+	h = &hl->v[hl->n++];
+	memset(h, 0, sizeof(*h));
+	h->queue_id = (struct str)STR_INIT;
+	h->address = (struct str)STR_INIT;
+	h->st = (struct local_status)LOCAL_STATUS_INIT;
+	return h;
+}
+
+/* Hold recipient i's result st, with the batch entries from first on. */
+static void
+hold(struct held_list *hl, const struct local *l,
+    const struct agent_job *job, size_t i, const struct qfile *qf,
+    const struct local_status *st, size_t first)
+{
+	struct held	*h = held_add(hl);
+
+	str_set(&h->queue_id, str_c(&job->queue_id));
+	str_set(&h->address, job->rcpts[i].address);
+	h->index = job->rcpts[i].index;
+	h->delay = delay_of(qf);
+	h->st.status = st->status;
+	memcpy(h->st.code, st->code, sizeof(h->st.code));
+	str_set(&h->st.text, str_c(&st->text));
+	h->first = first;
+	h->last = l->batch == NULL ? first : l->batch->md.n;
+}
+
+/* Is the next job (or the end of the input) there, without a wait? */
+static bool
+input_ready(struct buf *in)
+{
+	struct pollfd	pfd;
+
+	if (buf_pending(in) > 0) {
+		return true;
+	}
+	pfd.fd = in->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * Commit the batch, then write every held result, each changed to its
+ * delivery's failure when the commit failed, and the "."s: 0, or -1
+ * when qmgr cannot be written to.
+ */
+static int
+flush(const struct local *l, struct held_list *hl, struct buf *out)
+{
+	static const char *const word[] = { "sent", "deferred", "bounced" };
+	struct local_batch	*lb = l->batch;
+	struct held		*h;
+	size_t			 i, k;
+	int			 rc = 0;
+
+	if (lb != NULL && lb->md.n > 0) {
+		(void)maildir_commit(&lb->md);
+	}
+	for (i = 0; i < hl->n; i++) {
+		h = &hl->v[i];
+		if (h->dot) {
+			if (rc == 0 && agent_put_done(out) == -1) {
+				log_warn("write to qmgr");
+				rc = -1;
+			}
+			continue;
+		}
+		for (k = h->first; k < h->last; k++) {
+			local_mailbox_commit_status(lb, k, &h->st);
+		}
+		/* qmgr logs the result once it is recorded (Postfix's
+		 * line); the agent's own copy is for -v only. */
+		log_debug("%s: to=<%s>, relay=local, delay=%.2f, dsn=%s, "
+		    "status=%s (%s)", str_c(&h->queue_id), str_c(&h->address),
+		    h->delay, h->st.code, word[h->st.status],
+		    str_c(&h->st.text));
+		agent_put_result(out, h->index, h->st.status, h->st.code,
+		    str_c(&h->st.text));
+		str_free(&h->queue_id);
+		str_free(&h->address);
+		local_status_free(&h->st);
+	}
+	hl->n = 0;
+	hl->jobs = 0;
+	if (lb != NULL) {
+		for (i = 0; i < lb->md.n; i++) {
+			str_free(&lb->user[i]);
+			str_free(&lb->path[i]);
+		}
+		maildir_batch_clear(&lb->md);
+	}
+	return rc;
 }
 
 int
@@ -347,8 +475,9 @@ local_run(const struct local *l, struct buf *in, struct buf *out)
 	struct qfile		 qf = QFILE_INIT;
 	struct local_seen	 seen = LOCAL_SEEN_INIT;
 	struct local_status	 st = LOCAL_STATUS_INIT;
+	struct held_list	 held = HELD_LIST_INIT;
 	struct str		 why = STR_INIT, path = STR_INIT;
-	size_t			 i;
+	size_t			 i, first;
 	int			 r, status = 0, opened;
 
 	while ((r = agent_get_job(in, &job, &why)) == 1) {
@@ -367,6 +496,7 @@ local_run(const struct local *l, struct buf *in, struct buf *out)
 			seen_collect(&qf, &seen);
 		}
 		for (i = 0; i < job.nrcpt; i++) {
+			first = l->batch == NULL ? 0 : l->batch->md.n;
 			if (opened && job.rcpts[i].index >= qf.nrcpt) {
 				local_status_set(&st, DSN_TEMP, "4.3.0",
 				    "recipient %zu is not in the queue file",
@@ -378,21 +508,45 @@ local_run(const struct local *l, struct buf *in, struct buf *out)
 				    &qf.rcpts[job.rcpts[i].index], &seen,
 				    job.rcpts[i].address, &st);
 			}
-			report(&job, opened ? &qf : NULL, i, &st, out);
+			hold(&held, l, &job, i, opened ? &qf : NULL, &st,
+			    first);
+			if (l->batch != NULL &&
+			    l->batch->md.n >= LOCAL_BATCH_MAX &&
+			    flush(l, &held, out) == -1) {
+				break;
+			}
 		}
 		seen_free(&seen);
 		qfile_close(&qf);
-		if (agent_put_done(out) == -1) {
-			log_warn("write to qmgr");
+		if (i < job.nrcpt) {
 			status = EX_IOERR;
 			break;
 		}
+		held_add(&held)->dot = true;
+		held.jobs++;
+		/*
+		 * With Maildir deliveries waiting for their commit and the
+		 * next job already here, deliver that one too before the
+		 * commit: one commit then serves both.
+		 */
+		if (l->batch != NULL && l->batch->md.n > 0 &&
+		    held.jobs < LOCAL_BATCH_JOBS && input_ready(in)) {
+			continue;
+		}
+		if (flush(l, &held, out) == -1) {
+			status = EX_IOERR;
+			break;
+		}
+	}
+	if (held.n > 0 && flush(l, &held, out) == -1) {
+		status = EX_IOERR;
 	}
 	if (r == -1) {
 		log_error("job from qmgr: %s%s%s", why.len > 0 ? why.s : "",
 		    why.len > 0 ? ": " : "", strerror(errno));
 		status = EX_DATAERR;
 	}
+	free(held.v);
 	agent_job_free(&job);
 	local_status_free(&st);
 	str_free(&why);

@@ -42,6 +42,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "fd.h"
 #include "local.h"
 #include "log.h"
@@ -76,6 +77,8 @@ struct local_box {
 
 static void	errno_status(struct local_status *, int, const char *,
 		    const struct local_rcpt *, const char *, const char *);
+static void	user_errno_status(struct local_status *, int, const char *,
+		    const char *, const char *, const char *);
 static int	box_choose(const struct local *, const struct local_rcpt *,
 		    struct local_box *, struct local_status *);
 static int	box_prepare(const struct local *, const struct local_rcpt *,
@@ -83,7 +86,7 @@ static int	box_prepare(const struct local *, const struct local_rcpt *,
 static void	write_mbox(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
-static void	write_maildir(const struct qfile *,
+static void	write_maildir(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
 static void	write_box(const struct local *, const struct qfile *,
@@ -104,6 +107,14 @@ static void
 errno_status(struct local_status *st, int err, const char *prefix,
     const struct local_rcpt *r, const char *what, const char *why)
 {
+	user_errno_status(st, err, prefix, str_c(&r->user), what, why);
+}
+
+/* errno_status for a user given by name. */
+static void
+user_errno_status(struct local_status *st, int err, const char *prefix,
+    const char *user, const char *what, const char *why)
+{
 	const char	*code = "4.2.0";
 	enum dsn_status	 status = DSN_TEMP;
 	struct str	 reason = STR_INIT;
@@ -122,7 +133,7 @@ errno_status(struct local_status *st, int err, const char *prefix,
 		code = "4.3.0";
 	}
 	local_status_set(st, status, code, "%s for user %s. %s", prefix,
-	    str_c(&r->user), reason.s);
+	    user, reason.s);
 	str_free(&reason);
 }
 
@@ -373,12 +384,16 @@ out:
 	str_free(&full);
 }
 
-/* The Maildir delivery, as the user (as write_mbox). */
+/*
+ * The Maildir delivery, as the user (as write_mbox); with l->batch only
+ * its write: its commit waits (see local.h).
+ */
 static void
-write_maildir(const struct qfile *qf, const struct local_rcpt *r,
-    const struct str *head, const struct local_box *b,
-    struct local_status *st)
+write_maildir(const struct local *l, const struct qfile *qf,
+    const struct local_rcpt *r, const struct str *head,
+    const struct local_box *b, struct local_status *st)
 {
+	struct local_batch	*lb = l->root ? NULL : l->batch;
 	struct str	 why = STR_INIT, full = STR_INIT;
 	int		 basefd = -1, mdfd = -1;
 
@@ -392,10 +407,25 @@ write_maildir(const struct qfile *qf, const struct local_rcpt *r,
 	}
 	if ((mdfd = maildir_open(basefd, b->rel.s, true, b->uid,
 	    &why)) == -1 ||
+	    (lb != NULL ? maildir_write(&lb->md, mdfd, head->s, head->len,
+	    qf->fd, qf->content_offset, qf->content_len, &why) :
 	    maildir_deliver(mdfd, head->s, head->len, qf->fd,
-	    qf->content_offset, qf->content_len, NULL, &why) == -1) {
+	    qf->content_offset, qf->content_len, NULL, &why)) == -1) {
 		errno_status(st, errno, full.s, r, NULL, why.s);
 		goto out;
+	}
+	if (lb != NULL) {
+		if (lb->md.n > lb->cap) {
+			lb->cap = lb->md.cap;
+			lb->user = xreallocarray(lb->user, lb->cap,
+			    sizeof(*lb->user));
+			lb->path = xreallocarray(lb->path, lb->cap,
+			    sizeof(*lb->path));
+		}
+		lb->user[lb->md.n - 1] = (struct str)STR_INIT;
+		str_set(&lb->user[lb->md.n - 1], str_c(&r->user));
+		lb->path[lb->md.n - 1] = (struct str)STR_INIT;
+		str_set(&lb->path[lb->md.n - 1], b->path.s);
 	}
 	local_status_set(st, DSN_OK, "2.0.0", "delivered to maildir");
 out:
@@ -416,7 +446,7 @@ write_box(const struct local *l, const struct qfile *qf,
     const struct local_box *b, struct local_status *st)
 {
 	if (b->maildir) {
-		write_maildir(qf, r, head, b, st);
+		write_maildir(l, qf, r, head, b, st);
 	} else {
 		write_mbox(l, qf, r, head, b, st);
 	}
@@ -567,4 +597,20 @@ out:
 	}
 	str_free(&b.rel);
 	str_free(&b.path);
+}
+
+void
+local_mailbox_commit_status(const struct local_batch *lb, size_t i,
+    struct local_status *st)
+{
+	const struct maildir_entry	*e = &lb->md.e[i];
+	struct str			 full = STR_INIT;
+
+	if (e->error == 0) {
+		return;
+	}
+	str_catf(&full, "cannot update maildir %s", str_c(&lb->path[i]));
+	user_errno_status(st, e->error, full.s, str_c(&lb->user[i]), NULL,
+	    str_c(&e->why));
+	str_free(&full);
 }

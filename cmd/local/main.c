@@ -130,6 +130,7 @@ main(int argc, char *argv[])
 	struct local	 l;
 	struct buf	 in, out;
 	static unsigned char inmem[2 * 8192], outmem[2 * 8192];
+	static struct local_batch	 batch;
 	struct confopt_args	 args = CONFOPT_ARGS_INIT;
 	long long	 delay;
 
@@ -161,6 +162,8 @@ main(int argc, char *argv[])
 	delay = conf_time("deliver_lock_delay");
 	l.lock_delay_ms = delay > 3600 ? 3600 * 1000 : (int)delay * 1000;
 	l.root = priv_is_root();
+	/* as root each delivery runs in a child that commits it itself */
+	l.batch = l.root ? NULL : &batch;
 	l.daemon_directory = conf_value("daemon_directory");
 	l.config_directory = conf_dir(args.config_dir);
 	l.mailbox_command = conf_value("mailbox_command");

@@ -6,9 +6,9 @@
 # (docs/queue.5).  Mailboxes are read back with Python's mailbox module
 # and byte for byte: mbox (From_ line, >From quoting, appending), Maildir
 # (new/, unique names), unknown users, recipient_delimiter, loop
-# detection, locks held by others, mailbox_size_limit, and mailboxes that
+# detection, locks held by others, mailbox_size_limit, mailboxes that
 # are symbolic links, hard links or not writable, which are refused with
-# nothing written.
+# nothing written, and two jobs at once (a job ahead) committed together.
 #
 # The first part runs local in non-root mode, delivering to the user it
 # runs as.  As root, that user is a test user made with useradd (random
@@ -17,7 +17,7 @@
 # the test user: mailboxes it creates belong to that user, mode 0600.
 . "$(dirname "$0")/../lib.sh"
 
-NONROOT=38
+NONROOT=44
 ROOTN=10
 tap_plan $((NONROOT + ROOTN))
 
@@ -388,6 +388,70 @@ tap_is "$(chk maildir "$N/md/$ME" "$TAP_TMP/wantmd")" "20 20 same 0" \
     "Maildir: 20 files in new/, unique names, bytes as sent, tmp/ empty"
 tap_is "$(stat -c %a "$N/md/$ME" "$N/md/$ME/new" | sort -u)" 700 \
     "Maildir: directories made mode 0700"
+
+# A job ahead: two jobs on the input at once.  local holds the first
+# job's answer back, writes the second message too, and commits both
+# with one fsync of new/ (the files' own fsyncs first); the answers then
+# come in order, each job ending with its ".".
+mkq 06553F100000000C6 alice@example.org "$TAP_TMP/msg" "$ME@localhost" \
+    "nosuchuser9x@localhost"
+[ -n "$TU" ] && chown -R "$TU" "$N"
+printf 'J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n' \
+    06553F100000000C5 06553F100000000C5 "$ME" > "$TAP_TMP/jobs"
+printf 'J %s active/%s\nN localhost\nR 0 %s@localhost\nR 1 %s\nG\n' \
+    06553F100000000C6 06553F100000000C6 "$ME" nosuchuser9x@localhost \
+    >> "$TAP_TMP/jobs"
+TRACE=
+# (not in the sanitizer build: its leak checker cannot run under ptrace)
+if [ -z "${POSTLET_SANITIZE:-}" ] && command -v strace >/dev/null 2>&1 &&
+    as_me strace -qq -o /dev/null true 2>/dev/null; then
+	TRACE="strace -f -qq -e trace=fsync,fdatasync -o $N/fsyncs"
+fi
+as_me $TRACE "$L" -c "$CF" < "$TAP_TMP/jobs" > "$TAP_TMP/out" \
+    2> "$TAP_TMP/err"
+tap_is "$(cat "$TAP_TMP/out")" '0 D 2.0.0 delivered to maildir
+.
+0 D 2.0.0 delivered to maildir
+1 P 5.1.1 unknown user: "nosuchuser9x"
+.' "job ahead: both jobs answered in order, each with its end"
+tap_is "$(chk maildir "$N/md/$ME" "$TAP_TMP/wantmd")" "22 22 same 0" \
+    "job ahead: both messages in new/, whole, tmp/ empty"
+# A job of 40 recipients in one Maildir: committed in parts of at most
+# 32 deliveries (each holds descriptors until its commit).
+set --
+i=0
+while [ $i -lt 40 ]; do
+	set -- "$@" "$ME@localhost"
+	i=$((i + 1))
+done
+mkq 06553F100000000C7 alice@example.org "$TAP_TMP/msg" "$@"
+[ -n "$TU" ] && chown -R "$TU" "$N"
+{
+	printf 'J %s active/%s\nN localhost\n' 06553F100000000C7 \
+	    06553F100000000C7
+	i=0
+	while [ $i -lt 40 ]; do
+		printf 'R %s %s@localhost\n' $i "$ME"
+		i=$((i + 1))
+	done
+	printf 'G\n'
+} > "$TAP_TMP/job40"
+TRACE40=
+[ -n "$TRACE" ] && TRACE40="strace -f -qq -e trace=fsync,fdatasync -o $N/fsyncs40"
+as_me $TRACE40 "$L" -c "$CF" < "$TAP_TMP/job40" > "$TAP_TMP/out" \
+    2> "$TAP_TMP/err"
+tap_is "$(grep -c ' D 2.0.0 delivered to maildir$' "$TAP_TMP/out") $(tail -n 1 "$TAP_TMP/out")" \
+    "40 ." "40 recipients: 40 answers, then the end of the job"
+if [ -n "$TRACE" ]; then
+	tap_is "$(grep -Ec 'f(data)?sync\(' "$N/fsyncs")" 3 \
+	    "job ahead: 3 fsyncs for two messages (two files, new/ once)"
+	tap_is "$(grep -Ec 'f(data)?sync\(' "$N/fsyncs40")" 42 \
+	    "40 recipients: 42 fsyncs (40 files, new/ after 32 and after 8)"
+else
+	tap_skip 2 "strace cannot run here, or the sanitizer build"
+fi
+tap_is "$(chk maildir "$N/md/$ME" "$TAP_TMP/wantmd")" "62 62 same 0" \
+    "40 recipients: 62 messages in new/ now, whole, tmp/ empty"
 
 # ---- part 2: as root, switching to the recipient -------------------------
 

@@ -2,7 +2,9 @@
 /*
  * maildir.c: tests of lib/maildir: creation of tmp/, new/ and cur/,
  * delivery into new/ with unique names and exact bytes, nothing left
- * behind by a failed delivery, and no symbolic links followed.
+ * behind by a failed delivery, and no symbolic links followed; a batch
+ * of deliveries to two Maildirs committed at once, one of them failing
+ * at its commit.
  */
 #include <sys/stat.h>
 
@@ -19,6 +21,9 @@
 #include "tap.h"
 
 /* The bytes of the files in dir, concatenated ("" when none). */
+static void	only_file(const char *, struct str *);
+static void	batch_tests(const char *, int);
+
 static void
 only_file(const char *dir, struct str *out)
 {
@@ -46,6 +51,69 @@ only_file(const char *dir, struct str *out)
 	(void)closedir(d);
 }
 
+/*
+ * maildir_write then maildir_commit: three messages, two to A/ and one
+ * to B/; then a batch whose entry for C/ cannot be linked (its new/ is
+ * gone) while B/'s is delivered.
+ */
+static void
+batch_tests(const char *base, int sfd)
+{
+	struct maildir_batch	 b = MAILDIR_BATCH_INIT;
+	struct str		 why = STR_INIT, got = STR_INIT;
+	char			 p[1024], q[1024];
+	int			 bfd, a, c, d;
+
+	bfd = open(base, O_RDONLY | O_DIRECTORY);
+	a = maildir_open(bfd, "A/", true, getuid(), &why);
+	c = maildir_open(bfd, "B/", true, getuid(), &why);
+	ok(maildir_write(&b, a, "1\n", 2, sfd, 2, 22, &why) == 0 &&
+	    maildir_write(&b, c, "2\n", 2, sfd, 2, 22, &why) == 0 &&
+	    maildir_write(&b, a, "3\n", 2, sfd, 2, 22, &why) == 0 &&
+	    b.n == 3, "batch: three written");
+	snprintf(p, sizeof(p), "%s/A/new", base);
+	is_int(tap_count_entries(p), 0, "batch: nothing in new/ before the "
+	    "commit");
+	is_int((int)maildir_commit(&b), 0, "batch: commit, no failure");
+	ok(b.e[0].error == 0 && b.e[1].error == 0 && b.e[2].error == 0 &&
+	    b.e[0].done && b.e[2].done, "batch: each entry delivered");
+	is_int(tap_count_entries(p), 2, "batch: two in A/new/");
+	ok(strcmp(b.e[0].final.s, b.e[2].final.s) != 0,
+	    "batch: two names in A/new/");
+	snprintf(q, sizeof(q), "%s/B/new", base);
+	only_file(q, &got);
+	is_str(str_c(&got), "2\nSubject: x\n\nFrom body\n",
+	    "batch: B/new/ has its message, whole");
+	snprintf(q, sizeof(q), "%s/A/tmp", base);
+	is_int(tap_count_entries(q), 0, "batch: A/tmp/ is empty");
+	maildir_batch_clear(&b);
+	is_int((int)b.n, 0, "batch: cleared");
+	/* C/new/ is removed between the write and the commit */
+	d = maildir_open(bfd, "C/", true, getuid(), &why);
+	ok(maildir_write(&b, d, "4\n", 2, sfd, 2, 22, &why) == 0 &&
+	    maildir_write(&b, c, "5\n", 2, sfd, 2, 22, &why) == 0,
+	    "batch: two more written");
+	snprintf(p, sizeof(p), "%s/C/new", base);
+	ok(rmdir(p) == 0, "batch: C/new/ is removed");
+	is_int((int)maildir_commit(&b), 1, "batch: one entry failed");
+	ok(b.e[0].error == ENOENT && strstr(str_c(&b.e[0].why),
+	    "link maildir file to new/") != NULL, "batch: failure: %s",
+	    str_c(&b.e[0].why));
+	ok(b.e[1].error == 0, "batch: the other one delivered");
+	snprintf(q, sizeof(q), "%s/B/new", base);
+	is_int(tap_count_entries(q), 2, "batch: two in B/new/");
+	snprintf(q, sizeof(q), "%s/C/tmp", base);
+	is_int(tap_count_entries(q), 0, "batch: failed: nothing left in "
+	    "tmp/");
+	maildir_batch_free(&b);
+	(void)close(a);
+	(void)close(c);
+	(void)close(d);
+	(void)close(bfd);
+	str_free(&why);
+	str_free(&got);
+}
+
 int
 main(void)
 {
@@ -55,7 +123,7 @@ main(void)
 	char		 p[1024];
 	int		 bfd, md, sfd;
 
-	plan(12);
+	plan(28);
 	bfd = open(base, O_RDONLY | O_DIRECTORY);
 	ok(maildir_open(bfd, "Maildir/", false, SAFEOPEN_ANY_OWNER,
 	    &why) == -1 && errno == ENOENT, "open: missing, not created");
@@ -89,6 +157,7 @@ main(void)
 	(void)symlink("Maildir", p);
 	ok(maildir_open(bfd, "link/", true, SAFEOPEN_ANY_OWNER, &why) == -1 &&
 	    errno == ELOOP, "open: a symbolic link is refused");
+	batch_tests(base, sfd);
 	str_free(&why);
 	str_free(&name);
 	str_free(&name2);
