@@ -10,6 +10,9 @@
  * is woken only after the reply; a lost wake-up only delays delivery,
  * since qmgr also scans incoming/ on a timer.
  *
+ * Before each message, cleanup takes a token of in_flow_delay's flow
+ * control (lib/flow.h), waiting up to in_flow_delay for one.
+ *
  * F early-id adds an answer right after the S record: "ID queue-id" once
  * the queue file is begun, or the final answer of a message refused by
  * then, after which the input is read to its end and dropped, and
@@ -23,6 +26,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "flow.h"
 #include "jail.h"
 #include "log.h"
 #include "qfile.h"
@@ -33,6 +37,7 @@
 static void	cleanup_reply(struct cleanup *, int, bool *);
 static void	cleanup_early(struct cleanup *, int);
 static unsigned	session_classes(const char *);
+static void	flow_wait(void);
 
 /* The CLEANUP_CLASS_* bits of a class list parameter. */
 static unsigned
@@ -205,6 +210,31 @@ cleanup_early(struct cleanup *c, int out)
 	c->answered_rc = sent ? 0 : EX_IOERR;
 }
 
+/*
+ * in_flow_delay: a token from qmgr before each message, or a wait of up
+ * to in_flow_delay for one (lib/flow.h).  The FIFO is opened once; a
+ * cleanup that cannot open it (none: qmgr never ran; not mail_owner)
+ * does without.
+ */
+static void
+flow_wait(void)
+{
+	static struct flow_reader	 r = { -2, -1 };
+	long long			 delay = conf_time("in_flow_delay");
+
+	if (delay <= 0) {
+		return;
+	}
+	if (r.fd == -2 && flow_open_get(jail_queue_dir(), &r) == -1 &&
+	    errno != ENOENT && errno != EACCES) {
+		log_warn("open %s: no flow control", FLOW_FIFO);
+	}
+	if (r.fd >= 0 && flow_get(&r, delay > 60 ? 60000 : (int)delay *
+	    1000) == -1) {
+		log_warn("%s: token", FLOW_FIFO);
+	}
+}
+
 int
 cleanup_serve(const char *config_dir, int in, int out)
 {
@@ -217,6 +247,7 @@ cleanup_serve(const char *config_dir, int in, int out)
 
 	buf_init_fd(&b, in, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
 	do {
+		flow_wait();
 		cleanup_init(&c, config_dir);
 		rc = cleanup_run(&c, &b, out);
 		more = rc == 0 && c.input_done;

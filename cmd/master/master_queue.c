@@ -68,6 +68,8 @@ static const struct queue_entry queue_dirs[] = {
 static const struct queue_entry queue_fifos[] = {
 	{ "public/qmgr", OWN_MAIL, 0622 },
 	{ "public/pickup", OWN_MAIL, 0622 },
+	/* in_flow_delay's tokens (lib/flow.h): qmgr's and cleanup's only */
+	{ "public/flow", OWN_MAIL, 0600 },
 };
 
 static void	queue_fix(const struct master *, const char *, int,

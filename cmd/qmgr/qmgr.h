@@ -202,12 +202,17 @@ struct qmgr {
 	bool		  stop, reload, abort;
 	/* public/qmgr, or -1 */
 	int		  fifo;
+	/* public/flow (in_flow_delay, lib/flow.h), or -1; its tokens at
+	 * most (default_process_limit) */
+	int		  flow;
+	size_t		  flow_limit;
+	bool		  flow_on;
 	/* a message was removed from active/ since its last fsync; how
 	 * many messages in memory have D bytes not yet fsync'ed */
 	bool		  removals_unsynced;
 	size_t		  nunsynced;
 };
-#define QMGR_INIT	{ .fifo = -1, .spawner = SPAWN_CLIENT_INIT }
+#define QMGR_INIT	{ .fifo = -1, .flow = -1, .spawner = SPAWN_CLIENT_INIT }
 
 /* main.c's one call (qmgr_queue.c): runs the daemon or one pass.  Returns
  * the exit status. */

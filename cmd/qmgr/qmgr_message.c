@@ -46,6 +46,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "durable.h"
+#include "flow.h"
 #include "log.h"
 #include "map.h"
 #include "qmgr.h"
@@ -769,6 +770,10 @@ msg_finish(struct qmgr_msg *m)
 		(void)msg_defer_file(m);
 	} else {
 		(void)msg_remove(m);
+	}
+	/* in_flow_delay: the message's token back, for the next arrival */
+	if (q->flow != -1 && flow_put(q->flow, 1, q->flow_limit) == -1) {
+		log_warn("%s: token", FLOW_FIFO);
 	}
 	msg_free(m);
 }

@@ -44,6 +44,7 @@
 #include "confopt.h"
 #include "durable.h"
 #include "fd.h"
+#include "flow.h"
 #include "log.h"
 #include "qmgr.h"
 #include "sig.h"
@@ -99,6 +100,7 @@ static int	queue_list(const struct qmgr *, const char *,
 		    struct idlist *);
 static void	queue_signals(struct qmgr *);
 static void	queue_fifo_open(struct qmgr *);
+static void	queue_flow_open(struct qmgr *);
 static void	queue_fifo_read(struct qmgr *, struct queue_state *);
 static void	queue_wait(struct queue_state *, const char *);
 static void	queue_scan_active(struct qmgr *, struct queue_state *);
@@ -204,6 +206,9 @@ qmgr_config(struct qmgr *q)
 	q->max_idle = conf_time("max_idle");
 	q->active_limit = conf_int("qmgr_message_active_limit");
 	q->process_limit = conf_int("default_process_limit");
+	q->flow_on = conf_time("in_flow_delay") > 0;
+	q->flow_limit = q->process_limit < 1 ? 1 : q->process_limit > 4096 ?
+	    4096 : (size_t)q->process_limit;
 	q->delay_warning_time = conf_param_find("delay_warning_time") != NULL ?
 	    conf_time("delay_warning_time") : 0;
 	if (q->active_limit < 1) {
@@ -252,6 +257,24 @@ queue_fifo_open(struct qmgr *q)
 		q->fifo = -1;
 	}
 	str_free(&path);
+}
+
+/*
+ * public/flow, with its tokens (lib/flow.h), when in_flow_delay is on;
+ * kept open, even if a reload turns it off, so that the tokens stay.
+ */
+static void
+queue_flow_open(struct qmgr *q)
+{
+	if (!q->flow_on) {
+		return;
+	}
+	if ((q->flow = flow_open_put(str_c(&q->queue_dir))) == -1) {
+		log_warn("open %s/%s: no flow control", str_c(&q->queue_dir),
+		    FLOW_FIFO);
+	} else if (flow_put(q->flow, q->flow_limit, q->flow_limit) == -1) {
+		log_warn("%s: tokens", FLOW_FIFO);
+	}
 }
 
 /*
@@ -546,6 +569,7 @@ queue_loop(struct qmgr *q)
 			return 0;
 		}
 		queue_fifo_open(q);
+		queue_flow_open(q);
 	}
 	next_scan = clock_ms() + q->queue_run_delay * 1000;
 	for (;;) {
