@@ -83,7 +83,7 @@ flow_put(int fd, size_t n, size_t limit)
 {
 	char	 tokens[256];
 	int	 have = 0;
-	size_t	 want;
+	size_t	 want, chunk, done = 0;
 	ssize_t	 w;
 
 	if (ioctl(fd, FIONREAD, &have) == -1) {
@@ -96,17 +96,23 @@ flow_put(int fd, size_t n, size_t limit)
 	if (want > n) {
 		want = n;
 	}
-	if (want > sizeof(tokens)) {
-		want = sizeof(tokens);
+	memset(tokens, 'T', sizeof(tokens));
+	while (done < want) {
+		chunk = want - done < sizeof(tokens) ? want - done :
+		    sizeof(tokens);
+		w = write(fd, tokens, chunk);
+		if (w == -1 && errno == EINTR) {
+			continue;
+		}
+		if (w == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				break;	/* full: not an error */
+			}
+			return -1;
+		}
+		done += (size_t)w;
 	}
-	memset(tokens, 'T', want);
-	do {
-		w = write(fd, tokens, want);
-	} while (w == -1 && errno == EINTR);
-	if (w == -1) {
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-	}
-	return (long)w;
+	return (long)done;
 }
 
 int

@@ -226,11 +226,15 @@ fail:
 static int
 entry_sync(struct maildir_entry *e)
 {
-	if (fsync(e->fd) == -1 || fstat(e->fd, &e->st) == -1) {
+	struct stat	st;
+
+	if (fsync(e->fd) == -1 || fstat(e->fd, &st) == -1) {
 		str_catf(&e->why, "write maildir file in tmp/: %s",
 		    strerror(errno));
 		return -1;
 	}
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
 	return 0;
 }
 
@@ -243,8 +247,8 @@ entry_link(struct maildir_entry *e)
 
 	(void)gettimeofday(&tv, NULL);
 	str_catf(&e->final, "%lld.V%llxI%llxM%ld.", (long long)tv.tv_sec,
-	    (unsigned long long)e->st.st_dev,
-	    (unsigned long long)e->st.st_ino, (long)tv.tv_usec);
+	    (unsigned long long)e->dev, (unsigned long long)e->ino,
+	    (long)tv.tv_usec);
 	host_part(&e->final);
 	if ((e->tmp.len > 0 ? linkat(e->tmpfd, e->tmp.s, e->newfd,
 	    e->final.s, 0) : durable_link_unnamed(e->fd, e->newfd,

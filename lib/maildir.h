@@ -24,7 +24,6 @@
 #ifndef POSTLET_MAILDIR_H
 #define POSTLET_MAILDIR_H
 
-#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <stdbool.h>
@@ -81,7 +80,8 @@ struct maildir_entry {
 	int		 tmpfd, newfd;	/* its Maildir's tmp/ and new/ */
 	dev_t		 new_dev;	/* which new/: one fsync for each */
 	ino_t		 new_ino;
-	struct stat	 st;		/* the file's, after its fsync */
+	dev_t		 dev;		/* the file's, for its name in new/ */
+	ino_t		 ino;
 	struct str	 tmp;		/* its name in tmp/; empty: unnamed */
 	struct str	 final;		/* its name in new/ */
 	struct str	 why;		/* what failed */

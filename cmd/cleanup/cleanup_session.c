@@ -220,17 +220,23 @@ static void
 flow_wait(void)
 {
 	static struct flow_reader	 r = { -2, -1 };
-	long long			 delay = conf_time("in_flow_delay");
+	static int			 delay_ms = -1;
+	long long			 delay;
 
-	if (delay <= 0) {
+	if (delay_ms == -1) {
+		/* read once: the configuration stays for the process */
+		delay = conf_time("in_flow_delay");
+		delay_ms = delay <= 0 ? 0 : delay > 60 ? 60000 :
+		    (int)delay * 1000;
+	}
+	if (delay_ms == 0) {
 		return;
 	}
 	if (r.fd == -2 && flow_open_get(jail_queue_dir(), &r) == -1 &&
 	    errno != ENOENT && errno != EACCES) {
 		log_warn("open %s: no flow control", FLOW_FIFO);
 	}
-	if (r.fd >= 0 && flow_get(&r, delay > 60 ? 60000 : (int)delay *
-	    1000) == -1) {
+	if (r.fd >= 0 && flow_get(&r, delay_ms) == -1) {
 		log_warn("%s: token", FLOW_FIFO);
 	}
 }

@@ -3,7 +3,8 @@
  * flow.c: tests of lib/flow: qmgr's side makes the FIFO and fills it up
  * to its limit and no further; cleanup's side takes one token a call,
  * waits out its time without one, takes a token written while it
- * waits, and does not wait at all when no writer holds the FIFO.
+ * waits, and does not wait at all when no writer holds the FIFO; a
+ * limit larger than one write is filled whole.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,7 +28,7 @@ main(void)
 	pid_t			 pid;
 	int			 w, i, got = 0, status;
 
-	plan(11);
+	plan(12);
 	snprintf(p, sizeof(p), "%s/public", base);
 	(void)mkdir(p, 0700);
 	errno = 0;
@@ -60,5 +61,9 @@ main(void)
 	t = clock_ms();
 	is_int(flow_get(&r, 5000), 0, "get: no writer: 0");
 	ok(clock_ms() - t < 2000, "get: at once (%lld ms)", clock_ms() - t);
+	/* a limit larger than one write (256 tokens) is filled whole */
+	w = flow_open_put(base);
+	is_int(flow_put(w, 1000, 1000), 1000, "put: 1000 tokens at once");
+	(void)close(w);
 	return done_testing();
 }
