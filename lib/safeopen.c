@@ -19,6 +19,19 @@
 #define SAFEOPEN_NAME_MAX	255
 
 static int	fail(int, struct str *, const char *, const char *);
+static void	close_ours(int);
+
+/* Close fd unless it is -1 (keeps errno). */
+static void
+close_ours(int fd)
+{
+	int	saved = errno;
+
+	if (fd != -1) {
+		(void)close(fd);
+	}
+	errno = saved;
+}
 
 /* Append "name: text" to why, set errno to err, return -1. */
 static int
@@ -57,19 +70,19 @@ safeopen_dir(int dirfd, const char *path, int flags, mode_t mode,
 	const char	*p = path, *end;
 	struct stat	 st;
 	size_t		 n;
-	int		 fd, next, saved;
+	/* fd: the directory reached so far, ours to close (-1: still
+	 * dirfd, the caller's); base: where the next component is looked
+	 * up */
+	int		 fd = -1, base = dirfd, next, saved;
 
 	if (*path == '/') {
 		return fail(EINVAL, why, path, "not a relative path");
-	}
-	if ((fd = openat(dirfd, ".", oflags)) == -1) {
-		return fail(errno, why, ".", strerror(errno));
 	}
 	while (*p != '\0') {
 		end = strchr(p, '/');
 		n = end == NULL ? strlen(p) : (size_t)(end - p);
 		if (n > SAFEOPEN_NAME_MAX) {
-			(void)close(fd);
+			close_ours(fd);
 			return fail(ENAMETOOLONG, why, path,
 			    strerror(ENAMETOOLONG));
 		}
@@ -83,20 +96,21 @@ safeopen_dir(int dirfd, const char *path, int flags, mode_t mode,
 			continue;
 		}
 		if (strcmp(comp, "..") == 0) {
-			(void)close(fd);
+			close_ours(fd);
 			return fail(EINVAL, why, path, "\"..\" in the path");
 		}
-		next = openat(fd, comp, oflags);
+		next = openat(base, comp, oflags);
 		if (next == -1 && errno == ENOENT &&
 		    (flags & SAFEOPEN_CREATE)) {
-			if (mkdirat(fd, comp, mode) == -1 && errno != EEXIST) {
+			if (mkdirat(base, comp, mode) == -1 &&
+			    errno != EEXIST) {
 				saved = errno;
-				(void)close(fd);
+				close_ours(fd);
 				str_catf(why, "mkdir %s: ", path);
 				return fail(saved, why, comp,
 				    strerror(saved));
 			}
-			next = openat(fd, comp, oflags);
+			next = openat(base, comp, oflags);
 		}
 		if (next == -1) {
 			saved = errno;
@@ -104,21 +118,26 @@ safeopen_dir(int dirfd, const char *path, int flags, mode_t mode,
 			 * or EMLINK (FreeBSD) rather than ELOOP: ask. */
 			if (saved == ELOOP || saved == EMLINK ||
 			    saved == ENOTDIR) {
-				if (fstatat(fd, comp, &st,
+				if (fstatat(base, comp, &st,
 				    AT_SYMLINK_NOFOLLOW) == 0 &&
 				    S_ISLNK(st.st_mode)) {
 					saved = ELOOP;
 				}
 			}
-			(void)close(fd);
+			close_ours(fd);
 			if (saved == ELOOP) {
 				return fail(ELOOP, why, path,
 				    "a component is a symbolic link");
 			}
 			return fail(saved, why, path, strerror(saved));
 		}
-		(void)close(fd);
-		fd = next;
+		close_ours(fd);
+		fd = base = next;
+	}
+	/* A path of no component ("", ".") names dirfd itself: the
+	 * caller still gets a descriptor of its own. */
+	if (fd == -1 && (fd = openat(dirfd, ".", oflags)) == -1) {
+		return fail(errno, why, ".", strerror(errno));
 	}
 	if (owner != SAFEOPEN_ANY_OWNER) {
 		if (fstat(fd, &st) == -1) {

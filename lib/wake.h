@@ -42,4 +42,22 @@ int	wake_up_with(const char *queue_dir, const char *name, char request);
  */
 int	wake_request(const char *queue_dir, const char *name, char request);
 
+/*
+ * A FIFO kept open by a process that wakes the same daemon for every
+ * message (cleanup wakes qmgr), so that a wake-up is one write(2), not
+ * an open, a check, a write and a close.  wake_up_kept opens it on first
+ * use and answers as wake_up.  When the reader of the kept descriptor
+ * is gone (EPIPE), it is closed and the FIFO opened again at once, so
+ * a restarted daemon, or a FIFO made anew, gets the wake-up.  wake_close
+ * closes it (harmless when it is not open).
+ */
+struct wake_fifo {
+	int	fd;
+};
+#define WAKE_FIFO_INIT	{ -1 }
+
+int	wake_up_kept(struct wake_fifo *, const char *queue_dir,
+	    const char *name);
+void	wake_close(struct wake_fifo *);
+
 #endif

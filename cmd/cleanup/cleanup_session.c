@@ -7,8 +7,9 @@
  * before "OK" is written, and anything else, including a reply that
  * cannot be written, leaves nothing behind: the tmp file is removed by
  * qfile_abort, and a submitter that sees no "OK" keeps the message.  qmgr
- * is woken only after the reply; a lost wake-up only delays delivery,
- * since qmgr also scans incoming/ on a timer.
+ * is woken only after the reply, through its FIFO, which cleanup keeps
+ * open from one message to the next; a lost wake-up only delays
+ * delivery, since qmgr also scans incoming/ on a timer.
  *
  * Before each message, cleanup takes a token of in_flow_delay's flow
  * control (lib/flow.h), waiting up to in_flow_delay for one.
@@ -19,6 +20,7 @@
  * nothing else is written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,14 @@ static void	cleanup_reply(struct cleanup *, int, bool *);
 static void	cleanup_early(struct cleanup *, int);
 static unsigned	session_classes(const char *);
 static void	flow_wait(void);
+
+/* qmgr's wake-up FIFO, kept open from one message to the next */
+static struct wake_fifo	qmgr_fifo = WAKE_FIFO_INIT;
+
+/* Whether the reply descriptor is O_NONBLOCK (1, 0), asked once for a
+ * whole connection and given to each reply's buf, which then writes a
+ * reply without a poll first (buf.h); -1: unknown, buf asks itself. */
+static int		out_nonblock = -1;
 
 /* The CLEANUP_CLASS_* bits of a class list parameter. */
 static unsigned
@@ -167,6 +177,7 @@ cleanup_reply(struct cleanup *c, int out, bool *sent)
 	int		rc;
 
 	buf_init_fd(&b, out, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
+	b.nonblock = out_nonblock;
 	if (c->status == DSN_OK) {
 		rc = submit_put_reply(&b, DSN_OK, NULL, c->id);
 	} else {
@@ -193,6 +204,7 @@ cleanup_early(struct cleanup *c, int out)
 	if (!cleanup_failed(c) && cleanup_envelope_begin(c) == 0) {
 		buf_init_fd(&b, out, mem, sizeof(mem),
 		    CLEANUP_READ_TIMEOUT_MS);
+		b.nonblock = out_nonblock;
 		if (submit_put_early_id(&b, c->id) == -1) {
 			log_warn("%s: write queue ID", c->id);
 			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
@@ -249,8 +261,10 @@ cleanup_serve(const char *config_dir, int in, int out)
 	struct cleanup		 c;
 	struct buf		 b;
 	bool			 more;
-	int			 rc;
+	int			 rc, fl;
 
+	fl = fcntl(out, F_GETFL);
+	out_nonblock = fl != -1 && (fl & O_NONBLOCK) != 0;
 	buf_init_fd(&b, in, mem, sizeof(mem), CLEANUP_READ_TIMEOUT_MS);
 	do {
 		flow_wait();
@@ -346,8 +360,8 @@ cleanup_run(struct cleanup *c, struct buf *b, int out)
 		c->writing = false;
 	}
 	cleanup_reply(c, out, &sent);
-	if (c->status == DSN_OK && wake_up(c->queue_directory, "qmgr") ==
-	    -1) {
+	if (c->status == DSN_OK && wake_up_kept(&qmgr_fifo, c->queue_directory,
+	    "qmgr") == -1) {
 		log_warn("%s: wake up qmgr", c->id);
 	}
 	return sent ? 0 : EX_IOERR;

@@ -44,6 +44,9 @@ serve_connection(int conn, void *arg)
 {
 	const struct confopt_args	*args = arg;
 
+	/* The connection is ours alone: non-blocking, so that a reply is
+	 * written at once, without a poll before it (buf.h). */
+	(void)fd_set_nonblock(conn, true);
 	(void)cleanup_serve(args->config_dir, conn, conn);
 }
 

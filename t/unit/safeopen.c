@@ -24,7 +24,7 @@ main(void)
 	char		 p[1024], q[1024];
 	int		 bfd, fd;
 
-	plan(14);
+	plan(20);
 	bfd = open(base, O_RDONLY | O_DIRECTORY);
 	ok(safeopen_name_ok("user") && !safeopen_name_ok("") &&
 	    !safeopen_name_ok("..") && !safeopen_name_ok("a/b") &&
@@ -43,6 +43,39 @@ main(void)
 	    -1 && errno == ELOOP, "dir: a symlink component refused");
 	ok(safeopen_dir(bfd, "a/b", 0, 0, getuid() + 1, &why) == -1 &&
 	    errno == EPERM, "dir: wrong owner refused");
+	{
+		struct stat	a, b;
+		int		before, after;
+
+		/* A path of no component is dirfd itself, as a new
+		 * descriptor of the caller's. */
+		fd = safeopen_dir(bfd, ".", 0, 0, SAFEOPEN_ANY_OWNER, &why);
+		ok(fd != -1 && fd != bfd && fstat(fd, &a) == 0 &&
+		    fstat(bfd, &b) == 0 && a.st_ino == b.st_ino,
+		    "dir: \".\" is a new descriptor of dirfd's directory");
+		(void)close(fd);
+		fd = safeopen_dir(bfd, "", 0, 0, SAFEOPEN_ANY_OWNER, &why);
+		ok(fd != -1 && fd != bfd, "dir: \"\" too");
+		(void)close(fd);
+		fd = safeopen_dir(bfd, "./a//b/", 0, 0, SAFEOPEN_ANY_OWNER,
+		    &why);
+		ok(fd != -1 && fstat(fd, &a) == 0 && S_ISDIR(a.st_mode),
+		    "dir: ./a//b/ opened");
+		(void)close(fd);
+		/* Every way out closes what the walk opened. */
+		before = dup(0);
+		(void)close(before);
+		ok(safeopen_dir(bfd, "a/b/missing/c", 0, 0,
+		    SAFEOPEN_ANY_OWNER, &why) == -1 && errno == ENOENT,
+		    "dir: a missing component: ENOENT");
+		ok(safeopen_dir(bfd, "a/b/../c", 0, 0, SAFEOPEN_ANY_OWNER,
+		    &why) == -1 && errno == EINVAL, "dir: .. after two "
+		    "components refused");
+		after = dup(0);
+		(void)close(after);
+		is_int(after, before, "dir: no descriptor left open by the "
+		    "failed walks");
+	}
 	fd = safeopen_file(bfd, "f", O_WRONLY | O_CREAT | O_EXCL, 0600,
 	    getuid(), NULL, &why);
 	ok(fd != -1, "file: created");
