@@ -63,28 +63,40 @@ maildir_open(int dirfd, const char *path, bool create, uid_t owner,
 	return fd;
 }
 
-/* gethostname with '/' and ':' encoded, as the Maildir spec says. */
+/*
+ * gethostname with '/' and ':' encoded, as the Maildir spec says.  Asked
+ * once per process: a delivery agent names thousands of files, and a
+ * host renamed meanwhile names the next process's files.
+ */
 static void
 host_part(struct str *out)
 {
-	char	host[256];
-	size_t	i;
+	static struct str	encoded = STR_INIT;
+	static bool		known;
+	char			host[256];
+	size_t			i;
 
+	if (known) {
+		str_cat(out, str_c(&encoded));
+		return;
+	}
 	if (gethostname(host, sizeof(host)) == -1) {
 		(void)snprintf(host, sizeof(host), "%s", "localhost");
 	}
 	host[sizeof(host) - 1] = '\0';
 	for (i = 0; host[i] != '\0'; i++) {
 		if (host[i] == '/') {
-			str_cat(out, "\\057");
+			str_cat(&encoded, "\\057");
 		} else if (host[i] == ':') {
-			str_cat(out, "\\072");
+			str_cat(&encoded, "\\072");
 		} else if ((unsigned char)host[i] < 32 || host[i] == 127) {
-			str_cat_char(out, '_');
+			str_cat_char(&encoded, '_');
 		} else {
-			str_cat_char(out, host[i]);
+			str_cat_char(&encoded, host[i]);
 		}
 	}
+	known = true;
+	str_cat(out, str_c(&encoded));
 }
 
 void

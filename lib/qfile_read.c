@@ -73,6 +73,9 @@ struct parse {
 	bool		 extract;
 };
 
+/* the one parse under way (qfile_parse_envelope_flags) */
+static struct parse	parse_state;
+
 static int	bad(struct parse *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	parse_records(struct parse *);
@@ -190,8 +193,12 @@ qfile_parse_envelope_flags(const char *buf, size_t len, off_t file_size,
 		errno = EINVAL;
 		return -1;
 	}
-	/* About 1.6 KiB of offsets: on the heap, not the stack. */
-	p = xcalloc(1, sizeof(*p));
+	/* About 1.6 KiB of offsets: static, not on the stack, and not on
+	 * the heap either, where a reused agent would map and unmap a page
+	 * for it every job (see qfile_raw below).  The parse is never
+	 * re-entered. */
+	p = &parse_state;
+	memset(p, 0, sizeof(*p));
 	p->buf = buf;
 	p->len = len;
 	p->size = (unsigned long long)file_size;
@@ -225,7 +232,6 @@ qfile_parse_envelope_flags(const char *buf, size_t len, off_t file_size,
 	qf->content_len = (off_t)p->content_len;
 	qf->header_len = (off_t)p->header_len;
 out:
-	free(p);
 	if (rc != 1) {
 		str_free(&qf->mem);
 	}

@@ -137,6 +137,48 @@ idlist_has(const struct idlist *l, const char *id)
 }
 
 /*
+ * The directory streams that queue_list reads, kept open from one scan
+ * to the next: rewinddir(3) starts each scan on the directory as it is
+ * then, and a scan of incoming/ (about one per message under load) is
+ * not an open, an allocation and a close each time.  Keyed by path, so
+ * a reload that moves queue_directory opens the new one.
+ */
+#define QUEUE_SCAN_DIRS	4
+static struct scan_dir {
+	struct str	 path;
+	DIR		*d;
+} scan_dirs[QUEUE_SCAN_DIRS];
+
+/* The stream of path, rewound; NULL with errno when it cannot be opened. */
+static DIR *
+scan_dir_open(const char *path)
+{
+	struct scan_dir	*sd, *free_slot = NULL;
+	size_t		 i;
+
+	for (i = 0; i < QUEUE_SCAN_DIRS; i++) {
+		sd = &scan_dirs[i];
+		if (sd->d != NULL && strcmp(str_c(&sd->path), path) == 0) {
+			rewinddir(sd->d);
+			return sd->d;
+		}
+		if (sd->d == NULL && free_slot == NULL) {
+			free_slot = sd;
+		}
+	}
+	if (free_slot == NULL) {
+		/* (more directories than slots: the first one goes) */
+		free_slot = &scan_dirs[0];
+		(void)closedir(free_slot->d);
+		free_slot->d = NULL;
+	}
+	if ((free_slot->d = opendir(path)) != NULL) {
+		str_set(&free_slot->path, path);
+	}
+	return free_slot->d;
+}
+
+/*
  * The queue IDs in queue_dir/subdir, sorted (arrival order).  Other
  * names are skipped with a warning.  Returns 0 or -1 with errno.
  */
@@ -149,7 +191,7 @@ queue_list(const struct qmgr *q, const char *subdir, struct idlist *l)
 
 	l->n = 0;
 	str_catf(&path, "%s/%s", str_c(&q->queue_dir), subdir);
-	if ((d = opendir(path.s)) == NULL) {
+	if ((d = scan_dir_open(path.s)) == NULL) {
 		log_warn("open %s", path.s);
 		str_free(&path);
 		return -1;
@@ -165,7 +207,6 @@ queue_list(const struct qmgr *q, const char *subdir, struct idlist *l)
 		}
 		idlist_add(l, e->d_name);
 	}
-	(void)closedir(d);
 	str_free(&path);
 	if (l->n > 0) {
 		qsort(l->id, l->n, sizeof(*l->id), idlist_cmp);

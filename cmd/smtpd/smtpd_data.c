@@ -108,6 +108,8 @@ static unsigned char	xfer_tomem[2 * XFER_CHUNK + 64];
 static char		xfer_chunk[XFER_CHUNK];
 static unsigned char	xfer_frommem[1024];
 static bool		xfer_buffers_taken;
+/* and the transfer's own state */
+static struct smtpd_xfer	xfer_state;
 
 static struct smtpd_xfer *xfer_new(void);
 static void	xfer_keep(struct smtpd *, struct smtpd_xfer *);
@@ -445,7 +447,8 @@ xfer_new(void)
 		panic("smtpd: a second transfer at once");
 	}
 	xfer_buffers_taken = true;
-	x = xcalloc(1, sizeof(*x));
+	x = &xfer_state;
+	memset(x, 0, sizeof(*x));
 	x->tomem = xfer_tomem;
 	x->chunk = xfer_chunk;
 	x->frommem = xfer_frommem;
@@ -456,7 +459,6 @@ static void
 xfer_free(struct smtpd_xfer *x)
 {
 	str_free(&x->answer_text);
-	free(x);
 	xfer_buffers_taken = false;
 }
 

@@ -452,7 +452,7 @@ for i in range(n):
         "burst%d@example.org" % i]
     exec(src)
 PY
-strace -qq -o "$TAP_TMP/trace2" -e trace=rename,write,open,openat,getdents64,close \
+strace -qq -o "$TAP_TMP/trace2" -e trace=rename,write,open,openat,getdents64,close,lseek \
     -s 8 "$Q" -c "$TAP_TMP" -x > "$TAP_TMP/x2.out" 2>&1
 left=$(ls "$QD/incoming" "$QD/active" "$QD/deferred" | grep -c "^$burst")
 sent=$(grep -c "qmgr\[[0-9]*\]: $burst[0-9A-F]*: to=<burst[0-9]*@example.org>, relay=fake, .*status=sent" "$LOG")
@@ -461,22 +461,28 @@ tap_is "$left $sent" "0 $NB" "a burst of $NB in incoming/: all delivered" ||
 moves=$(awk '/^rename\(".*\/incoming\// { n++ }
     /^write\([0-9]+, "J / { print n + 0; exit }' "$TAP_TMP/trace2")
 tap_is "$moves" 50 "the burst: the first job goes out after the first 50 moves, before the others"
-# listings: an open of incoming/ whose descriptor is then read with
+# listings: an open of incoming/, or a rewind of the descriptor that
+# qmgr keeps open for its scans (lseek to 0), that is then read with
 # getdents64 (the other opens of incoming/ are for its fsync)
 listings=$(python3 - "$TAP_TMP/trace2" <<'PY'
 import re, sys
-fds, n = set(), 0
+opened, fresh, n = set(), set(), 0
 for l in open(sys.argv[1]):
     m = re.match(r'open(?:at\(AT_FDCWD, |\()"[^"]*/incoming", .*\) = (\d+)', l)
     if m:
-        fds.add(m.group(1))
+        opened.add(m.group(1))
+        fresh.add(m.group(1))
+    m = re.match(r'lseek\((\d+), 0, SEEK_SET\)', l)
+    if m and m.group(1) in opened:
+        fresh.add(m.group(1))
     m = re.match(r'getdents64\((\d+),', l)
-    if m and m.group(1) in fds:
+    if m and m.group(1) in fresh:
         n += 1
-        fds.discard(m.group(1))
+        fresh.discard(m.group(1))
     m = re.match(r'close\((\d+)\)', l)
     if m:
-        fds.discard(m.group(1))
+        opened.discard(m.group(1))
+        fresh.discard(m.group(1))
 print(n)
 PY
 )
