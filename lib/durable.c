@@ -497,24 +497,91 @@ out:
 	return rc;
 }
 
+/* durable_keep_dirs: the directories kept open, by path */
+static bool	keep_dirs;
+static struct kept_dir {
+	struct str	path;
+	int		fd;
+} kept_dirs[DURABLE_KEPT_DIRS];
+
+void
+durable_keep_dirs(void)
+{
+	keep_dirs = true;
+}
+
+/* The descriptor of directory path: a kept one, or one opened now
+ * (*kept tells which); -1 with errno. */
+static int
+dir_open(const char *path, bool *kept)
+{
+	struct kept_dir	*k, *free_slot = NULL;
+	size_t		 i;
+	int		 fd;
+
+	*kept = false;
+	for (i = 0; keep_dirs && i < DURABLE_KEPT_DIRS; i++) {
+		k = &kept_dirs[i];
+		if (k->path.len > 0 && strcmp(k->path.s, path) == 0) {
+			*kept = true;
+			return k->fd;
+		}
+		if (k->path.len == 0 && free_slot == NULL) {
+			free_slot = k;
+		}
+	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		return -1;
+	}
+	if (free_slot != NULL && *path != '\0') {
+		str_set(&free_slot->path, path);
+		free_slot->fd = fd;
+		*kept = true;
+	}
+	return fd;
+}
+
+/* Forget and close the kept descriptor fd (keeps errno). */
+static void
+dir_forget(int fd)
+{
+	size_t	i;
+	int	saved = errno;
+
+	for (i = 0; i < DURABLE_KEPT_DIRS; i++) {
+		if (kept_dirs[i].path.len > 0 && kept_dirs[i].fd == fd) {
+			str_free(&kept_dirs[i].path);
+			kept_dirs[i].fd = -1;
+		}
+	}
+	(void)close(fd);
+	errno = saved;
+}
+
 int
 durable_fsync_dir(const char *path)
 {
+	bool	kept;
 	int	fd, saved;
 
 	if (fault("fsync_dir") == -1) {
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = dir_open(path, &kept)) == -1) {
 		return -1;
 	}
 	if (fsync(fd) == -1) {
+		/* (a kept descriptor that failed once is not trusted again) */
 		saved = errno;
-		(void)close(fd);
+		if (kept) {
+			dir_forget(fd);
+		} else {
+			(void)close(fd);
+		}
 		errno = saved;
 		return -1;
 	}
-	return close(fd);
+	return kept ? 0 : close(fd);
 }
 
 int

@@ -154,6 +154,17 @@ int	durable_move_as(const char *fromdir, const char *fromname,
 int	durable_fsync_dir(const char *path);
 
 /*
+ * From now on, durable_fsync_dir keeps the directories it syncs open (up
+ * to DURABLE_KEPT_DIRS of them, by path), so that a daemon that syncs
+ * the same queue directories for every message (cleanup, qmgr) makes one
+ * fsync, not an open, an fsync and a close.  Like a daemon's working
+ * directory, a kept descriptor stays with the directory it opened; a
+ * failed fsync closes it.  Call it after any chroot(2), never before.
+ */
+#define DURABLE_KEPT_DIRS	4
+void	durable_keep_dirs(void);
+
+/*
  * Remove stale files from tmpdir: every entry that is not a directory and
  * was last modified more than max_age seconds before now (symbolic links
  * are removed, never followed).  Writers touch their file as they write,

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "confopt.h"
+#include "durable.h"
 #include "fd.h"
 #include "handoff.h"
 #include "jail.h"
@@ -87,6 +88,9 @@ main(int argc, char *argv[])
 		fatalx(EX_CONFIG, "%s", err.s);
 	}
 	if (opt_handoff) {
+		/* long-lived: incoming/ stays open for its fsyncs (after
+		 * the jail, never before) */
+		durable_keep_dirs();
 		rc = handoff_serve(0, serve_connection, &args) == 0 ? 0 :
 		    EX_IOERR;
 	} else {

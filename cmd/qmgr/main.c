@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "conf.h"
+#include "durable.h"
 #include "fd.h"
 #include "log.h"
 #include "mastercf.h"
@@ -118,6 +119,9 @@ main(int argc, char *argv[])
 	    sig_catch(SIGHUP) == -1) {
 		fatal(EX_OSERR, "sig_catch");
 	}
+	/* incoming/ and active/ stay open for their fsyncs (after the
+	 * spawner was started, which must not inherit them) */
+	durable_keep_dirs();
 	rc = qmgr_run(&q);
 	if (q.root) {
 		/* every agent has ended: it exits at once */

@@ -451,6 +451,62 @@ test_fsync_dir(void)
 	}
 }
 
+/* The lowest free descriptor: what an open would get now. */
+static int
+next_fd(void)
+{
+	int	fd = dup(0);
+
+	(void)close(fd);
+	return fd;
+}
+
+/* durable_keep_dirs: directories synced again and again stay open. */
+static void
+test_keep_dirs(void)
+{
+	char		 path[DURABLE_KEPT_DIRS + 2][700];
+	const char	*a;
+	int		 before, i, ok_all;
+
+	a = fresh("kept");
+	for (i = 0; i < DURABLE_KEPT_DIRS + 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/d%d", a, i);
+		if (mkdir(path[i], 0700) == -1) {
+			perror(path[i]);
+			exit(1);
+		}
+	}
+	durable_keep_dirs();
+	before = next_fd();
+	is_int(durable_fsync_dir(path[0]), 0, "keep: fsync_dir");
+	ok(next_fd() > before, "keep: the directory stays open");
+	i = next_fd();
+	is_int(durable_fsync_dir(path[0]), 0, "keep: fsync_dir again");
+	is_int(next_fd(), i, "keep: again through the kept descriptor");
+	/* More directories than are kept: the others are opened and
+	 * closed each time, and no descriptor is left behind. */
+	for (ok_all = 1, i = 1; i < DURABLE_KEPT_DIRS + 2; i++) {
+		ok_all &= durable_fsync_dir(path[i]) == 0;
+	}
+	ok(ok_all, "keep: %d more directories synced",
+	    DURABLE_KEPT_DIRS + 1);
+	for (ok_all = 1, i = 0; i < DURABLE_KEPT_DIRS + 2; i++) {
+		ok_all &= durable_fsync_dir(path[i]) == 0;
+	}
+	ok(ok_all, "keep: all of them again");
+	is_int(next_fd(), before + DURABLE_KEPT_DIRS,
+	    "keep: %d kept open, no more", DURABLE_KEPT_DIRS);
+	/* The fault hook still sees every call. */
+	fault_set("fsync_dir", 1, EIO);
+	errno = 0;
+	ok(durable_fsync_dir(path[0]) == -1 && errno == EIO,
+	    "keep: an injected fault still fails the call");
+	fault_set(NULL, 0, 0);
+	is_int(durable_fsync_dir("/nonexistent/postlet"), -1,
+	    "keep: a missing directory still fails");
+}
+
 static void
 test_clean(void)
 {
@@ -614,5 +670,7 @@ main(void)
 	test_move();
 	test_fsync_dir();
 	test_clean();
+	/* last: it changes durable_fsync_dir for the rest of the process */
+	test_keep_dirs();
 	return done_testing();
 }
