@@ -79,8 +79,10 @@ struct qmgr_msg {
 	bool		 verify;
 	/* status bytes D written but not yet fsync'ed; file unlinked */
 	bool		 unsynced, removed;
-	/* q->msgs */
-	struct qmgr_msg	*next;
+	/* q->msgs, newest first, linked both ways so that a message
+	 * leaves it at once (the oldest, at its end, usually go first) */
+	struct qmgr_msg	*next, *prev;
+	bool		 listed;
 };
 
 static void	msg_log(const struct qmgr_msg *, size_t, const char *,
@@ -828,17 +830,21 @@ qmgr_msg_sync(struct qmgr *q)
 static void
 msg_free(struct qmgr_msg *m)
 {
-	struct qmgr_msg	**pp;
-	size_t		  i;
+	size_t	i;
 
 	msg_sync(m);
 
-	for (pp = &m->q->msgs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == m) {
-			*pp = m->next;
-			m->q->nloaded--;
-			break;
+	if (m->listed) {
+		if (m->prev != NULL) {
+			m->prev->next = m->next;
+		} else {
+			m->q->msgs = m->next;
 		}
+		if (m->next != NULL) {
+			m->next->prev = m->prev;
+		}
+		m->listed = false;
+		m->q->nloaded--;
 	}
 	for (i = 0; i < m->qf.nrcpt && m->reason != NULL; i++) {
 		free(m->reason[i]);
@@ -883,7 +889,12 @@ qmgr_msg_load(struct qmgr *q, const char *id)
 		goto out;
 	}
 	m->next = q->msgs;
+	m->prev = NULL;
+	if (q->msgs != NULL) {
+		q->msgs->prev = m;
+	}
 	q->msgs = m;
+	m->listed = true;
 	q->nloaded++;
 	log_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", id,
 	    m->qf.sender, (long long)m->qf.content_len, m->qf.nrcpt);
