@@ -289,6 +289,12 @@ size_t	master_listen_pollfds(const struct master *, struct pollfd *,
 /* The number of sockets and channels (an upper bound for pollfds). */
 size_t	master_listen_nsocks(const struct master *);
 /*
+ * A number that changes whenever a socket or channel that pollfds may
+ * give is closed: the same descriptor number may then be another file
+ * (master_loop's epoll set is made anew).
+ */
+unsigned long	master_listen_closes(void);
+/*
  * The descriptors to poll (master_listen_pollfds) and one that is ready:
  * on a socket, accept and run a child per connection (or hand it to an
  * idle reused one), up to maxproc; on a reused child's channel, take

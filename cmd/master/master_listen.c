@@ -252,6 +252,15 @@ listen_free_one(struct master_listener *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* master_listen_closes */
+static unsigned long	listen_closes;
+
+unsigned long
+master_listen_closes(void)
+{
+	return listen_closes;
+}
+
 /* Stop listening: close the sockets, remove the unix one. */
 static void
 listen_close(struct master_listener *l)
@@ -267,6 +276,7 @@ listen_close(struct master_listener *l)
 		}
 		(void)close(k->fd);
 		k->fd = -1;
+		listen_closes++;
 		if (!l->inet && lstat(k->label, &st) == 0 &&
 		    S_ISSOCK(st.st_mode) && unlink(k->label) == -1) {
 			log_warn("remove %s", k->label);
@@ -575,6 +585,7 @@ listen_let_go(struct master_kid *kid)
 	if (kid->ctl != -1) {
 		(void)close(kid->ctl);
 		kid->ctl = -1;
+		listen_closes++;
 	}
 }
 

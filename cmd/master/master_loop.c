@@ -17,11 +17,16 @@
  * Also master_detach, which makes master a daemon.
  */
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -70,9 +75,139 @@ master_detach(void)
 	log_also_stderr(false);
 }
 
+#ifdef __linux__
+/* The epoll set of loop_wait and the descriptors it holds. */
+static struct {
+	int		 ep;		/* -1: none */
+	int		*fds;
+	size_t		 n, cap;
+	unsigned long	 closes;	/* master_listen_closes when made */
+} loop_ep = { -1, NULL, 0, 0, 0 };
+
+/* Whether fd is one of pfd[0..n). */
+static bool
+pfd_has(const struct pollfd *pfd, size_t n, int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd == fd) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether fd is one of loop_ep's. */
+static bool
+ep_has(int fd)
+{
+	size_t	i;
+
+	for (i = 0; i < loop_ep.n; i++) {
+		if (loop_ep.fds[i] == fd) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Add (or remove) fd to (from) loop_ep's set: 0 or -1. */
+static int
+ep_ctl(int op, int fd)
+{
+	struct epoll_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return epoll_ctl(loop_ep.ep, op, fd, &ev);
+}
+
 /*
- * Sleep in poll on the signal pipe and the sockets that may accept, for
- * at most timeout ms (-1: none); accept what is waiting.
+ * Make loop_ep watch exactly pfd[0..n) (POLLIN): 0, or -1 (none).  While
+ * nothing was closed, every number is still the same file: only the
+ * difference is added and removed (a listener that stops and starts
+ * accepting at its process limit); else the set is made anew.
+ */
+static int
+ep_sync(const struct pollfd *pfd, size_t n)
+{
+	size_t	i;
+	bool	ok = loop_ep.ep != -1 &&
+		    loop_ep.closes == master_listen_closes();
+
+	for (i = 0; ok && i < loop_ep.n; i++) {
+		if (!pfd_has(pfd, n, loop_ep.fds[i])) {
+			ok = ep_ctl(EPOLL_CTL_DEL, loop_ep.fds[i]) == 0;
+		}
+	}
+	for (i = 0; ok && i < n; i++) {
+		if (!ep_has(pfd[i].fd)) {
+			ok = ep_ctl(EPOLL_CTL_ADD, pfd[i].fd) == 0;
+		}
+	}
+	if (!ok) {
+		if (loop_ep.ep != -1) {
+			(void)close(loop_ep.ep);
+		}
+		loop_ep.closes = master_listen_closes();
+		if ((loop_ep.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+			loop_ep.n = 0;
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (ep_ctl(EPOLL_CTL_ADD, pfd[i].fd) == -1) {
+				(void)close(loop_ep.ep);
+				loop_ep.ep = -1;
+				loop_ep.n = 0;
+				return -1;
+			}
+		}
+	}
+	if (n > loop_ep.cap) {
+		loop_ep.fds = xreallocarray(loop_ep.fds, n,
+		    sizeof(*loop_ep.fds));
+		loop_ep.cap = n;
+	}
+	for (i = 0; i < n; i++) {
+		loop_ep.fds[i] = pfd[i].fd;
+	}
+	loop_ep.n = n;
+	return 0;
+}
+
+/* Wait as poll(2) would, setting the revents of pfd[0..n); -1 when
+ * epoll cannot be used (errno), else what poll would return. */
+static int
+ep_wait(struct pollfd *pfd, size_t n, int timeout)
+{
+	struct epoll_event	ev[32];
+	size_t			i;
+	int			r, k;
+
+	if (ep_sync(pfd, n) == -1) {
+		return -1;
+	}
+	if ((r = epoll_wait(loop_ep.ep, ev, 32, timeout)) <= 0) {
+		return r == -1 && errno == EINTR ? 0 : r;
+	}
+	/* (the list is short: a linear search per ready descriptor) */
+	for (k = 0; k < r; k++) {
+		for (i = 0; i < n; i++) {
+			if (pfd[i].fd == ev[k].data.fd) {
+				pfd[i].revents = POLLIN;
+				break;
+			}
+		}
+	}
+	return r;
+}
+#endif
+
+/*
+ * Sleep in poll (epoll on Linux) on the signal pipe and the sockets that
+ * may accept, for at most timeout ms (-1: none); accept what is waiting.
  */
 static void
 loop_wait(struct master *m, int timeout)
@@ -86,7 +221,11 @@ loop_wait(struct master *m, int timeout)
 	pfd[0].events = POLLIN;
 	pfd[0].revents = 0;
 	n = 1 + master_listen_pollfds(m, pfd + 1, master_listen_nsocks(m));
-	if ((r = poll(pfd, n, timeout)) == -1 && errno != EINTR) {
+	r = -1;
+#ifdef __linux__
+	r = ep_wait(pfd, n, timeout);	/* -1: no epoll, poll instead */
+#endif
+	if (r == -1 && (r = poll(pfd, n, timeout)) == -1 && errno != EINTR) {
 		log_warn("poll");
 		/* never spin: a broken poll still waits a little */
 		(void)poll(NULL, 0, 100);
