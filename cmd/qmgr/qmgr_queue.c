@@ -137,45 +137,37 @@ idlist_has(const struct idlist *l, const char *id)
 }
 
 /*
- * The directory streams that queue_list reads, kept open from one scan
- * to the next: rewinddir(3) starts each scan on the directory as it is
- * then, and a scan of incoming/ (about one per message under load) is
- * not an open, an allocation and a close each time.  Keyed by path, so
- * a reload that moves queue_directory opens the new one.
+ * The directory stream of incoming/, which queue_list reads about once
+ * per message under load, kept open from one scan to the next:
+ * rewinddir(3) starts each scan on the directory as it is then, and a
+ * scan is not an open, an allocation and a close each time.  (The other
+ * queues are scanned on a timer: their streams, 2 KiB each, are not
+ * kept.)  Keyed by path, so a reload that moves queue_directory opens
+ * the new one.
  */
-#define QUEUE_SCAN_DIRS	4
-static struct scan_dir {
-	struct str	 path;
-	DIR		*d;
-} scan_dirs[QUEUE_SCAN_DIRS];
+static struct str	 incoming_path = STR_INIT;
+static DIR		*incoming_dir;
 
-/* The stream of path, rewound; NULL with errno when it cannot be opened. */
+/* The stream of path, rewound when it is incoming/'s kept one; NULL with
+ * errno when it cannot be opened.  *kept: not to be closed. */
 static DIR *
-scan_dir_open(const char *path)
+scan_dir_open(const char *path, const char *subdir, bool *kept)
 {
-	struct scan_dir	*sd, *free_slot = NULL;
-	size_t		 i;
-
-	for (i = 0; i < QUEUE_SCAN_DIRS; i++) {
-		sd = &scan_dirs[i];
-		if (sd->d != NULL && strcmp(str_c(&sd->path), path) == 0) {
-			rewinddir(sd->d);
-			return sd->d;
-		}
-		if (sd->d == NULL && free_slot == NULL) {
-			free_slot = sd;
-		}
+	*kept = strcmp(subdir, QFILE_INCOMING) == 0;
+	if (!*kept) {
+		return opendir(path);
 	}
-	if (free_slot == NULL) {
-		/* (more directories than slots: the first one goes) */
-		free_slot = &scan_dirs[0];
-		(void)closedir(free_slot->d);
-		free_slot->d = NULL;
+	if (incoming_dir != NULL && strcmp(str_c(&incoming_path), path) == 0) {
+		rewinddir(incoming_dir);
+		return incoming_dir;
 	}
-	if ((free_slot->d = opendir(path)) != NULL) {
-		str_set(&free_slot->path, path);
+	if (incoming_dir != NULL) {
+		(void)closedir(incoming_dir);
 	}
-	return free_slot->d;
+	if ((incoming_dir = opendir(path)) != NULL) {
+		str_set(&incoming_path, path);
+	}
+	return incoming_dir;
 }
 
 /*
@@ -188,10 +180,11 @@ queue_list(const struct qmgr *q, const char *subdir, struct idlist *l)
 	struct str	 path = STR_INIT;
 	struct dirent	*e;
 	DIR		*d;
+	bool		 kept;
 
 	l->n = 0;
 	str_catf(&path, "%s/%s", str_c(&q->queue_dir), subdir);
-	if ((d = scan_dir_open(path.s)) == NULL) {
+	if ((d = scan_dir_open(path.s, subdir, &kept)) == NULL) {
 		log_warn("open %s", path.s);
 		str_free(&path);
 		return -1;
@@ -206,6 +199,9 @@ queue_list(const struct qmgr *q, const char *subdir, struct idlist *l)
 			continue;
 		}
 		idlist_add(l, e->d_name);
+	}
+	if (!kept) {
+		(void)closedir(d);
 	}
 	str_free(&path);
 	if (l->n > 0) {
