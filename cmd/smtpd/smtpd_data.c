@@ -683,7 +683,6 @@ smtpd_data(struct smtpd *s)
 		if ((e = xfer_byte(s, x, c)) == 1) {
 			break;
 		}
-		(void)xfer_run(s, x, SIZE_MAX);
 		if (e == -1) {
 			log_info("bare <%s> received from %s",
 			    c == '\n' ? "LF" : "CR", s->peer);
@@ -693,6 +692,7 @@ smtpd_data(struct smtpd *s)
 			s->quit = true;
 			goto out;
 		}
+		(void)xfer_run(s, x, SIZE_MAX);
 	}
 	xfer_finish(s, x, &reply);
 	if (reply.s[0] == '2') {
