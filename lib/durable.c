@@ -533,7 +533,7 @@ dir_open(const char *path, bool *kept)
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		return -1;
 	}
-	if (free_slot != NULL && *path != '\0') {
+	if (free_slot != NULL) {
 		str_set(&free_slot->path, path);
 		free_slot->fd = fd;
 		*kept = true;

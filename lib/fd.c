@@ -234,6 +234,24 @@ fd_set_cloexec(int fd, bool on)
 }
 
 int
+fd_open_fifo(const char *path, int flags)
+{
+	struct stat	st;
+	int		fd;
+
+	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+int
 fd_read_file(const char *path, int flags, size_t max, struct str *out)
 {
 	struct stat	st;

@@ -58,4 +58,12 @@ ssize_t	fd_recv_packet(int sock, bool wait, void *buf, size_t len,
  */
 int	fd_read_file(const char *path, int flags, size_t max, struct str *out);
 
+/*
+ * Open the FIFO path with flags (its access mode, and O_NOFOLLOW if
+ * wanted) and O_NONBLOCK | O_CLOEXEC | O_NOCTTY, so that a FIFO without
+ * a reader or writer cannot hang the caller.  Returns the descriptor, or
+ * -1 with errno: EINVAL when path is not a FIFO, or that of open(2).
+ */
+int	fd_open_fifo(const char *path, int flags);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd.h"
 #include "flow.h"
 #include "str.h"
 
@@ -23,29 +24,17 @@ static int
 flow_open(const char *queue_dir, int flags, int create)
 {
 	struct str	 path = STR_INIT;
-	struct stat	 st;
 	int		 fd, saved;
 
 	str_catf(&path, "%s/%s", queue_dir, FLOW_FIFO);
 	if (create && mkfifo(path.s, 0600) == -1 && errno != EEXIST) {
-		saved = errno;
-		str_free(&path);
-		errno = saved;
-		return -1;
+		fd = -1;
+	} else {
+		fd = fd_open_fifo(path.s, flags | O_NOFOLLOW);
 	}
-	fd = open(path.s, flags | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW |
-	    O_NOCTTY);
 	saved = errno;
 	str_free(&path);
-	if (fd == -1) {
-		errno = saved;
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-		(void)close(fd);
-		errno = EINVAL;
-		return -1;
-	}
+	errno = saved;
 	return fd;
 }
 

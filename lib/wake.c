@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fd.h"
@@ -35,29 +34,16 @@ static int
 fifo_open(const char *queue_dir, const char *name)
 {
 	struct str	path = STR_INIT;
-	struct stat	st;
 	int		fd, saved;
 
 	str_catf(&path, "%s/public/%s", queue_dir, name);
-	/* O_NONBLOCK: open fails with ENXIO instead of waiting for a
+	/* (non-blocking: open fails with ENXIO instead of waiting for a
 	 * reader, and a write fails with EAGAIN instead of waiting for
-	 * room. */
-	fd = open(path.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	 * room) */
+	fd = fd_open_fifo(path.s, O_WRONLY);
+	saved = errno;
 	str_free(&path);
-	if (fd == -1) {
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		(void)close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (!S_ISFIFO(st.st_mode)) {
-		(void)close(fd);
-		errno = EINVAL;
-		return -1;
-	}
+	errno = saved;
 	return fd;
 }
 

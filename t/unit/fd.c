@@ -3,11 +3,13 @@
  * fd.c: unit tests for lib/fd: fd_read_file on regular files, missing
  * ones, the size bound, symbolic links (with and without
  * FD_FILE_NOFOLLOW), a directory, and a FIFO (which must not block);
- * fd_write_all and fd_read through a pipe; the descriptor flags.
+ * fd_write_all and fd_read through a pipe; the descriptor flags;
+ * fd_open_fifo (non-blocking, a FIFO only, O_NOFOLLOW when asked).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,10 +109,49 @@ test_pipe(void)
 	(void)close(p[1]);
 }
 
+/* fd_open_fifo: a FIFO opens without blocking; nothing else does. */
+static void
+test_open_fifo(void)
+{
+	char	fifo[600], file[600], link[600];
+	int	fd, flags;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tap_tmpdir());
+	snprintf(file, sizeof(file), "%s/notfifo", tap_tmpdir());
+	snprintf(link, sizeof(link), "%s/fifolink", tap_tmpdir());
+	if (mkfifo(fifo, 0600) == -1 || symlink(fifo, link) == -1) {
+		perror("mkfifo");
+		exit(1);
+	}
+	close(open(file, O_WRONLY | O_CREAT, 0600));
+	errno = 0;
+	ok(fd_open_fifo(fifo, O_WRONLY) == -1 && errno == ENXIO,
+	    "open_fifo: for writing, no reader: ENXIO, at once");
+	fd = fd_open_fifo(fifo, O_RDWR);
+	flags = fd == -1 ? 0 : fcntl(fd, F_GETFL);
+	ok(fd != -1 && (flags & O_NONBLOCK) != 0 &&
+	    (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
+	    "open_fifo: opened, non-blocking, close-on-exec");
+	(void)close(fd);
+	errno = 0;
+	ok(fd_open_fifo(file, O_RDWR) == -1 && errno == EINVAL,
+	    "open_fifo: a regular file: EINVAL");
+	errno = 0;
+	ok(fd_open_fifo(link, O_RDWR | O_NOFOLLOW) == -1 && errno == ELOOP,
+	    "open_fifo: O_NOFOLLOW refuses a link");
+	fd = fd_open_fifo(link, O_RDWR);
+	ok(fd != -1, "open_fifo: without O_NOFOLLOW a link is followed");
+	(void)close(fd);
+	errno = 0;
+	ok(fd_open_fifo("/nonexistent/fifo", O_RDWR) == -1 &&
+	    errno == ENOENT, "open_fifo: missing: ENOENT");
+}
+
 int
 main(void)
 {
 	test_read_file();
 	test_pipe();
+	test_open_fifo();
 	return done_testing();
 }
