@@ -61,7 +61,8 @@ struct held_list {
 #define HELD_LIST_INIT	{ NULL, 0, 0, 0 }
 
 /*
- * How many jobs' results local holds back at most for one commit, and
+ * How many jobs' results local holds back at most for one commit (qmgr
+ * writes seven jobs ahead at most: with the current one, eight), and
  * how many Maildir deliveries (three descriptors each until the commit):
  * a job of many recipients is committed and answered in parts.
  */

@@ -103,9 +103,11 @@ struct qmgr_agent {
 	/* the job it works on (NULL when idle), and results so far */
 	struct qmgr_job	*job;
 	size_t		 nreported;
-	/* a job written to it ahead, which it starts when job ends (see
-	 * qmgr_sched.c), or NULL */
-	struct qmgr_job	*next_job;
+	/* the jobs written to it ahead, which it starts one after the
+	 * other when job ends (see qmgr_sched.c): a list through their
+	 * next, first to last, nahead of them, ahead_bytes their lines */
+	struct qmgr_job	*ahead, *ahead_last;
+	size_t		 nahead, ahead_bytes;
 	/* clock_ms(): when it must have said more; when it became idle */
 	long long	 deadline;
 	long long	 idle_since;

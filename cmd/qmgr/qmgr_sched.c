@@ -29,12 +29,14 @@
  * An idle agent whose last job went to the same next hop is preferred:
  * an smtp agent keeps its session open between jobs.
  *
- * Jobs ahead: a destination at its concurrency writes its next job to
- * one of its busy agents that has none ahead yet, so that the agent
- * starts it as soon as it ends the one it works on, without waiting for
- * this loop to read its "." and answer.  The concurrency still counts
- * deliveries at once (an agent does one job at a time).  A job is
- * written ahead only
+ * Jobs ahead: a destination at its concurrency writes its next jobs to
+ * its busy agents, to the one with the fewest ahead first, so that an
+ * agent starts the next as soon as it ends the one it works on, without
+ * waiting for this loop to read its "." and answer (and local(8), as a
+ * user, commits the Maildir deliveries of the jobs it finds waiting
+ * together: one journal commit for several).  The concurrency still
+ * counts the agents that deliver at once (each one works through its
+ * jobs one after the other).  A job is written ahead only
  *	for a transport that takes one recipient per job, whose
  *	destination is the recipient (local's mailbox, two deliveries at
  *	once): there the wait for this loop held every delivery to one
@@ -47,10 +49,11 @@
  *	to a destination whose last job that ended delivered or bounced
  *	something (not to a new one, nor after a failure as a whole, so a
  *	dead destination is tried no more often than without);
- *	at most one per agent, and only when it is small enough
- *	(QMGR_AHEAD_BYTES) to go into the pipe at once.
- * A job ahead whose agent ends before it started it goes back to the
- * front of its destination's queue.
+ *	at most QMGR_AHEAD_JOBS per agent, and only while the lines of
+ *	those an agent has ahead take at most QMGR_AHEAD_BYTES
+ *	together, so that they go into its pipe without waiting.
+ * The jobs ahead of an agent that ends before it started them go back
+ * to the front of their destination's queue, in their order.
  *
  * A busy agent is read when poll(2) says it wrote: whole lines are
  * results, "." ends the job and the agent becomes idle.  An agent that
@@ -73,8 +76,12 @@
 #include "log.h"
 #include "qmgr.h"
 
-/* The largest job written ahead to a busy agent: it must fit into the
- * pipe at once (PIPE_BUF on Linux) while the agent works. */
+/* The jobs written ahead to one busy agent, at most, and their lines
+ * together: with its current job they must fit into its pipe at once
+ * (which holds 16 KB or more on Linux and the BSDs) while the agent
+ * works.  local(8) commits up to eight jobs together: the one it works
+ * on and these. */
+#define QMGR_AHEAD_JOBS		7
 #define QMGR_AHEAD_BYTES	4096
 
 static void	transport_limits(struct qmgr *, struct qmgr_transport *);
@@ -430,28 +437,31 @@ job_bytes(const struct qmgr_job *job)
 
 /*
  * d runs as many jobs as its concurrency allows: write its first waiting
- * job ahead to one of its busy agents (see the top of this file).
- * Returns true when the job left the queue.
+ * job ahead to the one of its busy agents that has the fewest ahead and
+ * room for it (see the top of this file).  Returns true when the job
+ * left the queue.
  */
 static bool
 job_ahead(struct qmgr *q, struct qmgr_dest *d)
 {
 	struct qmgr_transport	*t = d->transport;
 	struct qmgr_job		*job = d->head;
-	struct qmgr_agent	*a = NULL;
+	struct qmgr_agent	*a = NULL, *b;
 	struct agent_job	 aj = AGENT_JOB_INIT;
 	struct str		 why = STR_INIT;
-	size_t			 i;
+	size_t			 i, bytes;
 
-	/* (d->ahead == d->busy: each of its agents has one already) */
 	if (t->rcpt_limit > 1 || !d->proven || t->busy >= t->proc_limit ||
-	    d->ahead >= d->busy || job_bytes(job) > QMGR_AHEAD_BYTES) {
+	    d->ahead >= d->busy * QMGR_AHEAD_JOBS) {
 		return false;
 	}
-	for (i = 0; i < q->nbusy && a == NULL; i++) {
-		if (q->busy[i]->job->dest == d &&
-		    q->busy[i]->next_job == NULL) {
-			a = q->busy[i];
+	bytes = job_bytes(job);
+	for (i = 0; i < q->nbusy; i++) {
+		b = q->busy[i];
+		if (b->job->dest == d && b->nahead < QMGR_AHEAD_JOBS &&
+		    b->ahead_bytes + bytes <= QMGR_AHEAD_BYTES &&
+		    (a == NULL || b->nahead < a->nahead)) {
+			a = b;
 		}
 	}
 	if (a == NULL) {
@@ -478,23 +488,37 @@ job_ahead(struct qmgr *q, struct qmgr_dest *d)
 		d->tail = NULL;
 	}
 	job->next = NULL;
-	a->next_job = job;
+	if (a->ahead_last != NULL) {
+		a->ahead_last->next = job;
+	} else {
+		a->ahead = job;
+	}
+	a->ahead_last = job;
+	a->nahead++;
+	a->ahead_bytes += bytes;
 	d->ahead++;
 	return true;
 }
 
 /*
- * a said "." and has a job ahead: its job ends (reason for what it did
- * not report), and the job ahead, which a has begun, is its job now.
+ * a said "." and has jobs ahead: its job ends (reason for what it did
+ * not report), and the first job ahead, which a has begun, is its job
+ * now.
  */
 static void
 job_next(struct qmgr *q, struct qmgr_agent *a, const char *reason)
 {
-	struct qmgr_job		*job = a->job, *next = a->next_job;
+	struct qmgr_job		*job = a->job, *next = a->ahead;
 	struct qmgr_dest	*d = job->dest;
 
 	a->job = next;
-	a->next_job = NULL;
+	a->ahead = next->next;
+	if (a->ahead == NULL) {
+		a->ahead_last = NULL;
+	}
+	next->next = NULL;
+	a->nahead--;
+	a->ahead_bytes -= job_bytes(next);
 	next->dest->ahead--;
 	next->dest->busy++;
 	d->busy--;
@@ -510,25 +534,27 @@ job_next(struct qmgr *q, struct qmgr_agent *a, const char *reason)
 	dest_release(q, d);
 }
 
-/* The job ahead of agent a, which a ends before it began it: back to the
- * front of its destination's queue. */
+/* The jobs ahead of agent a, which a ends before it began them: back to
+ * the front of their destination's queue (all of one destination: that
+ * of a's job), in their order. */
 static void
 ahead_return(struct qmgr_agent *a)
 {
-	struct qmgr_job		*job = a->next_job;
 	struct qmgr_dest	*d;
 
-	if (job == NULL) {
+	if (a->ahead == NULL) {
 		return;
 	}
-	d = job->dest;
-	a->next_job = NULL;
-	d->ahead--;
-	job->next = d->head;
-	d->head = job;
+	d = a->ahead->dest;
+	d->ahead -= (int)a->nahead;
+	a->ahead_last->next = d->head;
+	d->head = a->ahead;
 	if (d->tail == NULL) {
-		d->tail = job;
+		d->tail = a->ahead_last;
 	}
+	a->ahead = a->ahead_last = NULL;
+	a->nahead = 0;
+	a->ahead_bytes = 0;
 }
 
 void
@@ -688,7 +714,7 @@ agent_lines(struct qmgr *q, struct qmgr_agent *a)
 			a->deadline = clock_ms() + ipc_ms(q);
 			continue;
 		}
-		if (r == 2 && a->next_job != NULL) {
+		if (r == 2 && a->ahead != NULL) {
 			str_clear(&text);
 			str_catf(&text, "4.3.0 delivery agent %s did not "
 			    "report this recipient", str_c(&a->transport));

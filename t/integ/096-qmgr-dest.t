@@ -10,19 +10,20 @@
 # other messages are deferred without being tried ("delivery
 # temporarily suspended: ..." in their defer logs), while another
 # destination of the same transport is still delivered.  A third
-# stand-in notes whether its next job was already in its pipe when it
+# stand-in notes how many jobs were already in its pipe when it
 # finished one: for a transport of one recipient per job at concurrency
-# 1, every job to one recipient after the first success is written
-# ahead to the one busy agent; when that agent dies, the job ahead of
-# it goes to the next agent and is delivered once; a transport that
-# groups recipients by next hop gets no jobs ahead.
+# 1, the jobs to one recipient after the first success are written
+# ahead to the one busy agent, seven at most, and only as many as fit
+# into 4096 bytes together; when that agent dies, the jobs ahead of it
+# go to the next agent and are delivered once; a transport that groups
+# recipients by next hop gets no jobs ahead.
 . "$(dirname "$0")/../lib.sh"
 
-tap_plan 13
+tap_plan 15
 
 Q=$(postlet_bin qmgr) || tap_bail "$Q"
 if ! command -v python3 >/dev/null 2>&1; then
-	tap_skip 13 "python3 not installed"
+	tap_skip 15 "python3 not installed"
 	tap_done
 fi
 QD=$TAP_TMP/queue
@@ -112,10 +113,10 @@ while IFS= read -r line; do
 done
 exit 0
 EOF
-# ahead-agent: per job, after its work, "QUEUEID PID 1" when the next
-# job is already readable on its stdin ("QUEUEID PID 0" when not); the
-# message whose queue ID is in the file die-id makes it exit at once,
-# reporting nothing ("die PID 1|0").
+# ahead-agent: per job, after its work, "QUEUEID PID N", N the jobs
+# already in its pipe (all of their lines there); the message whose
+# queue ID is in the file die-id makes it exit at once, reporting
+# nothing ("die PID N").
 cat > "$LX/ahead-agent" <<EOF
 #!/usr/bin/env python3
 import os, select, sys, time
@@ -139,7 +140,12 @@ while True:
         idx.append(f[1])
     elif f[0] == "G":
         time.sleep(0.3)
-        ahead = bool(buf) or bool(select.select([0], [], [], 0)[0])
+        while select.select([0], [], [], 0)[0]:
+            data = os.read(0, 65536)
+            if not data:
+                break
+            buf += data
+        ahead = buf.split(b"\n")[:-1].count(b"G")
         if qid == die:
             log.write("die %d %d\n" % (os.getpid(), ahead))
             log.flush()
@@ -208,26 +214,26 @@ grep -q "destination dead.test of transport down is not reachable: delivery susp
 tap_ok $? "the log says the destination is suspended" "$(cat "$LOG")"
 # 9-10. Four messages to u@a.test at concurrency 1: the first job alone
 # (nothing is written ahead to a destination before a success), then
-# each next one written ahead while the one before runs.
+# the next ones written ahead while the one before runs.
 rm -f "$QD"/deferred/* "$QD"/defer/*
 want=
 i=1
-for ahead in 0 1 1 0; do
+for ahead in 0 2 1 0; do
 	mkq incoming "$(qid "$now" 4 $i)" "$now" s@example.org u@a.test
 	want="$want$(qid "$now" 4 $i) $ahead,"
 	i=$((i + 1))
 done
 tap_run qmgr -x -o default_transport=ahead
 tap_is "$(awk '{ printf "%s %s,", $1, $3 }' "$TAP_TMP/ahead")" "$want" \
-    "jobs ahead: after the first success, each job waits in the agent's pipe" ||
+    "jobs ahead: after the first success, the jobs wait in the agent's pipe" ||
     tap_diag "$(cat "$TAP_TMP/ahead")"
 tap_is "$(awk '{ print $2 }' "$TAP_TMP/ahead" | sort -u | wc -l | tr -d ' ')" 1 \
     "jobs ahead: one agent at a time at concurrency 1"
 
 # 11-12. v@b.test: a success, then a job that kills its agent while the
-# next one waits ahead of it.  The dying job is tried again once (on a
-# new agent, again with a job ahead) and deferred; the jobs ahead are
-# each delivered once, by the agent after.
+# next two wait ahead of it.  The dying job is tried again once (on a
+# new agent, again with those jobs ahead) and deferred; the jobs ahead
+# are each delivered once, in their order, by the agent after.
 : > "$TAP_TMP/ahead"
 i=1
 while [ $i -le 4 ]; do
@@ -237,8 +243,8 @@ done
 qid "$now" 5 2 > "$TAP_TMP/die-id"
 tap_run qmgr -x -o default_transport=ahead
 tap_is "$(awk '{ printf "%s %s,", $1, $3 }' "$TAP_TMP/ahead")" \
-    "$(qid "$now" 5 1) 0,die 1,die 1,$(qid "$now" 5 3) 1,$(qid "$now" 5 4) 0," \
-    "an agent dies with a job ahead: that job goes to the next agent, once" ||
+    "$(qid "$now" 5 1) 0,die 2,die 2,$(qid "$now" 5 3) 1,$(qid "$now" 5 4) 0," \
+    "an agent dies with jobs ahead: they go to the next agent, once" ||
     tap_diag "$(cat "$TAP_TMP/ahead")"
 tap_is "$(ls "$QD/deferred")" "$(qid "$now" 5 2)" \
     "only the dying job is deferred" || tap_diag "$(tail -n 20 "$LOG")"
@@ -255,4 +261,29 @@ done
 tap_run qmgr -x -o default_transport=hop
 tap_is "$(awk '{ printf "%s,", $3 }' "$TAP_TMP/ahead")" "0,0,0,0," \
     "no jobs ahead for a next hop" || tap_diag "$(cat "$TAP_TMP/ahead")"
+
+# 14-15. Ten messages to one recipient: seven jobs ahead at most; with
+# addresses near the longest (a local part of 64 bytes, a domain of
+# 248), about 650 bytes of lines per job: six (4096 bytes).
+for n in 7 8; do
+	: > "$TAP_TMP/ahead"
+	if [ $n = 8 ]; then
+		lp=$(printf '%064d' 0)
+		dom=$(printf '%060d.%060d.%060d.%060d.test' 1 2 3 4)
+		want="0 6 6 6 5 4 3 2 1 0"
+		what="six, that fit into 4096 bytes"
+	else
+		lp=x dom=d.test want="0 7 7 6 5 4 3 2 1 0"
+		what="seven at most"
+	fi
+	i=1
+	while [ $i -le 10 ]; do
+		mkq incoming "$(qid "$now" $n $i)" "$now" s@example.org \
+		    "$lp@$dom"
+		i=$((i + 1))
+	done
+	tap_run qmgr -x -o default_transport=ahead
+	tap_is "$(awk '{ printf "%s ", $3 }' "$TAP_TMP/ahead")" "$want " \
+	    "jobs ahead of one agent: $what" || tap_diag "$(cat "$TAP_TMP/ahead")"
+done
 tap_done

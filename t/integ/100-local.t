@@ -8,7 +8,8 @@
 # (new/, unique names), unknown users, recipient_delimiter, loop
 # detection, locks held by others, mailbox_size_limit, mailboxes that
 # are symbolic links, hard links or not writable, which are refused with
-# nothing written, and two jobs at once (a job ahead) committed together.
+# nothing written, and jobs at once (jobs ahead) committed together,
+# eight jobs at most.
 #
 # The first part runs local in non-root mode, delivering to the user it
 # runs as.  As root, that user is a test user made with useradd (random
@@ -17,7 +18,7 @@
 # the test user: mailboxes it creates belong to that user, mode 0600.
 . "$(dirname "$0")/../lib.sh"
 
-NONROOT=44
+NONROOT=46
 ROOTN=10
 tap_plan $((NONROOT + ROOTN))
 
@@ -452,6 +453,26 @@ else
 fi
 tap_is "$(chk maildir "$N/md/$ME" "$TAP_TMP/wantmd")" "62 62 same 0" \
     "40 recipients: 62 messages in new/ now, whole, tmp/ empty"
+# Ten jobs waiting at once: the first eight committed together (eight
+# files, new/ once), then the last two.
+i=0
+while [ $i -lt 10 ]; do
+	printf 'J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n' \
+	    06553F100000000C5 06553F100000000C5 "$ME"
+	i=$((i + 1))
+done > "$TAP_TMP/jobs10"
+TRACE10=
+[ -n "$TRACE" ] && TRACE10="strace -f -qq -e trace=fsync,fdatasync -o $N/fsyncs10"
+as_me $TRACE10 "$L" -c "$CF" < "$TAP_TMP/jobs10" > "$TAP_TMP/out" \
+    2> "$TAP_TMP/err"
+tap_is "$(grep -c '^0 D 2.0.0 delivered to maildir$' "$TAP_TMP/out") $(grep -c '^\.$' "$TAP_TMP/out") $(chk maildir "$N/md/$ME" "$TAP_TMP/wantmd")" \
+    "10 10 72 72 same 0" "ten jobs at once: ten answers, ten ends, 72 messages in new/"
+if [ -n "$TRACE" ]; then
+	tap_is "$(grep -Ec 'f(data)?sync\(' "$N/fsyncs10")" 12 \
+	    "ten jobs at once: 12 fsyncs (8 files, new/, 2 files, new/)"
+else
+	tap_skip 1 "strace cannot run here, or the sanitizer build"
+fi
 
 # ---- part 2: as root, switching to the recipient -------------------------
 
