@@ -234,12 +234,18 @@ fd_set_cloexec(int fd, bool on)
 }
 
 int
+fd_open(const char *path, int flags, mode_t mode)
+{
+	return openat(AT_FDCWD, path, flags, mode);
+}
+
+int
 fd_open_fifo(const char *path, int flags)
 {
 	struct stat	st;
 	int		fd;
 
-	fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = fd_open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (fd == -1) {
 		return -1;
 	}

@@ -66,4 +66,12 @@ int	fd_read_file(const char *path, int flags, size_t max, struct str *out);
  */
 int	fd_open_fifo(const char *path, int flags);
 
+/*
+ * open(2), made as openat(AT_FDCWD, ...): musl's open() follows an open
+ * with O_CLOEXEC by an fcntl(F_SETFD) of its own (for kernels before
+ * 2.6.23, which ignored the flag), one more system call for the opens
+ * made per message; openat() makes none.  mode as for O_CREAT.
+ */
+int	fd_open(const char *path, int flags, mode_t mode);
+
 #endif

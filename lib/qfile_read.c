@@ -25,6 +25,7 @@
 
 #include "alloc.h"
 #include "bounds.h"
+#include "fd.h"
 #include "log.h"
 #include "qfile.h"
 #include "scan.h"
@@ -606,8 +607,8 @@ qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 	 * open(2) until the S_ISREG check below; it does not change reads
 	 * of a regular file.
 	 */
-	if ((qf->fd = open(path, oflags | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK)) == -1) {
+	if ((qf->fd = fd_open(path, oflags | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0)) == -1) {
 		str_catf(&qf->error, "open: %s", strerror(errno));
 		return -1;
 	}

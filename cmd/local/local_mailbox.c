@@ -198,8 +198,8 @@ box_prepare(const struct local *l, const struct local_rcpt *r,
 	if (!b->spool) {
 		return 0;
 	}
-	b->spoolfd = open(l->mail_spool_directory, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC);
+	b->spoolfd = fd_open(l->mail_spool_directory, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC, 0);
 	if (b->spoolfd == -1 || fstat(b->spoolfd, &sb) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "mail_spool_directory %s: %s", l->mail_spool_directory,

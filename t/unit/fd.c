@@ -4,7 +4,8 @@
  * ones, the size bound, symbolic links (with and without
  * FD_FILE_NOFOLLOW), a directory, and a FIFO (which must not block);
  * fd_write_all and fd_read through a pipe; the descriptor flags;
- * fd_open_fifo (non-blocking, a FIFO only, O_NOFOLLOW when asked).
+ * fd_open_fifo (non-blocking, a FIFO only, O_NOFOLLOW when asked);
+ * fd_open (the flags and the mode as open(2) takes them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -147,11 +148,38 @@ test_open_fifo(void)
 	    errno == ENOENT, "open_fifo: missing: ENOENT");
 }
 
+/* fd_open: open(2)'s flags and mode, close-on-exec included. */
+static void
+test_open(void)
+{
+	char		path[600];
+	struct stat	st;
+	mode_t		old;
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/opened", tap_tmpdir());
+	old = umask(0);
+	fd = fd_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	(void)umask(old);
+	ok(fd != -1 && fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0640 &&
+	    (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
+	    "open: created with its mode, close-on-exec");
+	(void)close(fd);
+	errno = 0;
+	ok(fd_open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) == -1 &&
+	    errno == EEXIST, "open: O_EXCL: EEXIST");
+	fd = fd_open(path, O_RDONLY, 0);
+	ok(fd != -1 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0,
+	    "open: without O_CLOEXEC, none");
+	(void)close(fd);
+}
+
 int
 main(void)
 {
 	test_read_file();
 	test_pipe();
 	test_open_fifo();
+	test_open();
 	return done_testing();
 }
