@@ -321,6 +321,15 @@ sink_count() {
 	    sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1)
 	echo "${n:-0}"
 }
+# commits: the journal commits (transactions) of the queues' ext4 so
+# far, from the kernel's jbd2 statistics; empty without BENCH_FS=image.
+JBD=
+[ -z "$LOOP" ] || JBD=/proc/fs/jbd2/${LOOP##*/}-8/info
+commits() { [ -z "$JBD" ] || [ ! -r "$JBD" ] || awk 'NR == 1 { print $1 }' "$JBD"; }
+# record_commits KEY MTA BEFORE: journal commits per message since BEFORE.
+record_commits() {
+	[ -z "$3" ] || record "$1" "$2" "$(calc "($(commits) - $3) / $MESSAGES")"
+}
 # wait_until DEADLINE CMD...: until CMD's output is at least $WANT.
 wait_until() {
 	dl=$1
@@ -368,6 +377,7 @@ relay() { # MTA [reuse]: one message per connection, or (reuse) each
 	done
 	settle
 	c0=$(cpu_of $m)
+	j0=$(commits)
 	t0=$(now)
 	source_load $m bench@relay.example.test $opt
 	rc=$?
@@ -394,6 +404,7 @@ relay() { # MTA [reuse]: one message per connection, or (reuse) each
 	else
 		record ${k}_e2e $m "$(calc "$MESSAGES / ($t2 - $t0)")"
 		record ${k}_cpu $m "$(calc "($c1 - $c0) * 1000 / $MESSAGES")"
+		record_commits ${k}_commits $m "$j0"
 	fi
 	if [ $k = relay ]; then
 		record pss_load $m "$(cut -d' ' -f1 "$W/peak")"
@@ -408,6 +419,7 @@ local_load() { # MTA
 	clear_new $m
 	settle
 	c0=$(cpu_of $m)
+	j0=$(commits)
 	t0=$(now)
 	source_load $m $ME@host.example.test
 	rc=$?
@@ -429,6 +441,7 @@ local_load() { # MTA
 	else
 		record local_e2e $m "$(calc "$MESSAGES / ($t2 - $t0)")"
 		record local_cpu $m "$(calc "($c1 - $c0) * 1000 / $MESSAGES")"
+		record_commits local_commits $m "$j0"
 	fi
 	clear_new $m
 }
@@ -556,36 +569,50 @@ pct() {
 		awk "BEGIN { if ($CEIL20 == 0) print \"n/a\"; else printf \"%.0f%%\", 100 * $1 / $CEIL20 }";;
 	esac
 }
+# rounds METRIC: postlet / Postfix of each round, in the rounds' order
+# (what is not a number, a failed run, shows as -)
+rounds() {
+	[ -f "$R/$1.postlet" ] && [ -f "$R/$1.postfix" ] || return 0
+	paste "$R/$1.postlet" "$R/$1.postfix" | awk '{
+	    r = "-"
+	    if ($1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ && $2 > 0)
+		r = sprintf("%.2f", $1 / $2)
+	    printf "%s%s", (NR > 1 ? ", " : ""), r }'
+}
 TABLE=$W/table
 {
-	echo "| metric | postlet | Postfix | ratio | % of ceiling (postlet / Postfix) |"
-	echo "|---|---:|---:|---:|---:|"
+	echo "| metric | postlet | Postfix | ratio | ratio in each round | % of ceiling (postlet / Postfix) |"
+	echo "|---|---:|---:|---:|---:|---:|"
 	row() { # METRIC LABEL DECIMALS RATE?
 		a=$(median "$R/$1.postlet") b=$(median "$R/$1.postfix")
-		c=
+		c= e=
 		[ "${4:-}" = rate ] && c="$(pct "$a") / $(pct "$b")"
-		echo "| $2 | $(fmt "$a" "$3") | $(fmt "$b" "$3") | $(ratio "$a" "$b") | $c |"
+		[ -n "${4:-}" ] && e=$(rounds "$1")
+		echo "| $2 | $(fmt "$a" "$3") | $(fmt "$b" "$3") | $(ratio "$a" "$b") | $e | $c |"
 	}
 	row relay_accept "relay: accepted, msg/s" 0 rate
 	row relay_e2e "relay: end to end, msg/s" 0 rate
-	row relay_cpu "relay: CPU per message, ms" 2
+	row relay_cpu "relay: CPU per message, ms" 2 cpu
+	row relay_commits "relay: journal commits per message" 2 cpu
 	row relay_reuse_accept "relay, connections reused: accepted, msg/s" 0 rate
 	row relay_reuse_e2e "relay, connections reused: end to end, msg/s" 0 rate
-	row relay_reuse_cpu "relay, connections reused: CPU per message, ms" 2
+	row relay_reuse_cpu "relay, connections reused: CPU per message, ms" 2 cpu
+	row relay_reuse_commits "relay, connections reused: journal commits per message" 2 cpu
 	row local_accept "local: accepted, msg/s" 0 rate
 	row local_e2e "local: end to end, msg/s" 0 rate
-	row local_cpu "local: CPU per message, ms" 2
-	row sendmail_ms "sendmail: ms per call" 2
-	row sendmail_all "sendmail: s until all delivered" 2
+	row local_cpu "local: CPU per message, ms" 2 cpu
+	row local_commits "local: journal commits per message" 2 cpu
+	row sendmail_ms "sendmail: ms per call" 2 cpu
+	row sendmail_all "sendmail: s until all delivered" 2 cpu
 	row bin_bytes "binaries on disk, bytes" 0
 	row pss_idle "PSS idle, all processes, KiB" 0
 	row pss_load "PSS peak during relay, KiB" 0
 	row procs_load "processes at that peak" 0
 	for w in 1 4 20; do
-		echo "| ceiling: $w writers, msg/s | $(fmt "$(median "$R/ceiling_$w.all")" 0) | | | |"
+		echo "| ceiling: $w writers, msg/s | $(fmt "$(median "$R/ceiling_$w.all")" 0) | | | | |"
 	done
 	for w in 1 20; do
-		echo "| ceiling: $w writers, CPU per message, ms | $(fmt "$(median "$R/ceiling_cpu_$w.all")" 3) | | | |"
+		echo "| ceiling: $w writers, CPU per message, ms | $(fmt "$(median "$R/ceiling_cpu_$w.all")" 3) | | | | |"
 	done
 } > "$TABLE"
 echo
@@ -614,8 +641,10 @@ PFVER=$(pf "$PF/usr/sbin/postconf" -c "$PFC" -h mail_version 2>/dev/null)
 	echo "- postlet $PLVER; Postfix $PFVER (Debian package, unpacked)"
 	echo "- load: ROUNDS=$ROUNDS SESSIONS=$SESSIONS MESSAGES=$MESSAGES SIZE=$SIZE SENDMAILS=$SENDMAILS CEIL_SECONDS=$CEIL_SECONDS"
 	echo "- medians of the rounds; ratio = postlet / Postfix (rates: higher"
-	echo "  is better; times, sizes, memory: lower is better); % of"
-	echo "  ceiling = the rate over bench/ceiling's 20-writer rate"
+	echo "  is better; times, sizes, memory, commits: lower is better), also"
+	echo "  of each round alone, to show how much a run varies; journal"
+	echo "  commits: transactions of the queues' ext4 (jbd2) per message; %"
+	echo "  of ceiling = the rate over bench/ceiling's 20-writer rate"
 	echo
 	cat "$TABLE"
 	if [ -s "$R/notes" ]; then
