@@ -583,7 +583,9 @@ TABLE=$W/table
 {
 	echo "| metric | postlet | Postfix | ratio | ratio in each round | % of ceiling (postlet / Postfix) |"
 	echo "|---|---:|---:|---:|---:|---:|"
-	row() { # METRIC LABEL DECIMALS RATE?
+	# row METRIC LABEL DECIMALS [rate|each]: with rate or each, the
+	# ratio of each round too; with rate, the % of ceiling
+	row() {
 		a=$(median "$R/$1.postlet") b=$(median "$R/$1.postfix")
 		c= e=
 		[ "${4:-}" = rate ] && c="$(pct "$a") / $(pct "$b")"
@@ -592,18 +594,18 @@ TABLE=$W/table
 	}
 	row relay_accept "relay: accepted, msg/s" 0 rate
 	row relay_e2e "relay: end to end, msg/s" 0 rate
-	row relay_cpu "relay: CPU per message, ms" 2 cpu
-	row relay_commits "relay: journal commits per message" 2 cpu
+	row relay_cpu "relay: CPU per message, ms" 2 each
+	row relay_commits "relay: journal commits per message" 2 each
 	row relay_reuse_accept "relay, connections reused: accepted, msg/s" 0 rate
 	row relay_reuse_e2e "relay, connections reused: end to end, msg/s" 0 rate
-	row relay_reuse_cpu "relay, connections reused: CPU per message, ms" 2 cpu
-	row relay_reuse_commits "relay, connections reused: journal commits per message" 2 cpu
+	row relay_reuse_cpu "relay, connections reused: CPU per message, ms" 2 each
+	row relay_reuse_commits "relay, connections reused: journal commits per message" 2 each
 	row local_accept "local: accepted, msg/s" 0 rate
 	row local_e2e "local: end to end, msg/s" 0 rate
-	row local_cpu "local: CPU per message, ms" 2 cpu
-	row local_commits "local: journal commits per message" 2 cpu
-	row sendmail_ms "sendmail: ms per call" 2 cpu
-	row sendmail_all "sendmail: s until all delivered" 2 cpu
+	row local_cpu "local: CPU per message, ms" 2 each
+	row local_commits "local: journal commits per message" 2 each
+	row sendmail_ms "sendmail: ms per call" 2 each
+	row sendmail_all "sendmail: s until all delivered" 2 each
 	row bin_bytes "binaries on disk, bytes" 0
 	row pss_idle "PSS idle, all processes, KiB" 0
 	row pss_load "PSS peak during relay, KiB" 0
