@@ -38,8 +38,8 @@
  * server the results that follow come from ("mx.example.com[192.0.2.1]
  * :25", without the space), for the relay= field of qmgr's log lines.
  * An agent handles any number of jobs, one after the other, and exits 0
- * at the end of its input.  qmgr may write the next job before the "."
- * of the current one (a job ahead, see qmgr_sched.c): an agent reads
+ * at the end of its input.  qmgr may write the next jobs before the "."
+ * of the current one (jobs ahead, see qmgr_sched.c): an agent reads
  * its input as a stream and starts the next job only after its ".".  A
  * recipient the agent did not report before it died, or before "." came,
  * is deferred by qmgr, never bounced.

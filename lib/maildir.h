@@ -62,7 +62,7 @@ int	maildir_deliver(int mdfd, const char *head, size_t headlen, int src,
 
 /*
  * The same in two steps, so that several deliveries share their commits
- * (local(8) with a job ahead): maildir_write writes the message to tmp/
+ * (local(8) with jobs ahead): maildir_write writes the message to tmp/
  * and adds it to the batch, uncommitted, or returns -1 with errno and a
  * reason appended to why, adding nothing and leaving nothing behind.
  * maildir_commit then does for every entry of the batch what

@@ -105,10 +105,11 @@ struct local {
 
 /*
  * Maildir deliveries written in this process (non-root mode) and not yet
- * committed (local_deliver.c): while the next job is already on the
- * input (a job ahead), local holds back the results of the current one,
- * delivers the next, and commits both with one fsync of new/ (and the
- * files' fsyncs in one journal commit), then writes both jobs' results.
+ * committed (local_deliver.c): while the next jobs are already on the
+ * input (jobs ahead), local holds back the results of the current one,
+ * delivers the next ones (eight jobs at most), and commits them all with
+ * one fsync of new/ (and the files' fsyncs in one journal commit), then
+ * writes the jobs' results, in order.
  * For each entry of md, the user and the mailbox, for a failure's text.
  */
 struct local_batch {
