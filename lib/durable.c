@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "durable.h"
+#include "fd.h"
 #include "log.h"
 #include "str.h"
 
@@ -530,7 +531,7 @@ dir_open(const char *path, bool *kept)
 			free_slot = k;
 		}
 	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((fd = fd_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
 		return -1;
 	}
 	if (free_slot != NULL) {
@@ -541,12 +542,11 @@ dir_open(const char *path, bool *kept)
 	return fd;
 }
 
-/* Forget and close the kept descriptor fd (keeps errno). */
+/* Forget and close the kept descriptor fd. */
 static void
 dir_forget(int fd)
 {
 	size_t	i;
-	int	saved = errno;
 
 	for (i = 0; i < DURABLE_KEPT_DIRS; i++) {
 		if (kept_dirs[i].path.len > 0 && kept_dirs[i].fd == fd) {
@@ -555,7 +555,6 @@ dir_forget(int fd)
 		}
 	}
 	(void)close(fd);
-	errno = saved;
 }
 
 int

@@ -96,7 +96,6 @@ static int
 open_fifo(const char *queue_dir, bool create, uid_t uid, gid_t gid)
 {
 	struct str	path = STR_INIT;
-	struct stat	st;
 	int		fd = -1;
 
 	str_catf(&path, "%s/public/pickup", queue_dir);
@@ -110,14 +109,14 @@ open_fifo(const char *queue_dir, bool create, uid_t uid, gid_t gid)
 		log_warn("mkfifo %s", path.s);
 	}
 	/* O_RDWR: a FIFO with no writer left would read EOF forever. */
-	fd = open(path.s, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		log_warn("open %s (scanning on the timer only)", path.s);
-	} else if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-		log_warnx("%s is not a FIFO (scanning on the timer only)",
-		    path.s);
-		(void)close(fd);
-		fd = -1;
+	if ((fd = fd_open_fifo(path.s, O_RDWR | O_NOFOLLOW)) == -1) {
+		if (errno == EINVAL) {
+			log_warnx("%s is not a FIFO (scanning on the timer "
+			    "only)", path.s);
+		} else {
+			log_warn("open %s (scanning on the timer only)",
+			    path.s);
+		}
 	}
 	str_free(&path);
 	return fd;

@@ -278,20 +278,18 @@ static void
 queue_fifo_open(struct qmgr *q)
 {
 	struct str	path = STR_INIT;
-	struct stat	st;
 
 	str_catf(&path, "%s/public/qmgr", str_c(&q->queue_dir));
 	if (mkfifo(path.s, 0622) == -1 && errno != EEXIST) {
 		log_warn("mkfifo %s", path.s);
 	}
-	q->fifo = open(path.s, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (q->fifo == -1) {
-		log_warn("open %s: only the timer wakes qmgr", path.s);
-	} else if (fstat(q->fifo, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-		log_warnx("%s: not a FIFO: only the timer wakes qmgr",
-		    path.s);
-		(void)close(q->fifo);
-		q->fifo = -1;
+	if ((q->fifo = fd_open_fifo(path.s, O_RDWR | O_NOFOLLOW)) == -1) {
+		if (errno == EINVAL) {
+			log_warnx("%s: not a FIFO: only the timer wakes qmgr",
+			    path.s);
+		} else {
+			log_warn("open %s: only the timer wakes qmgr", path.s);
+		}
 	}
 	str_free(&path);
 }
