@@ -157,7 +157,8 @@ has_8bit(const char *s)
 	return false;
 }
 
-/* Write the staged bytes out (they fit in the session's buffer). */
+/* Stage n bytes (n <= SMTP_CHUNK), first writing out what is staged
+ * when they do not fit beside it. */
 static int
 body_put(struct smtp_body *w, const char *p, size_t n)
 {
@@ -173,14 +174,19 @@ body_put(struct smtp_body *w, const char *p, size_t n)
 	return 0;
 }
 
-/* n content bytes at p onto the wire form. */
+/*
+ * n content bytes at p onto the wire form: LF and CRLF become CRLF, a
+ * stray CR a space, a line longer than line_limit goes on after CRLF
+ * SPACE, and a "." that starts a line is doubled.  The bytes between
+ * those places go over as runs, not one by one.
+ */
 static int
 body_emit(struct smtp_body *w, const char *p, size_t n)
 {
-	size_t	i;
+	size_t	i = 0, run, most;
 	char	c;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		c = p[i];
 		if (w->cr) {
 			w->cr = false;
@@ -189,6 +195,7 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 					return -1;
 				}
 				w->col = 0;
+				i++;
 				continue;
 			}
 			/* a stray CR: a space */
@@ -198,6 +205,7 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 		}
 		if (c == '\r') {
 			w->cr = true;
+			i++;
 			continue;
 		}
 		if (c == '\n') {
@@ -205,6 +213,7 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 				return -1;
 			}
 			w->col = 0;
+			i++;
 			continue;
 		}
 		if (w->line_limit > 0 && w->col >= w->line_limit) {
@@ -216,10 +225,21 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 		if (w->col == 0 && c == '.' && body_put(w, ".", 1) == -1) {
 			return -1;
 		}
-		if (body_put(w, &c, 1) == -1) {
+		/* the run: up to the next CR or LF, the line limit, or
+		 * SMTP_CHUNK bytes (what body_put takes at once) */
+		most = n - i < SMTP_CHUNK ? n - i : SMTP_CHUNK;
+		if (w->line_limit > 0 && w->line_limit - w->col < most) {
+			most = w->line_limit - w->col;
+		}
+		for (run = 1; run < most && p[i + run] != '\r' &&
+		    p[i + run] != '\n'; run++) {
+			continue;
+		}
+		if (body_put(w, p + i, run) == -1) {
 			return -1;
 		}
-		w->col++;
+		w->col += run;
+		i += run;
 	}
 	return 0;
 }
@@ -269,8 +289,12 @@ body_send(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 		}
 		off += r;
 	}
-	if (w->cr && body_emit(w, " ", 1) == -1) {
-		goto out;
+	/* a stray CR at the very end: a space, as within */
+	if (w->cr) {
+		w->cr = false;
+		if (body_emit(w, " ", 1) == -1) {
+			goto out;
+		}
 	}
 	if (w->col > 0 && body_put(w, "\r\n", 2) == -1) {
 		goto out;

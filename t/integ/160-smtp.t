@@ -11,7 +11,7 @@
 # sendmail, qmgr and smtp with relayhost = [127.0.0.1]:PORT.
 . "$(dirname "$0")/../lib.sh"
 
-PLAN=58
+PLAN=59
 tap_plan $PLAN
 
 SINKDIR=$POSTLET_SRC/build/src/debs/postfix
@@ -397,6 +397,24 @@ mkq $ID1 sender@client.example "$TAP_TMP/c2" 'üser@x.example'
 job $ID1 "[127.0.0.1]:$P6" 'üser@x.example' | agent
 want "0 P 5.6.7 SMTPUTF8 is required, but was not offered by host $L" "."
 tap_file_is "$TAP_TMP/out" "$TAP_TMP/want" "SMTPUTF8 needed, not offered: bounced 5.6.7"
+
+# ---- the content's odd bytes on the wire: a stray CR is a space (also
+# the very last byte), CRLF stays CRLF, a lone "." line is stuffed, and a
+# "." that a 998-byte break puts first on the folded line is not
+: > "$TAP_TMP/a1.rec"
+{
+	printf 'Subject: cr\n\na\rb\ncrlf\r\n.\r\n%s.y\ntail\r' "$(printf '%0998d' 0)"
+} > "$TAP_TMP/c4"
+mkq $ID1 root@router.lan "$TAP_TMP/c4" u1@x.example
+job $ID1 "[127.0.0.1]:$P6" u1@x.example | agent
+"$PY" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    sys.stdout.write(json.loads(l)["data"].replace("\r\n", "<CRLF>\n"))' \
+    "$TAP_TMP/a1.rec" > "$TAP_TMP/got"
+printf 'Subject: cr<CRLF>\n<CRLF>\na b<CRLF>\ncrlf<CRLF>\n.<CRLF>\n%s<CRLF>\n .y<CRLF>\ntail <CRLF>\n' \
+    "$(printf '%0998d' 0)" > "$TAP_TMP/want"
+tap_file_is "$TAP_TMP/got" "$TAP_TMP/want" "content: stray CRs as one space each, CRLF kept, '.' stuffed at a line's start only"
 
 # ---- smtp_generic_maps: envelope and header addresses as mail leaves
 : > "$TAP_TMP/a1.rec"
