@@ -327,3 +327,18 @@ buf_flush(struct buf *b)
 	}
 	return 0;
 }
+
+unsigned char *
+buf_unwritten(struct buf *b, unsigned long long off, size_t n)
+{
+	unsigned long long	at;
+
+	if (b->error != 0 || off < b->bytes_out) {
+		return NULL;
+	}
+	at = off - b->bytes_out;
+	if (at > b->out_len || n > b->out_len - at) {
+		return NULL;
+	}
+	return b->out + at;
+}

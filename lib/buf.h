@@ -88,5 +88,13 @@ void	buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Write out what is buffered: 0, or -1 with the (first) error in errno. */
 int	buf_flush(struct buf *);
+/*
+ * The n output bytes at offset off of the stream (counted from the first
+ * byte put since buf_init_fd), when all of them are still buffered, not
+ * yet written: the caller may change them in place before buf_flush.
+ * NULL when some of them were written already or are not put yet.
+ */
+unsigned char	*buf_unwritten(struct buf *, unsigned long long off,
+		    size_t n);
 
 #endif

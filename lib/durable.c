@@ -48,6 +48,7 @@ static unsigned long	durable_counter;
 static int		durable_proc_fd;
 
 static int	commit_unnamed(struct durable *, const char *, const char *);
+static int	exact_mode(struct durable *, mode_t);
 static int	fault(const char *);
 static bool	proc_fd_usable(void);
 static bool	name_ok(const char *);
@@ -169,8 +170,7 @@ durable_create_named(struct durable *d, const char *tmpdir,
 		errno = EEXIST;
 		goto fail;
 	}
-	/* The umask may have cleared bits the caller asked for. */
-	if (fault("fchmod") == -1 || fchmod(d->fd, mode & 07777) == -1) {
+	if (exact_mode(d, mode) == -1) {
 		saved = errno;
 		(void)close(d->fd);
 		d->fd = -1;
@@ -185,6 +185,27 @@ fail:
 	str_free(&d->tmp_path);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * The umask may have cleared bits the caller asked for: put them back,
+ * but only then, since fchmod(2) writes the inode once more.  Notes the
+ * inode number.  0, or -1 with errno.
+ */
+static int
+exact_mode(struct durable *d, mode_t mode)
+{
+	struct stat	st;
+
+	if (fault("fchmod") == -1 || fstat(d->fd, &st) == -1) {
+		return -1;
+	}
+	if ((st.st_mode & 07777) != (mode & 07777) &&
+	    fchmod(d->fd, mode & 07777) == -1) {
+		return -1;
+	}
+	d->ino = st.st_ino;
+	return 0;
 }
 
 /* Can this process name a descriptor through /proc (not in a chroot
@@ -259,8 +280,7 @@ durable_create_unnamed(struct durable *d, const char *tmpdir, mode_t mode)
 		}
 		return -1;
 	}
-	/* The umask may have cleared bits the caller asked for. */
-	if (fault("fchmod") == -1 || fchmod(d->fd, mode & 07777) == -1) {
+	if (exact_mode(d, mode) == -1) {
 		saved = errno;
 		(void)close(d->fd);
 		d->fd = -1;

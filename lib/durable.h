@@ -46,13 +46,15 @@ struct durable {
 	/* made by durable_create_unnamed with O_TMPFILE: no name yet, the
 	 * descriptor is the file (a crash frees it) */
 	bool		 unnamed;
+	/* the file's inode number, from its creation (queue IDs) */
+	ino_t		 ino;
 };
-#define DURABLE_INIT	{ -1, STR_INIT, false }
+#define DURABLE_INIT	{ -1, STR_INIT, false, 0 }
 
 /*
  * Create a new empty file in tmpdir, open for reading and writing, with
- * exactly the permission bits mode (set with fchmod(2), so the umask does
- * not change them).  Its name is made unique from the time, the process
+ * exactly the permission bits mode (set with fchmod(2) when the umask cut
+ * some), and note its inode number in d->ino.  Its name is made unique from the time, the process
  * id and a counter; EEXIST is retried with the next name.  d must be
  * DURABLE_INIT or aborted.  The caller writes through d->fd (directly or
  * through a buf) and must not close it.  Returns 0, or -1 with errno

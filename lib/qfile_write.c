@@ -10,15 +10,16 @@
  * The E record must give the content length before the content, which is
  * not known until the end.  We do not spool the content twice: the E
  * record is written with two fixed-width 20-digit fields of zeros, and
- * overwritten in place with pwrite(2) once the content is complete, before
- * the file is fsync'ed and named.  Until then the file is only in tmp/,
- * where no reader looks, so no one can see the placeholder.
+ * overwritten in place once the content is complete, before the file is
+ * fsync'ed and named: in the buffer when the whole file is still there
+ * (most messages: one write), else with pwrite(2).  Until then the file
+ * has no name in the queue (or only one in tmp/, where no reader looks),
+ * so no one can see the placeholder.
  *
  * The queue ID is computed after the file exists (it contains the inode
  * number) and the file is linked, never renamed, under it, so a
  * collision fails with EEXIST instead of replacing a queued message.
  */
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -329,8 +330,8 @@ int
 qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 {
 	struct timespec	now;
-	struct stat	st;
 	struct str	dir = STR_INIT;
+	unsigned char	*placeholder;
 	char		rec[QFILE_E_RECORD_LEN + 1];
 	long long	sec = w->sec;
 	long		usec = w->usec;
@@ -346,10 +347,6 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 		errno = w->error;
 		return -1;
 	}
-	buf_put(&w->out, "END\n", 4);
-	if (buf_flush(&w->out) == -1) {
-		return writer_fail(w, errno);
-	}
 	if (!w->header_done) {
 		w->header_len = w->content_len;
 	}
@@ -358,20 +355,32 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 	if (r != QFILE_E_RECORD_LEN) {
 		panic("qfile_commit: E record of %d bytes", r);
 	}
-	do {
+	buf_put(&w->out, "END\n", 4);
+	/* A message small enough that the whole file is still in the
+	 * buffer gets its E record there, and goes out in one write. */
+	placeholder = buf_unwritten(&w->out, (unsigned long long)
+	    (w->content_offset - QFILE_E_RECORD_LEN), QFILE_E_RECORD_LEN);
+	if (placeholder != NULL) {
+		memcpy(placeholder, rec, QFILE_E_RECORD_LEN);
+	}
+	if (buf_flush(&w->out) == -1) {
+		return writer_fail(w, errno);
+	}
+	while (placeholder == NULL) {
 		n = pwrite(w->file.fd, rec, QFILE_E_RECORD_LEN,
 		    w->content_offset - QFILE_E_RECORD_LEN);
-	} while (n == -1 && errno == EINTR);
-	if (n != QFILE_E_RECORD_LEN) {
+		if (n == QFILE_E_RECORD_LEN) {
+			break;
+		}
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
 		return writer_fail(w, n == -1 ? errno : EIO);
-	}
-	if (fstat(w->file.fd, &st) == -1) {
-		return writer_fail(w, errno);
 	}
 	str_catf(&dir, "%s/%s", str_c(&w->queue_dir), subdir);
 	for (i = 0; i < QFILE_ID_TRIES; i++) {
 		if (qid_format(id, sec, usec,
-		    (unsigned long long)st.st_ino) == -1) {
+		    (unsigned long long)w->file.ino) == -1) {
 			break;
 		}
 		if (durable_commit(&w->file, dir.s, id,
@@ -408,15 +417,11 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 int
 qfile_id(const struct qfile_writer *w, char id[QID_SIZE])
 {
-	struct stat	st;
-
 	if (w->state != WRITER_ENVELOPE && w->state != WRITER_CONTENT) {
 		panic("qfile_id: no queue file is being written");
 	}
-	if (fstat(w->file.fd, &st) == -1) {
-		return -1;
-	}
-	return qid_format(id, w->sec, w->usec, (unsigned long long)st.st_ino);
+	return qid_format(id, w->sec, w->usec,
+	    (unsigned long long)w->file.ino);
 }
 
 void

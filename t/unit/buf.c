@@ -909,6 +909,29 @@ test_writes(void)
 		str_free(&sink.data);
 	}
 
+	/* buf_unwritten: bytes still buffered may change in place; bytes
+	 * written already, or not put yet, may not. */
+	sink_init(&sink, SIZE_MAX, SIZE_MAX, 0);
+	buf_init_fd(&b, -1, mem, 32, -1);	/* output: mem + 16, 16 bytes */
+	buf_set_io(&b, NULL, sink_write, &sink);
+	buf_put(&b, "0123456789", 10);
+	ok(buf_unwritten(&b, 2, 3) == mem + 18, "unwritten: 3 bytes at 2");
+	ok(buf_unwritten(&b, 0, 10) == mem + 16, "unwritten: all 10");
+	ok(buf_unwritten(&b, 8, 3) == NULL, "unwritten: past what was put");
+	ok(buf_unwritten(&b, 10, 0) != NULL, "unwritten: 0 bytes at the end");
+	memcpy(buf_unwritten(&b, 2, 3), "abc", 3);
+	buf_put(&b, "ABCDEFGHIJ", 10);	/* 16 bytes go out, 4 stay */
+	ok(b.bytes_out == 16 && buf_unwritten(&b, 2, 3) == NULL,
+	    "unwritten: NULL once written");
+	ok(buf_unwritten(&b, 15, 1) == NULL, "unwritten: a written byte");
+	ok(buf_unwritten(&b, 16, 4) == mem + 16, "unwritten: the 4 left");
+	memcpy(buf_unwritten(&b, 17, 2), "xy", 2);
+	is_int(buf_flush(&b), 0, "unwritten: flush");
+	is_mem(sink.data.s, sink.data.len, "01abc56789ABCDEFGxyJ", 20,
+	    "unwritten: the changes went out, in place");
+	ok(buf_unwritten(&b, 16, 1) == NULL, "unwritten: none after flush");
+	str_free(&sink.data);
+
 	/* Nothing buffered: no call at all. */
 	sink_init(&sink, 1, SIZE_MAX, 0);
 	buf_init_fd(&b, -1, mem, 64, -1);

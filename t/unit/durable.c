@@ -142,10 +142,12 @@ test_commit(void)
 	make_tmp(&d, tmp, "x");
 	is_int(fstat(d.fd, &st), 0, "mode: fstat");
 	is_int(st.st_mode & 07777, 0600, "mode: 0600 despite umask");
+	ok(d.ino == st.st_ino, "create: the inode number noted");
 	durable_abort(&d);
 	is_int(durable_create(&d, tmp, 0644), 0, "mode 0644: create");
 	is_int(fstat(d.fd, &st), 0, "mode 0644: fstat");
 	is_int(st.st_mode & 07777, 0644, "mode 0644: exact under umask 077");
+	ok(d.ino == st.st_ino, "mode 0644: the inode number noted");
 	durable_abort(&d);
 	is_int(tap_count_entries(tmp), 0, "mode: aborted files removed");
 
@@ -590,6 +592,8 @@ test_unnamed(void)
 	    "unnamed: nothing in tmp/ (one file without O_TMPFILE)");
 	ok(!unnamed || d.tmp_path.len == 0, "unnamed: no tmp path");
 	is_int(write(d.fd, "first\n", 6), 6, "unnamed: writable");
+	ok(fstat(d.fd, &st) == 0 && d.ino == st.st_ino,
+	    "unnamed: the inode number noted");
 	spew(dir, "taken", "other\n");
 	is_int(durable_commit(&d, dir, "taken", DURABLE_NOREPLACE), -1,
 	    "unnamed: commit to a taken name fails");

@@ -923,6 +923,55 @@ test_write_roundtrip(void)
 	str_free(&f);
 }
 
+/*
+ * Sizes on both sides of the writer's buffer: the E record is filled in
+ * in the buffer while the whole file is there, else with pwrite; either
+ * way the file reads back with the right lengths and bytes.
+ */
+static void
+test_write_sizes(void)
+{
+	/* (the output half of the buffer is QFILE_WRITE_BUF bytes, and the
+	 * envelope here about 200) */
+	static const size_t	sizes[] = { 0, 1, QFILE_WRITE_BUF - 400,
+	    QFILE_WRITE_BUF - 300, QFILE_WRITE_BUF - 200,
+	    QFILE_WRITE_BUF - 100, QFILE_WRITE_BUF, 5 * QFILE_WRITE_BUF + 7 };
+	struct qfile	qf = QFILE_INIT;
+	struct str	content = STR_INIT, f = STR_INIT;
+	const char	*q = fresh_queue();
+	char		id[QID_SIZE], path[800];
+	size_t		i, j;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		str_clear(&content);
+		for (j = 0; j < sizes[i]; j++) {
+			str_cat_char(&content, j % 70 == 69 ? '\n' :
+			    (char)('a' + j % 26));
+		}
+		if (write_msg(q, "s@example.org", content.s, content.len,
+		    4000, id) == -1) {
+			ok(0, "sizes: %zu bytes: write", sizes[i]);
+			continue;
+		}
+		path_of(path, sizeof(path), q, "incoming", id);
+		if (qfile_open(path, O_RDONLY, &qf) == -1) {
+			ok(0, "sizes: %zu bytes: open (%s)", sizes[i],
+			    str_c(&qf.error));
+			continue;
+		}
+		slurp(path, &f);
+		ok(qf.content_len == (long long)sizes[i] &&
+		    qf.header_len == (long long)sizes[i] &&
+		    f.len == (size_t)qf.content_offset + sizes[i] + 4 &&
+		    memcmp(f.s + qf.content_offset, content.s, sizes[i]) == 0,
+		    "sizes: %zu bytes of content read back whole", sizes[i]);
+		qfile_close(&qf);
+		(void)unlink(path);
+	}
+	str_free(&content);
+	str_free(&f);
+}
+
 static void
 test_write_header_len(void)
 {
@@ -1669,6 +1718,7 @@ main(void)
 	test_parse_mutations();
 	test_write_roundtrip();
 	test_write_header_len();
+	test_write_sizes();
 	test_write_refusals();
 	test_write_limits();
 	test_write_collision();
