@@ -252,7 +252,10 @@ static int
 body_send(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
     const struct str *hdr)
 {
-	struct smtp_body	*w;
+	/* kept from one message to the next: musl's malloc would map and
+	 * unmap its 16 KB for each */
+	static struct smtp_body	 body;
+	struct smtp_body	*w = &body;
 	char			 mem[8192];
 	off_t			 off = qf->content_offset;
 	off_t			 end = qf->content_offset + qf->content_len;
@@ -260,7 +263,6 @@ body_send(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 	size_t			 want;
 	int			 rc = -1;
 
-	w = xmalloc(sizeof(*w));
 	w->s = s;
 	w->line_limit = cf->line_limit;
 	w->col = 0;
@@ -313,7 +315,7 @@ body_send(struct smtp *cf, struct smtp_session *s, const struct qfile *qf,
 	s->b.timeout_ms = cf->data_done_ms;
 	rc = buf_flush(&s->b);
 out:
-	free(w);
+	w->s = NULL;
 	return rc;
 }
 
