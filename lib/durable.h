@@ -54,11 +54,12 @@ struct durable {
 /*
  * Create a new empty file in tmpdir, open for reading and writing, with
  * exactly the permission bits mode (set with fchmod(2) when the umask cut
- * some), and note its inode number in d->ino.  Its name is made unique from the time, the process
- * id and a counter; EEXIST is retried with the next name.  d must be
- * DURABLE_INIT or aborted.  The caller writes through d->fd (directly or
- * through a buf) and must not close it.  Returns 0, or -1 with errno
- * (nothing is left behind; durable_abort is still harmless).
+ * some), and note its inode number in d->ino.  Its name is made unique
+ * from the time, the process id and a counter; EEXIST is retried with the
+ * next name.  d must be DURABLE_INIT or aborted.  The caller writes
+ * through d->fd (directly or through a buf) and must not close it.
+ * Returns 0, or -1 with errno (nothing is left behind; durable_abort is
+ * still harmless).
  */
 int	durable_create(struct durable *d, const char *tmpdir, mode_t mode);
 
