@@ -43,6 +43,10 @@ static void	flow_wait(void);
 
 /* qmgr's wake-up FIFO, kept open from one message to the next */
 static struct wake_fifo	qmgr_fifo = WAKE_FIFO_INIT;
+/* the header fields' array of the last message, for the next one (kept
+ * up to CLEANUP_SPARE_FIELDS entries) */
+static struct cleanup_fields	spare_fields = CLEANUP_FIELDS_INIT;
+#define CLEANUP_SPARE_FIELDS	256
 
 /* Whether the reply descriptor is O_NONBLOCK (1, 0), asked once for a
  * whole connection and given to each reply's buf, which then writes a
@@ -88,6 +92,10 @@ cleanup_init(struct cleanup *c, const char *config_dir)
 	struct str	err = STR_INIT;
 
 	memset(c, 0, sizeof(*c));
+	c->fields.v = spare_fields.v;
+	c->fields.cap = spare_fields.cap;
+	spare_fields.v = NULL;
+	spare_fields.cap = 0;
 	c->config_dir = config_dir;
 	c->queue_directory = jail_queue_dir();
 	c->myhostname = conf_value("myhostname");
@@ -133,7 +141,17 @@ cleanup_free(struct cleanup *c)
 	for (i = 0; i < c->fields.n; i++) {
 		str_free(&c->fields.v[i]);
 	}
-	free(c->fields.v);
+	/* the array waits for the next message (cleanup_init): freed, its
+	 * page would go back to the system, and be mapped again */
+	free(spare_fields.v);
+	spare_fields.v = NULL;
+	spare_fields.cap = 0;
+	if (c->fields.cap <= CLEANUP_SPARE_FIELDS) {
+		spare_fields.v = c->fields.v;
+		spare_fields.cap = c->fields.cap;
+	} else {
+		free(c->fields.v);
+	}
 	c->fields.v = NULL;
 	c->fields.n = c->fields.cap = c->fields.bytes = 0;
 	str_free(&c->line);
