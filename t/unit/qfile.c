@@ -948,7 +948,7 @@ test_write_sizes(void)
 			str_cat_char(&content, j % 70 == 69 ? '\n' :
 			    (char)('a' + j % 26));
 		}
-		if (write_msg(q, "s@example.org", content.s, content.len,
+		if (write_msg(q, "s@example.org", str_c(&content), content.len,
 		    4000, id) == -1) {
 			ok(0, "sizes: %zu bytes: write", sizes[i]);
 			continue;
@@ -963,7 +963,8 @@ test_write_sizes(void)
 		ok(qf.content_len == (long long)sizes[i] &&
 		    qf.header_len == (long long)sizes[i] &&
 		    f.len == (size_t)qf.content_offset + sizes[i] + 4 &&
-		    memcmp(f.s + qf.content_offset, content.s, sizes[i]) == 0,
+		    memcmp(f.s + qf.content_offset, str_c(&content),
+		    sizes[i]) == 0,
 		    "sizes: %zu bytes of content read back whole", sizes[i]);
 		qfile_close(&qf);
 		(void)unlink(path);
