@@ -156,7 +156,7 @@ durable_create_named(struct durable *d, const char *tmpdir,
 		if (fault("open") == -1) {
 			goto fail;
 		}
-		d->fd = open(d->tmp_path.s,
+		d->fd = fd_open(d->tmp_path.s,
 		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		    mode & 07777);
 		if (d->fd != -1) {

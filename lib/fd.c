@@ -266,8 +266,8 @@ fd_read_file(const char *path, int flags, size_t max, struct str *out)
 	int		fd, saved;
 
 	str_clear(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
-	    ((flags & FD_FILE_NOFOLLOW) ? O_NOFOLLOW : 0));
+	fd = fd_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    ((flags & FD_FILE_NOFOLLOW) ? O_NOFOLLOW : 0), 0);
 	if (fd == -1) {
 		return errno == ENOENT && (flags & FD_FILE_MISSING_OK) ? 0 : -1;
 	}

@@ -241,7 +241,8 @@ read_list_child(const struct local *l, void *arg, struct local_status *st)
 	int			 fd;
 
 	(void)l;
-	fd = open(rl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = fd_open(rl->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+	    0);
 	if (fd == -1) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			local_status_set(st, DSN_PERM, "5.0.0", "absent");

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "local.h"
 #include "log.h"
 #include "maildir.h"
@@ -108,8 +109,8 @@ file_child(const struct local *l, void *arg, struct local_status *st)
 		    job->path);
 		goto out;
 	}
-	if ((dirfd = open(dir.len == 0 ? "/" : dir.s, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((dirfd = fd_open(dir.len == 0 ? "/" : dir.s, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
 		file_status(st, errno, job->path, NULL);
 		goto out;
 	}

@@ -308,8 +308,8 @@ write_mbox(const struct local *l, const struct qfile *qf,
 	str_catf(&full, "%s %s", prefix, b->path.s);
 	if (b->spool) {
 		basefd = b->spoolfd;
-	} else if ((basefd = open(str_c(&r->home), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
+	} else if ((basefd = fd_open(str_c(&r->home), O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
 		errno_status(st, errno, full.s, r, "home directory", NULL);
 		goto out;
 	}
@@ -400,8 +400,8 @@ write_maildir(const struct local *l, const struct qfile *qf,
 	str_catf(&full, "cannot update maildir %s", b->path.s);
 	if (b->spool) {
 		basefd = b->spoolfd;
-	} else if ((basefd = open(str_c(&r->home), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
+	} else if ((basefd = fd_open(str_c(&r->home), O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
 		errno_status(st, errno, full.s, r, "home directory", NULL);
 		goto out;
 	}

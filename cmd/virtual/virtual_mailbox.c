@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "dchild.h"
+#include "fd.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -227,8 +228,8 @@ child(void *arg, const char *become_error, struct str *result)
 	if (become_error != NULL) {
 		virtual_status_set(&st, DSN_TEMP, "4.3.0", "%s",
 		    become_error);
-	} else if ((basefd = open(c->v->mailbox_base, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) == -1) {
+	} else if ((basefd = fd_open(c->v->mailbox_base, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
 		virtual_status_set(&st, DSN_TEMP, "4.3.0",
 		    "virtual_mailbox_base %s: %s", c->v->mailbox_base,
 		    strerror(errno));
