@@ -366,16 +366,14 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 	if (buf_flush(&w->out) == -1) {
 		return writer_fail(w, errno);
 	}
-	while (placeholder == NULL) {
-		n = pwrite(w->file.fd, rec, QFILE_E_RECORD_LEN,
-		    w->content_offset - QFILE_E_RECORD_LEN);
-		if (n == QFILE_E_RECORD_LEN) {
-			break;
+	if (placeholder == NULL) {
+		do {
+			n = pwrite(w->file.fd, rec, QFILE_E_RECORD_LEN,
+			    w->content_offset - QFILE_E_RECORD_LEN);
+		} while (n == -1 && errno == EINTR);
+		if (n != QFILE_E_RECORD_LEN) {
+			return writer_fail(w, n == -1 ? errno : EIO);
 		}
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		return writer_fail(w, n == -1 ? errno : EIO);
 	}
 	str_catf(&dir, "%s/%s", str_c(&w->queue_dir), subdir);
 	for (i = 0; i < QFILE_ID_TRIES; i++) {
