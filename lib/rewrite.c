@@ -632,6 +632,31 @@ out:
 }
 
 void
+rewrite_close_tables(void)
+{
+	struct rewrite_dlist	**pp, *l;
+	size_t			  i;
+	bool			  has_table;
+
+	for (pp = &rewrite_dlists; (l = *pp) != NULL; ) {
+		has_table = false;
+		for (i = 0; i < l->n; i++) {
+			has_table = has_table || l->pat[i].map != NULL;
+		}
+		if (has_table) {
+			*pp = l->next;
+			rewrite_dlist_free(l);
+		} else {
+			pp = &l->next;
+		}
+	}
+	map_list_close(rewrite_tmaps);
+	rewrite_tmaps = NULL;
+	free(rewrite_tmaps_spec);
+	rewrite_tmaps_spec = NULL;
+}
+
+void
 rewrite_close(void)
 {
 	struct rewrite_dlist	*l;

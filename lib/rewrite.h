@@ -143,5 +143,13 @@ const char	*rewrite_class_word(enum rewrite_class);
 /* Close every table opened here and forget the cached lists (tests, and
  * programs that want to release memory before they exit). */
 void		 rewrite_close(void);
+/*
+ * Close the tables opened here, so that the next lookup opens them
+ * again and sees a table rebuilt since (a new session, a new message):
+ * transport_maps and each domain list that names a table.  A list of
+ * domains and patterns only stays compiled: it changes with its
+ * parameter's value alone, which every lookup compares.
+ */
+void		 rewrite_close_tables(void);
 
 #endif

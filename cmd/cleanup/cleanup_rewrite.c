@@ -100,7 +100,7 @@ cleanup_rewrite_free(struct cleanup *c)
 	map_list_close(c->virtual_alias_maps);
 	c->canonical_maps = c->sender_canonical_maps = NULL;
 	c->recipient_canonical_maps = c->virtual_alias_maps = NULL;
-	rewrite_close();
+	rewrite_close_tables();
 }
 
 /* MAP_ADDR_OURS when addr's domain is $myorigin or in $mydestination. */

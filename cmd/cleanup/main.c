@@ -27,6 +27,7 @@
 #include "jail.h"
 #include "log.h"
 #include "proc.h"
+#include "rewrite.h"
 #include "cleanup.h"
 
 static void __attribute__((noreturn))
@@ -96,6 +97,8 @@ main(int argc, char *argv[])
 	} else {
 		rc = cleanup_serve(args.config_dir, 0, 1);
 	}
+	/* the domain lists that stayed compiled from message to message */
+	rewrite_close();
 	confopt_args_free(&args);
 	str_free(&err);
 	return rc;

@@ -190,10 +190,11 @@ serve_connection(int conn, void *arg)
 	if (dup2(h->null_fd, 0) == -1 || dup2(h->null_fd, 1) == -1) {
 		fatal(EX_OSERR, "dup2 /dev/null");
 	}
-	/* the domain lists and transport tables are read again by the
-	 * next session, as by a new process (a texthash table is read
-	 * when it opens; a chrooted one's tables stay open anyway) */
-	rewrite_close();
+	/* the tables of the domain lists and transport_maps are read
+	 * again by the next session, as by a new process (a texthash
+	 * table is read when it opens; a chrooted one's tables stay open
+	 * anyway); lists of plain domains stay compiled */
+	rewrite_close_tables();
 }
 
 int

@@ -578,6 +578,48 @@ test_reload(void)
 	run_resolve("reload after rewrite_close", changed, NCASES(changed));
 }
 
+/*
+ * rewrite_close_tables (smtpd after each session, cleanup after each
+ * message): a table in a domain list is read again, a list of plain
+ * domains keeps working, and a new value is still seen at once.
+ */
+static void
+test_close_tables(void)
+{
+	struct str	err = STR_INIT;
+
+	write_file("rdt", "a.example x\n");
+	load("myhostname = host.example.net\n"
+	    "mydestination = d.example\n"
+	    "relay_domains = b.example, texthash:DIR/rdt\n");
+	is_int(rewrite_domain_in("relay_domains", "a.example", &err),
+	    MAP_FOUND, "close_tables: the table's domain");
+	is_int(rewrite_domain_in("mydestination", "d.example", &err),
+	    MAP_FOUND, "close_tables: a plain list");
+	write_file("rdt", "c.example x\n");
+	is_int(rewrite_domain_in("relay_domains", "c.example", &err),
+	    MAP_NOTFOUND, "close_tables: texthash is read when it opens");
+	rewrite_close_tables();
+	is_int(rewrite_domain_in("relay_domains", "c.example", &err),
+	    MAP_FOUND, "close_tables: the table is read again");
+	is_int(rewrite_domain_in("relay_domains", "a.example", &err),
+	    MAP_NOTFOUND, "close_tables: its old content is gone");
+	is_int(rewrite_domain_in("relay_domains", "b.example", &err),
+	    MAP_FOUND, "close_tables: the list's plain domain");
+	is_int(rewrite_domain_in("mydestination", "d.example", &err),
+	    MAP_FOUND, "close_tables: the plain list after it");
+	rewrite_close_tables();
+	is_int(rewrite_domain_in("mydestination", "d.example", &err),
+	    MAP_FOUND, "close_tables twice: the plain list");
+	load("myhostname = host.example.net\n"
+	    "mydestination = e.example\n");
+	is_int(rewrite_domain_in("mydestination", "e.example", &err),
+	    MAP_FOUND, "close_tables: a kept list follows a new value");
+	is_int(rewrite_domain_in("mydestination", "d.example", &err),
+	    MAP_NOTFOUND, "close_tables: and forgets the old one");
+	str_free(&err);
+}
+
 static void
 test_names(void)
 {
@@ -600,6 +642,7 @@ main(void)
 	test_canonical();
 	test_failures();
 	test_reload();
+	test_close_tables();
 	test_names();
 	rewrite_close();
 	return done_testing();
