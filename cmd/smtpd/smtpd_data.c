@@ -295,7 +295,10 @@ xfer_start(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 static int
 xfer_early(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 {
-	struct str		 hdr = STR_INIT;
+	/* static: freeing it each message gave musl's malloc an empty
+	 * size class, whose page it unmapped and mapped again per
+	 * message */
+	static struct str	 hdr = STR_INIT;
 	enum dsn_status		 status;
 	int			 rc;
 
@@ -325,9 +328,9 @@ xfer_early(struct smtpd *s, struct smtpd_xfer *x, struct str *why)
 	str_clear(&x->answer_text);
 	log_client(s, x->id);
 	memcpy(s->log_id, x->id, sizeof(s->log_id));
+	str_clear(&hdr);
 	received(s, x->id, &hdr);
 	submit_put_content(&x->to, hdr.s, hdr.len);
-	str_free(&hdr);
 	return 0;
 }
 
