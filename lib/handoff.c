@@ -15,6 +15,20 @@
 /* Descriptors taken from one packet: one is expected, two show a bad one. */
 #define HANDOFF_FDS	2
 
+/* What handoff_done_early needs while serve runs: the channel (-1
+ * outside handoff_serve), whether the 'D' went out early, and what
+ * handoff_serve does after serve then: nothing more, exit (a kept table
+ * changed, or master let us go), or fail (-1, logged) */
+enum handoff_early {
+	EARLY_NONE,
+	EARLY_SENT,
+	EARLY_STALE,
+	EARLY_GONE,
+	EARLY_FAILED
+};
+static int			handoff_early_ctl = -1;
+static enum handoff_early	handoff_early;
+
 int
 handoff_send(int ctl, int conn)
 {
@@ -73,6 +87,25 @@ handoff_stale(void)
 	return true;
 }
 
+void
+handoff_done_early(void)
+{
+	if (handoff_early_ctl == -1 || handoff_early != EARLY_NONE) {
+		return;
+	}
+	if (handoff_stale()) {
+		/* no 'D' at all: master sees the channel end */
+		handoff_early = EARLY_STALE;
+	} else if (handoff_done(handoff_early_ctl) == 0) {
+		handoff_early = EARLY_SENT;
+	} else if (errno == EPIPE || errno == ECONNRESET) {
+		handoff_early = EARLY_GONE;
+	} else {
+		log_warn("handoff: report to master");
+		handoff_early = EARLY_FAILED;
+	}
+}
+
 int
 handoff_serve(int ctl, void (*serve)(int, void *), void *arg)
 {
@@ -109,9 +142,23 @@ handoff_serve_idle(int ctl, void (*serve)(int, void *), void *arg,
 			(void)close(conn);
 			return 0;
 		}
+		handoff_early_ctl = ctl;
+		handoff_early = EARLY_NONE;
 		serve(conn, arg);
+		handoff_early_ctl = -1;
 		(void)close(conn);
 		served = true;
+		if (handoff_early == EARLY_SENT) {
+			/* reported from inside serve already */
+			continue;
+		}
+		if (handoff_early == EARLY_STALE ||
+		    handoff_early == EARLY_GONE) {
+			return 0;
+		}
+		if (handoff_early == EARLY_FAILED) {
+			return -1;
+		}
 		if (handoff_stale()) {
 			/* no 'D': master sees the channel end */
 			return 0;

@@ -10,7 +10,8 @@
  *	master -> child	a one-byte packet 'C' carrying (SCM_RIGHTS) exactly
  *			one descriptor: the accepted connection, blocking
  *	child -> master	a one-byte packet 'D' once the child is done with
- *			that connection and has closed it
+ *			that connection: it has closed it, or has nothing
+ *			more to say on it (handoff_done_early)
  *	child -> master	or a one-byte packet 'R' carrying the connection
  *			back, unserved: the child must start again (a
  *			table it keeps open was rebuilt, below) and exits;
@@ -57,6 +58,18 @@ int	handoff_send(int ctl, int conn);
 int	handoff_next(int ctl, int *conn);
 /* Child: report the connection done (after closing it).  0 or -1. */
 int	handoff_done(int ctl);
+/*
+ * Child, from inside handoff_serve's serve: report the connection done
+ * before serve returns, once nothing is left to say on it (smtpd, when
+ * its last reply has gone out), so that master counts the child idle
+ * while it closes the connection and logs: a client that opens its next
+ * connection as soon as it reads the reply would otherwise find no idle
+ * child, and master would start another.  handoff_serve then sends no
+ * 'D' of its own; what it does on a changed table or a channel that
+ * master closed is the same.  Outside handoff_serve, or called twice:
+ * nothing.
+ */
+void	handoff_done_early(void);
 
 /*
  * Child: serve connections until master closes the channel: for each,

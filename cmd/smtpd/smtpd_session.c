@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "conf.h"
 #include "fd.h"
+#include "handoff.h"
 #include "log.h"
 #include "qfile.h"
 #include "scan.h"
@@ -943,6 +944,10 @@ done:
 	smtpd_tls_end(s);
 	smtpd_reset(s);
 	smtpd_auth_reset(s);
+	/* the last reply is out: master may count us idle now, while we
+	 * log and close (a client that connects again at once would
+	 * otherwise make master start another smtpd) */
+	handoff_done_early();
 	log_disconnect(s);
 	str_free(&line);
 	str_free(&banner);

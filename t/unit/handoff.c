@@ -11,7 +11,9 @@
  * without 'D' after the connection in which it saw it; a fresh child
  * always serves its first connection.  handoff_serve_idle calls its
  * idle callback once when no connection came for its time, not before,
- * and again only after another connection.
+ * and again only after another connection.  handoff_done_early sends
+ * the 'D' while the connection is still being served, once, and
+ * handoff_serve then sends none; after a rebuilt table, none at all.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -95,6 +97,29 @@ serve_rebuild(int conn, void *arg)
 {
 	serve_hello(conn, arg);
 	(void)table_build("rebuilt");
+}
+
+/* serve_early's go-ahead: it waits for a byte here after its early D. */
+static int	early_go = -1;
+
+/* A serve callback that reports the connection done early (twice, the
+ * second a no-op), waits for the parent's go-ahead, then answers. */
+static void
+serve_early(int conn, void *arg)
+{
+	handoff_done_early();
+	handoff_done_early();
+	(void)byte_within(early_go, 10000);
+	serve_hello(conn, arg);
+}
+
+/* A serve callback that answers, rebuilds the table, then reports the
+ * connection done early: no 'D' may go out. */
+static void
+serve_rebuild_early(int conn, void *arg)
+{
+	serve_rebuild(conn, arg);
+	handoff_done_early();
 }
 
 /*
@@ -385,5 +410,61 @@ main(void)
 	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "fresh child: ends with 0");
 	(void)close(ch[0]);
+
+	/* Rebuilt, then handoff_done_early: no D either, the same end. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return 1;
+	}
+	pid = table_child(ch[1], ch[0], serve_rebuild_early);
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "early, rebuilt: send");
+	is_int(read(ch[0], &tag, 1), 0, "early, rebuilt: no D, end of file");
+	r = read(pp2[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
+	    "early, rebuilt: the session was served");
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "early, rebuilt: ends with 0");
+	(void)close(ch[0]);
+
+	/*
+	 * handoff_done_early: the D comes while serve still runs (it
+	 * waits for the parent, who waits for the D), once per connection
+	 * however often it is called, and handoff_serve adds none.
+	 */
+	handoff_done_early();	/* outside handoff_serve: nothing */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1 ||
+	    pipe(pi) == -1) {
+		return 1;
+	}
+	if ((pid = fork()) == 0) {
+		(void)close(ch[0]);
+		(void)close(pi[1]);
+		early_go = pi[0];
+		n = 0;
+		_exit(handoff_serve(ch[1], serve_early, &n) == 0 && n == 2 ?
+		    0 : 1);
+	}
+	(void)close(ch[1]);
+	(void)close(pi[0]);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "early: first connection");
+	ok(byte_within(ch[0], 3000) == 1, "early: D while serve runs");
+	(void)write(pi[1], "g", 1);
+	is_int(handoff_send(ch[0], pp2[1]), 0, "early: second connection");
+	ok(byte_within(ch[0], 3000) == 1, "early: D again while serve runs");
+	(void)write(pi[1], "g", 1);
+	r = read(pp2[0], buf, sizeof(buf));
+	if (r > 0 && r < 16) {
+		ssize_t	r2 = read(pp2[0], buf + r, sizeof(buf) - (size_t)r);
+
+		r += r2 > 0 ? r2 : 0;
+	}
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\nhello 1\n", 16,
+	    "early: both connections answered");
+	is_int(byte_within(ch[0], 300), 0, "early: no second D from "
+	    "handoff_serve");
+	(void)close(ch[0]);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "early: ends 0 at master's end of file");
+	(void)close(pi[1]);
 	return done_testing();
 }
