@@ -182,6 +182,37 @@ hello_child(int ch[2])
 	return pid;
 }
 
+/*
+ * A table child serving with serve gets a connection on pipe pp (the
+ * parent reads pp[0]): it answers "hello 0", sends no D and ends with
+ * 0, which the parent sees as the channel's end of file.  0, or -1 when
+ * the channel cannot be made.
+ */
+static int
+served_without_done(void (*serve)(int, void *), const int pp[2],
+    const char *what)
+{
+	int	ch[2], status;
+	char	buf[32], tag;
+	ssize_t	r;
+	pid_t	pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+		return -1;
+	}
+	pid = table_child(ch[1], ch[0], serve);
+	(void)close(ch[1]);
+	is_int(handoff_send(ch[0], pp[1]), 0, "%s: send", what);
+	is_int(read(ch[0], &tag, 1), 0, "%s: no D, end of file", what);
+	r = read(pp[0], buf, sizeof(buf));
+	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
+	    "%s: the session was served", what);
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "%s: ends with 0", what);
+	(void)close(ch[0]);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -379,20 +410,10 @@ main(void)
 	(void)close(ch[0]);
 
 	/* Rebuilt during a connection: served, then the end without D. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+	if (served_without_done(serve_rebuild, pp2,
+	    "rebuilt in a session") == -1) {
 		return 1;
 	}
-	pid = table_child(ch[1], ch[0], serve_rebuild);
-	(void)close(ch[1]);
-	is_int(handoff_send(ch[0], pp2[1]), 0, "rebuilt in a session: send");
-	is_int(read(ch[0], &tag, 1), 0, "rebuilt in a session: no D, end "
-	    "of file");
-	r = read(pp2[0], buf, sizeof(buf));
-	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
-	    "rebuilt in a session: the session was served");
-	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "rebuilt in a session: ends with 0");
-	(void)close(ch[0]);
 
 	/* A fresh child serves its first connection even when the table
 	 * changed since it opened it (it never gives back twice). */
@@ -412,19 +433,10 @@ main(void)
 	(void)close(ch[0]);
 
 	/* Rebuilt, then handoff_done_early: no D either, the same end. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch) == -1) {
+	if (served_without_done(serve_rebuild_early, pp2,
+	    "early, rebuilt") == -1) {
 		return 1;
 	}
-	pid = table_child(ch[1], ch[0], serve_rebuild_early);
-	(void)close(ch[1]);
-	is_int(handoff_send(ch[0], pp2[1]), 0, "early, rebuilt: send");
-	is_int(read(ch[0], &tag, 1), 0, "early, rebuilt: no D, end of file");
-	r = read(pp2[0], buf, sizeof(buf));
-	is_mem(buf, r > 0 ? (size_t)r : 0, "hello 0\n", 8,
-	    "early, rebuilt: the session was served");
-	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "early, rebuilt: ends with 0");
-	(void)close(ch[0]);
 
 	/*
 	 * handoff_done_early: the D comes while serve still runs (it
