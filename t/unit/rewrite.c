@@ -13,7 +13,8 @@
  * tables in domain lists, the canonical forms with and without
  * append_dot_mydomain, the null address, and the failures: a missing cdb
  * table, a "/file" pattern and an empty transport name give -1 with a
- * message.
+ * message.  After rewrite_close_tables a table in a domain list is read
+ * again, while lists of plain domains stay compiled.
  */
 #include <errno.h>
 #include <stdio.h>
