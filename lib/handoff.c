@@ -15,19 +15,20 @@
 /* Descriptors taken from one packet: one is expected, two show a bad one. */
 #define HANDOFF_FDS	2
 
-/* What handoff_done_early needs while serve runs: the channel (-1
- * outside handoff_serve), whether the 'D' went out early, and what
- * handoff_serve does after serve then: nothing more, exit (a kept table
- * changed, or master let us go), or fail (-1, logged) */
-enum handoff_early {
-	EARLY_NONE,
-	EARLY_SENT,
-	EARLY_STALE,
-	EARLY_GONE,
-	EARLY_FAILED
+/* How the report of a served connection went: 'D' sent; none, as a
+ * kept table changed (master sees the channel end); master gone (a
+ * quiet end); or failed (logged).  REPORT_NONE: not made yet. */
+enum handoff_report {
+	REPORT_NONE,
+	REPORT_SENT,
+	REPORT_STALE,
+	REPORT_GONE,
+	REPORT_FAILED
 };
-static int			handoff_early_ctl = -1;
-static enum handoff_early	handoff_early;
+/* For handoff_done_early while serve runs: the channel (-1 outside
+ * handoff_serve) and the report made so far. */
+static int			handoff_report_ctl = -1;
+static enum handoff_report	handoff_report;
 
 int
 handoff_send(int ctl, int conn)
@@ -87,22 +88,30 @@ handoff_stale(void)
 	return true;
 }
 
+/* Report the connection just served on ctl: 'D', unless a kept table
+ * changed. */
+static enum handoff_report
+report_done(int ctl)
+{
+	if (handoff_stale()) {
+		return REPORT_STALE;
+	}
+	if (handoff_done(ctl) == 0) {
+		return REPORT_SENT;
+	}
+	if (errno == EPIPE || errno == ECONNRESET) {
+		/* master closed its end meanwhile: nothing to say */
+		return REPORT_GONE;
+	}
+	log_warn("handoff: report to master");
+	return REPORT_FAILED;
+}
+
 void
 handoff_done_early(void)
 {
-	if (handoff_early_ctl == -1 || handoff_early != EARLY_NONE) {
-		return;
-	}
-	if (handoff_stale()) {
-		/* no 'D' at all: master sees the channel end */
-		handoff_early = EARLY_STALE;
-	} else if (handoff_done(handoff_early_ctl) == 0) {
-		handoff_early = EARLY_SENT;
-	} else if (errno == EPIPE || errno == ECONNRESET) {
-		handoff_early = EARLY_GONE;
-	} else {
-		log_warn("handoff: report to master");
-		handoff_early = EARLY_FAILED;
+	if (handoff_report_ctl != -1 && handoff_report == REPORT_NONE) {
+		handoff_report = report_done(handoff_report_ctl);
 	}
 }
 
@@ -142,34 +151,23 @@ handoff_serve_idle(int ctl, void (*serve)(int, void *), void *arg,
 			(void)close(conn);
 			return 0;
 		}
-		handoff_early_ctl = ctl;
-		handoff_early = EARLY_NONE;
+		handoff_report_ctl = ctl;
+		handoff_report = REPORT_NONE;
 		serve(conn, arg);
-		handoff_early_ctl = -1;
+		handoff_report_ctl = -1;
 		(void)close(conn);
 		served = true;
-		if (handoff_early == EARLY_SENT) {
-			/* reported from inside serve already */
-			continue;
+		/* unless serve reported it already (handoff_done_early) */
+		if (handoff_report == REPORT_NONE) {
+			handoff_report = report_done(ctl);
 		}
-		if (handoff_early == EARLY_STALE ||
-		    handoff_early == EARLY_GONE) {
-			return 0;
-		}
-		if (handoff_early == EARLY_FAILED) {
+		if (handoff_report == REPORT_FAILED) {
 			return -1;
 		}
-		if (handoff_stale()) {
-			/* no 'D': master sees the channel end */
+		if (handoff_report != REPORT_SENT) {
+			/* no 'D' (master sees the channel end), or master
+			 * gone */
 			return 0;
-		}
-		if (handoff_done(ctl) == -1) {
-			/* master closed its end meanwhile: nothing to say */
-			if (errno == EPIPE || errno == ECONNRESET) {
-				return 0;
-			}
-			log_warn("handoff: report to master");
-			return -1;
 		}
 	}
 	if (r == -1) {

@@ -661,12 +661,9 @@ rewrite_close(void)
 {
 	struct rewrite_dlist	*l;
 
+	rewrite_close_tables();
 	while ((l = rewrite_dlists) != NULL) {
 		rewrite_dlists = l->next;
 		rewrite_dlist_free(l);
 	}
-	map_list_close(rewrite_tmaps);
-	rewrite_tmaps = NULL;
-	free(rewrite_tmaps_spec);
-	rewrite_tmaps_spec = NULL;
 }
