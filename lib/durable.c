@@ -10,8 +10,11 @@
  * the new name is durable, so a crash leaves at worst a second name in
  * tmp/ (swept by durable_clean_tmp), never no name at all.  An unnamed
  * file (O_TMPFILE) needs no tmp/ name: it gets its only name from
- * linkat(2) through /proc/self/fd, after its fsync, and a crash before
- * that frees it.
+ * linkat(2), after its fsync, and a crash before that frees it.  The
+ * link names the descriptor itself (AT_EMPTY_PATH) where the kernel
+ * lets this process do that (root, or Linux 6.10 and later for a file
+ * the process opened itself), else it goes through /proc/self/fd, whose
+ * magic link costs a path walk of its own.
  *
  * Errors are returned, with errno, after everything created on the way was
  * removed again; errno is preserved across that cleanup.
@@ -46,6 +49,9 @@ static durable_fault_fn	durable_fault;
 static unsigned long	durable_counter;
 /* /proc/self/fd, for linkat of an unnamed file: 0 unknown, 1 yes, -1 no */
 static int		durable_proc_fd;
+/* linkat of the descriptor itself (AT_EMPTY_PATH): 0 unknown, 1 it worked,
+ * -1 refused here (only /proc/self/fd worked) */
+static int		durable_empty_path;
 
 static int	commit_unnamed(struct durable *, const char *, const char *);
 static int	exact_mode(struct durable *, mode_t);
@@ -263,7 +269,30 @@ durable_link_unnamed(int fd, int dirfd, const char *name)
 	if (fault("link") == -1) {
 		return -1;
 	}
+#ifdef AT_EMPTY_PATH
+	/* Any failure but a taken name tries /proc too: a kernel that
+	 * refuses AT_EMPTY_PATH to us says ENOENT, as a missing directory
+	 * does, and /proc tells the two apart. */
+	if (durable_empty_path != -1) {
+		if (fault("empty_path") == 0 &&
+		    linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0) {
+			durable_empty_path = 1;
+			return 0;
+		}
+		if (errno == EEXIST) {
+			return -1;
+		}
+	}
+	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == -1) {
+		return -1;
+	}
+	if (durable_empty_path == 0) {
+		durable_empty_path = -1;	/* refused: /proc from now on */
+	}
+	return 0;
+#else
 	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW);
+#endif
 }
 
 int

@@ -93,8 +93,9 @@ int	durable_create_unnamed(struct durable *d, const char *tmpdir,
  * it returns the descriptor, or -1 with errno, EOPNOTSUPP when this
  * system, its file system or a missing /proc cannot (make a named file
  * then).  durable_link_unnamed gives it its first name, dirfd/name, with
- * linkat(2) through /proc/self/fd (EEXIST when the name is taken), and
- * returns 0 or -1 with errno.  The file must be fsync'ed before it.
+ * linkat(2) of the descriptor itself (AT_EMPTY_PATH) where the kernel
+ * allows it, else through /proc/self/fd (EEXIST when the name is taken),
+ * and returns 0 or -1 with errno.  The file must be fsync'ed before it.
  */
 int	durable_open_unnamed(int dirfd, const char *dir, mode_t mode);
 int	durable_link_unnamed(int fd, int dirfd, const char *name);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dchild.h"
 #include "fd.h"
 #include "local.h"
@@ -33,6 +34,25 @@
 #include "proc.h"
 #include "str.h"
 
+/*
+ * The password database's answer for the last user looked up by name,
+ * kept while PRIV_PASSWD_FILE is unchanged (same device, inode, size and
+ * modification time) and for at most ID_KEEP_MS (an answer that came
+ * from elsewhere, nscd, has no file to watch): a worker that delivers
+ * message after message to the same user reads and parses the file once
+ * for them, not once per message.  Asked first, the file's stat: a
+ * change made while getpwnam reads it shows at the next lookup.
+ */
+#define ID_KEEP_MS	60000
+static struct {
+	bool		 valid;
+	struct str	 user;
+	struct local_id	 id;
+	struct stat	 st;
+	long long	 when;
+} id_kept = { false, STR_INIT, LOCAL_ID_INIT, { 0 }, 0 };
+
+static bool	id_kept_fits(const char *, const struct stat *, long long);
 static int	id_from_pw(const struct passwd *, struct local_id *);
 static size_t	id_groups(const struct local_id *, gid_t *);
 static void	child_call(void *, const char *, struct str *);
@@ -51,11 +71,34 @@ id_from_pw(const struct passwd *pw, struct local_id *id)
 	return 0;
 }
 
+/* Is id_kept the answer for user, with the password file as st says
+ * (NULL: no file to watch) at the time now? */
+static bool
+id_kept_fits(const char *user, const struct stat *st, long long now)
+{
+	return id_kept.valid && st != NULL &&
+	    now >= id_kept.when && now - id_kept.when < ID_KEEP_MS &&
+	    st->st_dev == id_kept.st.st_dev &&
+	    st->st_ino == id_kept.st.st_ino &&
+	    st->st_size == id_kept.st.st_size &&
+	    st->st_mtim.tv_sec == id_kept.st.st_mtim.tv_sec &&
+	    st->st_mtim.tv_nsec == id_kept.st.st_mtim.tv_nsec &&
+	    strcmp(str_c(&id_kept.user), user) == 0;
+}
+
 int
 local_id_user(const char *user, struct local_id *id)
 {
 	struct passwd	*pw;
+	struct stat	 st;
+	long long	 now = clock_ms();
+	bool		 watched = stat(PRIV_PASSWD_FILE, &st) == 0;
 
+	if (id_kept_fits(user, watched ? &st : NULL, now)) {
+		local_id_copy(id, &id_kept.id);
+		return 0;
+	}
+	id_kept.valid = false;
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		if (errno == 0) {
@@ -63,7 +106,15 @@ local_id_user(const char *user, struct local_id *id)
 		}
 		return -1;
 	}
-	return id_from_pw(pw, id);
+	(void)id_from_pw(pw, id);
+	if (watched) {
+		str_set(&id_kept.user, user);
+		local_id_copy(&id_kept.id, id);
+		id_kept.st = st;
+		id_kept.when = now;
+		id_kept.valid = true;
+	}
+	return 0;
 }
 
 int

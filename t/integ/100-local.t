@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 NONROOT=46
-ROOTN=10
+ROOTN=12
 tap_plan $((NONROOT + ROOTN))
 
 L=$(postlet_bin local) || tap_bail "$L"
@@ -536,5 +536,41 @@ rjob "$R/cf3"
 tap_is "$(stat -c '%U %a' "$H/Mailbox") $(chk raw "$H/Mailbox" \
     "$TAP_TMP/want1")" "$TU 600 same" \
     "root: home_mailbox = Mailbox: an mbox in the home, the user's"
+
+# One local process, two jobs, the user's home moved in between (usermod
+# -d rewrites the password file): the second delivery finds the new
+# home, though local keeps the last user's entry while that file stays
+# the same.
+H2=$TAP_TMP/home2/$TU
+mkdir -p "$H2" && chmod 755 "$TAP_TMP/home2" &&
+    chown "$TU:$(id -g "$TU")" "$H2" && chmod 700 "$H2"
+cat > "$TAP_TMP/twojobs.py" <<'PY'
+import subprocess, sys
+local, cf, qid, user, newhome = sys.argv[1:6]
+job = ("J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n"
+       % (qid, qid, user)).encode()
+p = subprocess.Popen([local, "-c", cf], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE)
+def answer():
+    lines = []
+    while True:
+        line = p.stdout.readline()
+        if not line or line == b".\n":
+            return b"".join(lines).decode().strip()
+        lines.append(line)
+p.stdin.write(job); p.stdin.flush()
+first = answer()
+subprocess.run(["usermod", "-d", newhome, user], check=True)
+p.stdin.write(job); p.stdin.flush()
+second = answer()
+p.stdin.close(); p.wait(timeout=30)
+print(first); print(second)
+PY
+python3 "$TAP_TMP/twojobs.py" "$L" "$R/cf2" "$ID" "$TU" "$H2" \
+    > "$TAP_TMP/out" 2> "$TAP_TMP/err"
+tap_is "$(cat "$TAP_TMP/out")" "0 D 2.0.0 delivered to maildir
+0 D 2.0.0 delivered to maildir" "root: one local, two deliveries, usermod -d between"
+tap_is "$(ls "$H/Maildir/new" | wc -l) $(ls "$H2/Maildir/new" | wc -l)" \
+    "2 1" "root: the second one went to the new home"
 
 tap_done

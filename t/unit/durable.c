@@ -5,8 +5,9 @@
  * mode, and every failure (injected at each system call through
  * durable_set_fault) leaves behind exactly what durable.h promises.
  * An unnamed file (durable_create_unnamed, O_TMPFILE) never shows in its
- * tmp/, gets its one name at the commit, and falls back to a named file
- * where the file system has no O_TMPFILE.
+ * tmp/, gets its one name at the commit (by its descriptor, or through
+ * /proc/self/fd where the kernel refuses that), and falls back to a named
+ * file where the file system has no O_TMPFILE.
  */
 #include <sys/stat.h>
 
@@ -637,6 +638,33 @@ test_unnamed(void)
 		is_int(tap_count_entries(dir) + tap_count_entries(tmp), 0,
 		    "unnamed, failed %s: nothing left", faults[i].op);
 	}
+
+	/* A kernel that refuses linkat(AT_EMPTY_PATH) to this process says
+	 * ENOENT: the link goes through /proc/self/fd instead.  A taken
+	 * name (EEXIST) is an answer, not a refusal. */
+	tmp = fresh("utmp");
+	dir = fresh("udir");
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "AT_EMPTY_PATH refused: create");
+	is_int(write(d.fd, "proc\n", 5), 5, "AT_EMPTY_PATH refused: write");
+	fault_set("empty_path", 1, ENOENT);
+	is_int(durable_commit(&d, dir, "msg", DURABLE_NOREPLACE), 0,
+	    "AT_EMPTY_PATH refused: commit through /proc");
+	fault_set(NULL, 0, 0);
+	is_int(slurp(dir, "msg", got, sizeof(got)), 5,
+	    "AT_EMPTY_PATH refused: placed");
+	is_str(got, "proc\n", "AT_EMPTY_PATH refused: contents");
+	is_int(durable_create_unnamed(&d, tmp, 0600), 0,
+	    "AT_EMPTY_PATH taken name: create");
+	fault_set("empty_path", 1, EEXIST);
+	is_int(durable_commit(&d, dir, "other", DURABLE_NOREPLACE),
+	    unnamed ? -1 : 0, "AT_EMPTY_PATH taken name: commit fails");
+	fault_set(NULL, 0, 0);
+	ok(!unnamed || (errno == EEXIST && d.fd != -1),
+	    "AT_EMPTY_PATH taken name: EEXIST, the file stays open");
+	durable_abort(&d);
+	is_int(tap_count_entries(dir) + tap_count_entries(tmp), 1,
+	    "AT_EMPTY_PATH: only the placed file left");
 
 	/* no O_TMPFILE on this file system: a named file in tmp/ */
 	tmp = fresh("utmp");
