@@ -33,6 +33,13 @@
 #endif
 
 static char	priv_msg[256];
+/* What priv_assume found, for priv_resume. */
+static struct {
+	bool	assumed;
+	gid_t	egid;
+	gid_t	groups[PRIV_GROUPS_MAX + 1];
+	size_t	ngroups;
+} priv_saved;
 /* The password file, opened before a chroot (priv_keep_passwd). */
 static FILE	*priv_passwd;
 
@@ -43,6 +50,8 @@ static int	priv_lookup_kept(const char *, uid_t *, gid_t *,
 		    struct str *);
 static int	priv_nonroot(const char *);
 static int	priv_verify(uid_t, gid_t, const gid_t *, size_t);
+static int	priv_set_effective(uid_t, gid_t);
+static size_t	priv_group_list(gid_t, const gid_t *, size_t, gid_t *);
 static int	priv_drop_full(uid_t, gid_t, const gid_t *, size_t,
 		    const char *);
 
@@ -266,7 +275,7 @@ priv_drop_full(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
     const char *chroot_dir)
 {
 	gid_t	list[PRIV_GROUPS_MAX + 1];
-	size_t	n = 0, i, j;
+	size_t	n;
 
 	priv_msg[0] = '\0';
 	if (!priv_is_root()) {
@@ -282,15 +291,7 @@ priv_drop_full(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 			    chroot_dir, strerror(errno));
 		}
 	}
-	list[n++] = gid;
-	for (i = 0; i < ngroups; i++) {
-		for (j = 0; j < n && list[j] != groups[i]; j++) {
-			continue;
-		}
-		if (j == n) {
-			list[n++] = groups[i];
-		}
-	}
+	n = priv_group_list(gid, groups, ngroups, list);
 	if (setgroups(n, list) == -1) {
 		return priv_fail(errno, "setgroups %lu: %s",
 		    (unsigned long)gid, strerror(errno));
@@ -370,5 +371,107 @@ priv_verify(uid_t uid, gid_t gid, const gid_t *list, size_t n)
 		return priv_fail(EPERM, "gid 0 can be had back after the "
 		    "switch to %lu", (unsigned long)gid);
 	}
+	return 0;
+}
+
+/* gid, then the groups not already in the list: into list
+ * (PRIV_GROUPS_MAX + 1); their number. */
+static size_t
+priv_group_list(gid_t gid, const gid_t *groups, size_t ngroups, gid_t *list)
+{
+	size_t	n = 0, i, j;
+
+	list[n++] = gid;
+	for (i = 0; i < ngroups && n < PRIV_GROUPS_MAX + 1; i++) {
+		for (j = 0; j < n && list[j] != groups[i]; j++) {
+			continue;
+		}
+		if (j == n) {
+			list[n++] = groups[i];
+		}
+	}
+	return n;
+}
+
+/* The effective ids only (the real and saved ones stay), read back. */
+static int
+priv_set_effective(uid_t uid, gid_t gid)
+{
+#ifdef PRIV_HAVE_SETRES
+	if (setresgid((gid_t)-1, gid, (gid_t)-1) == -1 ||
+	    setresuid((uid_t)-1, uid, (uid_t)-1) == -1) {
+#else
+	if (setegid(gid) == -1 || seteuid(uid) == -1) {
+#endif
+		return priv_fail(errno, "effective ids %lu/%lu: %s",
+		    (unsigned long)uid, (unsigned long)gid, strerror(errno));
+	}
+	if (geteuid() != uid || getegid() != gid || getuid() != 0) {
+		return priv_fail(EPERM, "effective ids are %lu/%lu, not "
+		    "%lu/%lu", (unsigned long)geteuid(),
+		    (unsigned long)getegid(), (unsigned long)uid,
+		    (unsigned long)gid);
+	}
+	return 0;
+}
+
+int
+priv_assume(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+{
+	gid_t	list[PRIV_GROUPS_MAX + 1];
+	size_t	n;
+	int	got, saved;
+
+	priv_msg[0] = '\0';
+	if (priv_saved.assumed || getuid() != 0 || geteuid() != 0) {
+		return priv_fail(EPERM, "assume uid %lu: needs root, running "
+		    "as uid %lu", (unsigned long)uid,
+		    (unsigned long)geteuid());
+	}
+	if (ngroups > PRIV_GROUPS_MAX || (ngroups > 0 && groups == NULL)) {
+		return priv_fail(EINVAL, "setgroups: %zu groups", ngroups);
+	}
+	got = getgroups(PRIV_GROUPS_MAX + 1, priv_saved.groups);
+	if (got < 0) {
+		return priv_fail(errno, "getgroups: %s", strerror(errno));
+	}
+	priv_saved.ngroups = (size_t)got;
+	priv_saved.egid = getegid();
+	n = priv_group_list(gid, groups, ngroups, list);
+	if (setgroups(n, list) == -1) {
+		return priv_fail(errno, "setgroups %lu: %s",
+		    (unsigned long)gid, strerror(errno));
+	}
+	priv_saved.assumed = true;
+	if (priv_set_effective(uid, gid) == -1) {
+		saved = errno;
+		if (priv_resume() == -1) {
+			return -1;	/* its message says more */
+		}
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_resume(void)
+{
+	char	msg[sizeof(priv_msg)];
+
+	if (!priv_saved.assumed) {
+		return 0;
+	}
+	/* a failed assume's message stays, unless this fails too */
+	memcpy(msg, priv_msg, sizeof(msg));
+	if (priv_set_effective(0, priv_saved.egid) == -1) {
+		return -1;
+	}
+	if (setgroups(priv_saved.ngroups, priv_saved.groups) == -1) {
+		return priv_fail(errno, "setgroups back: %s",
+		    strerror(errno));
+	}
+	priv_saved.assumed = false;
+	memcpy(priv_msg, msg, sizeof(msg));
 	return 0;
 }

@@ -96,6 +96,23 @@ int	priv_drop_groups(uid_t uid, gid_t gid, const gid_t *groups,
 	    size_t ngroups);
 
 /*
+ * For work done in this process for a user (local(8)'s mailbox
+ * deliveries, as Postfix's local does them): priv_assume makes uid and
+ * gid the effective ids and groups (ngroups, at most PRIV_GROUPS_MAX;
+ * gid is always added) the supplementary groups, while the real and
+ * saved ids stay root's; files are then opened and created with that
+ * user's rights, and the user cannot signal or trace the process.
+ * priv_resume goes back to the ids and groups that priv_assume found.
+ * Root only (EPERM otherwise); both read the ids back.  priv_assume
+ * returns 0, or -1 with errno and priv_error() after going back; a
+ * priv_resume that fails (-1) leaves the process with ids it must not
+ * go on with.
+ */
+int	priv_assume(uid_t uid, gid_t gid, const gid_t *groups,
+	    size_t ngroups);
+int	priv_resume(void);
+
+/*
  * Text of the last error of this module, e.g. "setresuid 65534: Operation
  * not permitted" or "unknown user: mailx"; "" before any.  Static, valid
  * until the next priv_* call.

@@ -248,12 +248,16 @@ void	local_id_copy(struct local_id *to, const struct local_id *from);
 void	local_id_free(struct local_id *id);
 
 /*
- * In a child process: become id (as root: its groups, gid, uid; a no-op
- * otherwise), HOME is not touched (commands get a built environment).
- * Returns 0, or -1 with a reason in st.
+ * As root, for a mailbox written by local itself: local_assume makes id's
+ * uid, gid and groups local's effective ones (lib/priv: priv_assume; the
+ * real and saved ids stay root's), local_resume makes local root again.
+ * local_assume returns 0, or -1 with a reason in st (local is then root
+ * again); a failed local_resume is fatal, so that no next job runs as
+ * that user.  Not root, both do nothing.
  */
-int	local_become(const struct local *, const struct local_id *id,
+int	local_assume(const struct local *, const struct local_id *id,
 	    struct local_status *st);
+void	local_resume(const struct local *);
 
 /*
  * Run fn(l, arg, st) in a child process as id, with RLIMIT_FSIZE at

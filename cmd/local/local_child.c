@@ -4,10 +4,12 @@
  * run as them.
  *
  * local itself stays as it was started (root, or the instance's user)
- * for the next job; each piece of work done for a user (a mailbox, a
- * command, a file, reading a .forward or :include: file) runs in a
- * forked child that first becomes that user: supplementary groups from
- * the group file (getgrouplist), gid, uid, verified by priv_drop_groups.
+ * for the next job.  A mailbox is written by local itself with the
+ * user's ids as its effective ones (local_assume, local_resume: see
+ * local_mailbox.c).  Other work done for a user (a command, a file,
+ * reading a .forward or :include: file) runs in a forked child that
+ * first becomes that user: supplementary groups from the group file
+ * (getgrouplist), gid, uid, verified by lib/dchild.
  * The child (lib/dchild) reports one line "S CODE TEXT" (S: D, T or P)
  * on a pipe and exits; a child that dies without one defers the
  * delivery.  Its standard input and output (qmgr's protocol) are
@@ -23,6 +25,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -52,6 +55,20 @@ static struct {
 	long long	 when;
 } id_kept = { false, STR_INIT, LOCAL_ID_INIT, { 0 }, 0 };
 
+/* The same for the supplementary groups of the last user asked, kept
+ * while the group file is unchanged. */
+#define GROUP_FILE	"/etc/group"
+static struct {
+	bool		 valid;
+	struct str	 user;
+	gid_t		 gid;
+	gid_t		 groups[PRIV_GROUPS_MAX];
+	size_t		 n;
+	struct stat	 st;
+	long long	 when;
+} groups_kept = { false, STR_INIT, 0, { 0 }, 0, { 0 }, 0 };
+
+static bool	same_file(const struct stat *, const struct stat *);
 static bool	id_kept_fits(const char *, const struct stat *, long long);
 static int	id_from_pw(const struct passwd *, struct local_id *);
 static size_t	id_groups(const struct local_id *, gid_t *);
@@ -71,6 +88,16 @@ id_from_pw(const struct passwd *pw, struct local_id *id)
 	return 0;
 }
 
+/* The same file, not changed (as far as its stat says)? */
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 /* Is id_kept the answer for user, with the password file as st says
  * (NULL: no file to watch) at the time now? */
 static bool
@@ -78,11 +105,7 @@ id_kept_fits(const char *user, const struct stat *st, long long now)
 {
 	return id_kept.valid && st != NULL &&
 	    now >= id_kept.when && now - id_kept.when < ID_KEEP_MS &&
-	    st->st_dev == id_kept.st.st_dev &&
-	    st->st_ino == id_kept.st.st_ino &&
-	    st->st_size == id_kept.st.st_size &&
-	    st->st_mtim.tv_sec == id_kept.st.st_mtim.tv_sec &&
-	    st->st_mtim.tv_nsec == id_kept.st.st_mtim.tv_nsec &&
+	    same_file(st, &id_kept.st) &&
 	    strcmp(str_c(&id_kept.user), user) == 0;
 }
 
@@ -165,24 +188,47 @@ local_id_free(struct local_id *id)
 }
 
 /* The supplementary groups of id from the group file into groups
- * (PRIV_GROUPS_MAX): their number; none for a nameless id. */
+ * (PRIV_GROUPS_MAX): their number; none for a nameless id.  The last
+ * user's are kept as id_kept is (above). */
 static size_t
 id_groups(const struct local_id *id, gid_t *groups)
 {
-	int	n = PRIV_GROUPS_MAX;
+	struct stat	 st;
+	long long	 now = clock_ms();
+	bool		 watched = stat(GROUP_FILE, &st) == 0;
+	int		 n = PRIV_GROUPS_MAX;
 
 	if (id->name.len == 0) {
 		return 0;
 	}
+	if (groups_kept.valid && watched && now >= groups_kept.when &&
+	    now - groups_kept.when < ID_KEEP_MS &&
+	    same_file(&st, &groups_kept.st) && groups_kept.gid == id->gid &&
+	    str_eq(&groups_kept.user, id->name.s)) {
+		memcpy(groups, groups_kept.groups,
+		    groups_kept.n * sizeof(*groups));
+		return groups_kept.n;
+	}
+	groups_kept.valid = false;
 	if (getgrouplist(id->name.s, id->gid, groups, &n) == -1) {
 		/* more than PRIV_GROUPS_MAX: keep the first ones */
 		n = PRIV_GROUPS_MAX;
 	}
-	return n < 0 ? 0 : (size_t)n;
+	n = n < 0 ? 0 : n;
+	if (watched) {
+		str_set(&groups_kept.user, id->name.s);
+		groups_kept.gid = id->gid;
+		memcpy(groups_kept.groups, groups, (size_t)n * sizeof(*groups));
+		groups_kept.n = (size_t)n;
+		groups_kept.st = st;
+		groups_kept.when = now;
+		groups_kept.valid = true;
+	}
+	return (size_t)n;
 }
 
 int
-local_become(const struct local *l, const struct local_id *id,
+local_assume(const struct local *l, const struct local_id *id,
     struct local_status *st)
 {
 	gid_t	groups[PRIV_GROUPS_MAX];
@@ -192,13 +238,22 @@ local_become(const struct local *l, const struct local_id *id,
 		return 0;
 	}
 	n = id_groups(id, groups);
-	if (priv_drop_groups(id->uid, id->gid, groups, n) == -1) {
+	if (priv_assume(id->uid, id->gid, groups, n) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot become uid %lu: %s", (unsigned long)id->uid,
+		    "cannot become user %s: %s", str_c(&id->name),
 		    priv_error());
 		return -1;
 	}
 	return 0;
+}
+
+void
+local_resume(const struct local *l)
+{
+	if (l->root && priv_resume() == -1) {
+		fatal(EX_OSERR, "cannot become root again: %s",
+		    priv_error());
+	}
 }
 
 void

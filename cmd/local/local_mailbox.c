@@ -6,24 +6,29 @@
  * user's home directory when it is set, else mail_spool_directory/USER;
  * a name ending in '/' is a Maildir, any other an mbox file.
  *
- * Who does what.  As root, the writing happens in a child process that
- * first becomes the recipient (uid, gid and groups, local_become) and
- * only then opens anything of the user's.
+ * Who does what.  As root, local writes the mailbox itself, as Postfix's
+ * local does, with the recipient's uid, gid and groups as its effective
+ * ones (local_assume, lib/priv's priv_assume) from before it opens
+ * anything of the user's until the delivery is done, then root's again
+ * (local_resume); the real and saved ids stay root's, so the user can
+ * neither signal nor trace local meanwhile.  (A child process per
+ * delivery, which earlier versions forked, cost about half of local's
+ * CPU per message.)
  * One thing needs root: the spool directory (/var/mail, usually root:mail
- * 2775) is not writable by its users, so when local runs as root the
- * parent, still root, takes the dot lock there, creates a missing mbox
+ * 2775) is not writable by its users, so when local runs as root it
+ * takes the dot lock there as root, creates a missing mbox
  * (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, then fchown to the user; or the
  * directory of a spool Maildir, mode 0700) and removes the lock after the
- * child is done, as Postfix does with its spool privileges.  The child
- * opens the mailbox as the user with O_NOFOLLOW and checks on the
- * descriptor that it is a regular file with one link owned by the user.
+ * delivery, as Postfix does with its spool privileges.  The mailbox is
+ * opened as the user with O_NOFOLLOW and checked on the descriptor: a
+ * regular file with one link owned by the user.
  *
  * Not root (non-root mode), everything runs as local's own user: there
- * is no one to become, so the mailbox is written here, without a child
- * (a fork per delivery was most of local's CPU), under mailbox_size_limit
- * as a soft file size limit that is lifted again afterwards.  Mailboxes
+ * is no one to become, so the mailbox is written as it is.  Mailboxes
  * must then be owned by that user (a spool in a directory of the
  * instance), and a home_mailbox is only used for the user local runs as.
+ * Either way mailbox_size_limit is the soft file size limit for the
+ * delivery only, lifted again afterwards.
  *
  * Failures: EFBIG (mailbox_size_limit) is permanent, 5.2.2, as in
  * Postfix; everything else defers (quota 4.2.2, full disk 4.3.0, others
@@ -49,12 +54,8 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "priv.h"
-#include "proc.h"
 #include "safeopen.h"
 #include "str.h"
-
-/* The result a delivery child sends back: "S CODE TEXT". */
-#define LOCAL_RESULT_MAX	4096
 
 /* Where one recipient's mailbox is. */
 struct local_box {
@@ -95,9 +96,9 @@ static void	write_box(const struct local *, const struct qfile *,
 static void	write_here(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
-static void	child_run(const struct local *, const struct qfile *,
+static void	write_as_user(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
-		    const struct local_box *, int) __attribute__((noreturn));
+		    const struct local_box *, struct local_status *);
 
 /*
  * The status for a failure with errno err: "PREFIX REASON" where reason
@@ -221,7 +222,7 @@ box_prepare(const struct local *l, const struct local_rcpt *r,
 		 * mkdir and chown under a lock on the spool directory: a
 		 * second local that finds the directory made (EEXIST) must
 		 * not go on before the first gave it to the user, or its
-		 * child, as the user, could not enter a directory of root's
+		 * delivery, as the user, could not enter a directory of root's
 		 * (where no such lock can be had, it goes on without, as
 		 * before)
 		 */
@@ -292,7 +293,8 @@ out:
 	return rc;
 }
 
-/* The mbox delivery, as the user (in the child, or here when not root). */
+/* The mbox delivery, as the user (write_as_user, or write_here when not
+ * root). */
 static void
 write_mbox(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
@@ -453,12 +455,12 @@ write_box(const struct local *l, const struct qfile *qf,
 }
 
 /*
- * Not root: deliver in this process, which is already the only user it
- * can write as.  mailbox_size_limit becomes the soft file size limit
- * for the delivery only (a write past it fails with EFBIG; SIGXFSZ is
- * ignored, main.c), so local's other writes, its log among them, are
- * not held to it.  Nothing is run here, so qmgr's descriptors need no
- * hiding.
+ * Deliver in this process, as the user it is now (not root: the only
+ * user it can write as; root: write_as_user).  mailbox_size_limit
+ * becomes the soft file size limit for the delivery only (a write past
+ * it fails with EFBIG; SIGXFSZ is ignored, main.c), so local's other
+ * writes, its log among them, are not held to it.  Nothing is run here,
+ * so qmgr's descriptors need no hiding.
  */
 static void
 write_here(const struct local *l, const struct qfile *qf,
@@ -491,53 +493,27 @@ write_here(const struct local *l, const struct qfile *qf,
 }
 
 /*
- * The delivery child: limit the file size, become the user, deliver,
- * and send "S CODE TEXT" to the parent on fd.
+ * Root: write as the recipient, in this process, as Postfix's local does
+ * (see the top of this file): the effective
+ * ids and groups become the user's (local_assume) before anything of
+ * theirs is opened, and root's again after.  Nothing is run here, so the
+ * user's rights are those of the files this code opens, nothing else.
  */
 static void
-child_run(const struct local *l, const struct qfile *qf,
+write_as_user(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
-    const struct local_box *b, int fd)
+    const struct local_box *b, struct local_status *st)
 {
-	static const char	 letter[] = { 'D', 'T', 'P' };
-	struct local_status	 st = LOCAL_STATUS_INIT;
 	struct local_id		 id = LOCAL_ID_INIT;
-	struct rlimit		 rl;
-	struct str		 out = STR_INIT;
-	int			 nul;
 
-	local_status_set(&st, DSN_TEMP, "4.3.0", "delivery not attempted");
-	/* qmgr's protocol is not the child's business */
-	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
-	    dup2(nul, 0) == -1 || dup2(nul, 1) == -1) {
-		local_status_set(&st, DSN_TEMP, "4.3.0", "/dev/null: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (l->mailbox_size_limit > 0) {
-		rl.rlim_cur = rl.rlim_max =
-		    (rlim_t)l->mailbox_size_limit;
-		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
-			local_status_set(&st, DSN_TEMP, "4.3.0",
-			    "setrlimit: %s", strerror(errno));
-			goto out;
-		}
-	}
 	id.uid = r->uid;
 	id.gid = r->gid;
 	str_set(&id.name, str_c(&r->user));
-	if (local_become(l, &id, &st) == -1) {
-		local_status_set(&st, DSN_TEMP, "4.3.0",
-		    "cannot become user %s: %s", str_c(&r->user),
-		    priv_error());
-		goto out;
+	if (local_assume(l, &id, st) == 0) {
+		write_here(l, qf, r, head, b, st);
+		local_resume(l);
 	}
-	write_box(l, qf, r, head, b, &st);
-out:
-	str_catf(&out, "%c %s %s", letter[st.status], st.code,
-	    str_c(&st.text));
-	(void)fd_write_all(fd, out.s, out.len);
-	_exit(0);
+	local_id_free(&id);
 }
 
 void
@@ -546,11 +522,6 @@ local_mailbox(const struct local *l, const struct qfile *qf,
     struct local_status *st)
 {
 	struct local_box	 b;
-	char			 res[LOCAL_RESULT_MAX];
-	size_t			 got = 0;
-	ssize_t			 n;
-	pid_t			 pid;
-	int			 pfd[2] = { -1, -1 }, wstatus = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.spoolfd = -1;
@@ -558,39 +529,15 @@ local_mailbox(const struct local *l, const struct qfile *qf,
 	    box_prepare(l, r, &b, st) == -1) {
 		goto out;
 	}
-	if (!l->root) {
+	if (l->root) {
+		write_as_user(l, qf, r, head, &b, st);
+	} else {
 		write_here(l, qf, r, head, &b, st);
-		goto out;
 	}
-	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
-		local_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot start delivery process: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		(void)close(pfd[0]);
-		child_run(l, qf, r, head, &b, pfd[1]);
-	}
-	(void)close(pfd[1]);
-	pfd[1] = -1;
-	while (got < sizeof(res) &&
-	    (n = fd_read(pfd[0], res + got, sizeof(res) - got)) > 0) {
-		got += (size_t)n;
-	}
-	if (proc_wait(pid, &wstatus, -1) == -1) {
-		wstatus = -1;
-	}
-	local_child_result(res, got, wstatus, st);
 out:
 	if (b.parent_locked && mbox_dotunlock(b.spoolfd,
 	    str_c(&r->user)) == -1) {
 		log_warn("remove %s%s", b.path.s, MBOX_LOCK_SUFFIX);
-	}
-	if (pfd[0] != -1) {
-		(void)close(pfd[0]);
-	}
-	if (pfd[1] != -1) {
-		(void)close(pfd[1]);
 	}
 	if (b.spoolfd != -1) {
 		(void)close(b.spoolfd);

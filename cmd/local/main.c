@@ -198,8 +198,8 @@ main(int argc, char *argv[])
 	l.mail_owner_ok = !l.root || priv_lookup(l.mail_owner,
 	    &l.mail_owner_uid, &l.mail_owner_gid, NULL) == 0;
 	/*
-	 * A mailbox over mailbox_size_limit (RLIMIT_FSIZE in the delivery
-	 * child) must give EFBIG, not kill the process.
+	 * A mailbox over mailbox_size_limit (RLIMIT_FSIZE during its
+	 * delivery) must give EFBIG, not kill the process.
 	 */
 	if (sig_ignore(SIGXFSZ) == -1) {
 		fatal(EX_OSERR, "ignore SIGXFSZ");

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 NONROOT=46
-ROOTN=12
+ROOTN=16
 tap_plan $((NONROOT + ROOTN))
 
 L=$(postlet_bin local) || tap_bail "$L"
@@ -537,16 +537,13 @@ tap_is "$(stat -c '%U %a' "$H/Mailbox") $(chk raw "$H/Mailbox" \
     "$TAP_TMP/want1")" "$TU 600 same" \
     "root: home_mailbox = Mailbox: an mbox in the home, the user's"
 
-# One local process, two jobs, the user's home moved in between (usermod
-# -d rewrites the password file): the second delivery finds the new
-# home, though local keeps the last user's entry while that file stays
-# the same.
-H2=$TAP_TMP/home2/$TU
-mkdir -p "$H2" && chmod 755 "$TAP_TMP/home2" &&
-    chown "$TU:$(id -g "$TU")" "$H2" && chmod 700 "$H2"
-cat > "$TAP_TMP/twojobs.py" <<'PY'
+# jobs.py LOCAL CF QID USER ACTION...: one local process, fed the job
+# (the queue file QID to USER) for each ACTION "job"; "usermod:DIR" moves
+# the user's home to DIR; "ids" prints the Uid:, Gid: and Groups: lines
+# of local's /proc/PID/status.  Prints each job's answer and each ids.
+cat > "$TAP_TMP/jobs.py" <<'PY'
 import subprocess, sys
-local, cf, qid, user, newhome = sys.argv[1:6]
+local, cf, qid, user = sys.argv[1:5]
 job = ("J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n"
        % (qid, qid, user)).encode()
 p = subprocess.Popen([local, "-c", cf], stdin=subprocess.PIPE,
@@ -558,19 +555,52 @@ def answer():
         if not line or line == b".\n":
             return b"".join(lines).decode().strip()
         lines.append(line)
-p.stdin.write(job); p.stdin.flush()
-first = answer()
-subprocess.run(["usermod", "-d", newhome, user], check=True)
-p.stdin.write(job); p.stdin.flush()
-second = answer()
+for a in sys.argv[5:]:
+    if a == "job":
+        p.stdin.write(job); p.stdin.flush()
+        print(answer())
+    elif a.startswith("usermod:"):
+        subprocess.run(["usermod", "-d", a[8:], user], check=True)
+    elif a == "ids":
+        with open("/proc/%d/status" % p.pid) as f:
+            print(" ".join(" ".join(l.split()) for l in f
+                           if l.startswith(("Uid:", "Gid:", "Groups:"))))
 p.stdin.close(); p.wait(timeout=30)
-print(first); print(second)
 PY
-python3 "$TAP_TMP/twojobs.py" "$L" "$R/cf2" "$ID" "$TU" "$H2" \
+
+# One local process, two jobs, the user's home moved in between (usermod
+# -d rewrites the password file): the second delivery finds the new
+# home, though local keeps the last user's entry while that file stays
+# the same.
+H2=$TAP_TMP/home2/$TU
+mkdir -p "$H2" && chmod 755 "$TAP_TMP/home2" &&
+    chown "$TU:$(id -g "$TU")" "$H2" && chmod 700 "$H2"
+python3 "$TAP_TMP/jobs.py" "$L" "$R/cf2" "$ID" "$TU" job "usermod:$H2" job \
     > "$TAP_TMP/out" 2> "$TAP_TMP/err"
 tap_is "$(cat "$TAP_TMP/out")" "0 D 2.0.0 delivered to maildir
 0 D 2.0.0 delivered to maildir" "root: one local, two deliveries, usermod -d between"
 tap_is "$(ls "$H/Maildir/new" | wc -l) $(ls "$H2/Maildir/new" | wc -l)" \
     "2 1" "root: the second one went to the new home"
+
+# A mailbox is written by local itself with the user's effective ids:
+# it is root again after a delivery, and after one that failed
+# (mailbox_size_limit: EFBIG, 5.2.2; one message of about 270 bytes
+# fits in 400, the second does not) too.
+mkdir -p "$R/cf5"
+sed '$a\
+home_mailbox = Mailbox5\
+mailbox_size_limit = 400' "$R/cf/main.cf" > "$R/cf5/main.cf"
+python3 "$TAP_TMP/jobs.py" "$L" "$R/cf5" "$ID" "$TU" ids job ids job ids \
+    > "$TAP_TMP/out" 2> "$TAP_TMP/err"
+sed -n 1p "$TAP_TMP/out" | sed 's/ *$//' > "$TAP_TMP/ids0"
+tap_is "$(sed -n 2p "$TAP_TMP/out")" "0 D 2.0.0 delivered to mailbox" \
+    "root: delivered to the home mbox"
+tap_is "$(sed -n 4p "$TAP_TMP/out" | cut -c1-10)" "0 P 5.2.2 " \
+    "root: over mailbox_size_limit: 5.2.2"
+tap_is "$(sed -n 3p "$TAP_TMP/out") | $(sed -n 5p "$TAP_TMP/out")" \
+    "$(cat "$TAP_TMP/ids0") | $(cat "$TAP_TMP/ids0")" \
+    "root: local's ids after each delivery are those it started with"
+tap_is "$(stat -c '%U %a' "$H2/Mailbox5")" "$TU 600" \
+    "root: the home mbox is the user's, mode 0600"
 
 tap_done

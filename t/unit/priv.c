@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * priv.c: unit tests for lib/priv (user look-up, dropping privileges,
- * chroot, non-root mode).
+ * chroot, the effective ids of priv_assume and priv_resume, non-root
+ * mode).
  *
  * Every identity change happens in a forked child, which writes what it
  * sees as "key=value" lines into a pipe: the ids from getresuid and
@@ -261,6 +262,31 @@ child(const struct job *j)
 		say_ids();
 		say_status();
 		say_getroot();
+	} else if (strcmp(j->what, "assume") == 0) {
+		gid_t	extra[2] = { 54400, 54400 };
+
+		r = priv_assume(j->uid, j->gid, extra, 2);
+		say("ret", "%d %s", r, errname(r == -1 ? errno : 0));
+		say_ids();
+		/* j->dir: a file of root's, mode 0600 */
+		fd = open(j->dir, O_RDONLY | O_CLOEXEC);
+		say("open", "%s", fd == -1 ? errname(errno) : "opened");
+		if (fd != -1) {
+			close(fd);
+		}
+		r = priv_assume(j->uid, j->gid, NULL, 0);
+		say("again", "%d %s", r, errname(r == -1 ? errno : 0));
+		r = priv_resume();
+		say("resume", "%d %s", r, errname(r == -1 ? errno : 0));
+		fd = open(j->dir, O_RDONLY | O_CLOEXEC);
+		say("open_back", "%s", fd == -1 ? errname(errno) : "opened");
+		if (fd != -1) {
+			close(fd);
+		}
+		say("after_uids", "%s", "");
+		say_ids();
+		r = priv_resume();
+		say("resume_twice", "%d %s", r, errname(r == -1 ? errno : 0));
 	} else if (strcmp(j->what, "nonroot") == 0) {
 		/* As root, become j->uid by hand first. */
 		if (geteuid() == 0 && (setgroups(1, &j->gid) == -1 ||
@@ -283,6 +309,8 @@ child(const struct job *j)
 		r = priv_drop_ids(0, 0, "/tmp");
 		say("drop_ids_chroot", "%d %s", r,
 		    errname(r == -1 ? errno : 0));
+		r = priv_assume(j->uid, j->gid, NULL, 0);
+		say("assume", "%d %s", r, errname(r == -1 ? errno : 0));
 		say_ids();
 	}
 }
@@ -574,6 +602,81 @@ test_drop_ids(void)
 	str_free(&rep);
 }
 
+/*
+ * priv_assume: the effective ids and groups become the user's, the real
+ * and saved ids stay root's, and file access is the user's; a second
+ * assume is refused; priv_resume brings root, its gid and its groups
+ * back.  The report holds the ids twice: the first "uids" line is while
+ * assumed, the one after "after_uids" is after the resume.
+ */
+static void
+test_assume(uid_t uid, gid_t gid)
+{
+	struct job	 j = { "assume", 0, 0, NULL, 0, 0 };
+	struct str	 rep = STR_INIT;
+	char		 want[128], path[TEST_PATH_MAX], groups[512];
+	const char	*after;
+	gid_t		 list[64];
+	int		 fd, i, n;
+	size_t		 len = 0;
+
+	snprintf(path, sizeof(path), "%s/rootonly", tap_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok(fd != -1 && fchown(fd, 0, 0) == 0, "assume: a file of root's, "
+	    "mode 0600");
+	if (fd != -1) {
+		close(fd);
+	}
+	n = getgroups(64, list);
+	groups[0] = '\0';
+	for (i = 0; i < n && len < sizeof(groups) - 24; i++) {
+		len += (size_t)snprintf(groups + len, sizeof(groups) - len,
+		    "%s%lu", i > 0 ? " " : "", (unsigned long)list[i]);
+	}
+	j.uid = uid;
+	j.gid = gid;
+	j.dir = path;
+	is_int(run_child(&j, &rep), 0, "assume: child exits 0");
+	is_str(field(&rep, "ret"), "0 0", "assume: returns 0");
+	snprintf(want, sizeof(want), "0,%lu,0", (unsigned long)uid);
+	is_str(field(&rep, "uids"), want, "assume: effective uid only");
+	snprintf(want, sizeof(want), "%lu,%lu,%lu", (unsigned long)getgid(),
+	    (unsigned long)gid, (unsigned long)getgid());
+	is_str(field(&rep, "gids"), want, "assume: effective gid only");
+	/* (the kernel keeps the list sorted) */
+	snprintf(want, sizeof(want), gid < 54400 ? "%lu 54400" : "54400 %lu",
+	    (unsigned long)gid);
+	is_str(field(&rep, "groups"), want, "assume: the gid and the other "
+	    "group, once");
+	is_str(field(&rep, "open"), "EACCES", "assume: root's file is "
+	    "closed to the user");
+	is_str(field(&rep, "again"), "-1 EPERM", "assume: not twice");
+	is_str(field(&rep, "resume"), "0 0", "assume: resume returns 0");
+	is_str(field(&rep, "open_back"), "opened", "assume: root again "
+	    "opens it");
+	after = strstr(str_c(&rep), "after_uids=\n");
+	if (after == NULL) {
+		after = "";
+	}
+	{
+		struct str	tail = STR_INIT;
+
+		str_set(&tail, after);
+		is_str(field(&tail, "uids"), "0,0,0", "resume: uids root's");
+		snprintf(want, sizeof(want), "%lu,%lu,%lu",
+		    (unsigned long)getgid(), (unsigned long)getegid(),
+		    (unsigned long)getgid());
+		is_str(field(&tail, "gids"), want, "resume: gids as before");
+		is_str(field(&tail, "groups"), groups, "resume: groups as "
+		    "before");
+		str_free(&tail);
+	}
+	is_str(field(&rep, "resume_twice"), "0 0", "resume: a second one "
+	    "is a no-op");
+	(void)unlink(path);
+	str_free(&rep);
+}
+
 /* Non-root mode: as root in a child that became uid/gid by hand. */
 static void
 test_nonroot(uid_t uid, gid_t gid)
@@ -600,6 +703,8 @@ test_nonroot(uid_t uid, gid_t gid)
 	is_str(field(&rep, "error"), want, "non-root: which says why");
 	is_str(field(&rep, "drop_ids_chroot"), "-1 EPERM", "non-root: also "
 	    "for drop_ids");
+	is_str(field(&rep, "assume"), "-1 EPERM", "non-root: assume is an "
+	    "error");
 	snprintf(ids, sizeof(ids), "%lu,%lu,%lu", (unsigned long)uid,
 	    (unsigned long)uid, (unsigned long)uid);
 	is_str(field(&rep, "uids"), ids, "non-root: uids unchanged");
@@ -624,12 +729,14 @@ main(void)
 		test_chroot(uid, gid);
 		test_drop_errors(uid, gid);
 		test_drop_ids();
+		test_assume(uid, gid);
 		test_nonroot(uid, gid);
 	} else {
 		skip(13, "root only: priv_drop to nobody");
 		skip(12, "root only: chroot");
 		skip(9, "root only: failing drops leave root alone");
 		skip(21, "root only: priv_drop_ids, priv_drop_groups");
+		skip(14, "root only: priv_assume, priv_resume");
 		test_nonroot(geteuid(), getegid());
 	}
 	return done_testing();
