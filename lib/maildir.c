@@ -36,6 +36,7 @@ static unsigned long	maildir_counter;
 static void	host_part(struct str *);
 static int	sub_fd(int, const char *, uid_t, struct str *);
 static int	copy_in(int, const char *, size_t, int, off_t, off_t);
+static size_t	batch_finish(struct maildir_batch *);
 
 int
 maildir_open(int dirfd, const char *path, bool create, uid_t owner,
@@ -285,7 +286,7 @@ size_t
 maildir_commit(struct maildir_batch *b)
 {
 	struct maildir_entry	*e, *o;
-	size_t			 i, j, failed = 0;
+	size_t			 i, j;
 	int			 saved;
 
 #ifdef SYNC_FILE_RANGE_WRITE
@@ -339,6 +340,34 @@ maildir_commit(struct maildir_batch *b)
 			}
 		}
 	}
+	return batch_finish(b);
+}
+
+size_t
+maildir_abort(struct maildir_batch *b, int err, const char *why)
+{
+	struct maildir_entry	*e;
+	size_t			 i;
+
+	for (i = 0; i < b->n; i++) {
+		e = &b->e[i];
+		if (!e->done) {
+			e->error = err;
+			str_set(&e->why, why);
+			e->done = true;
+		}
+	}
+	return batch_finish(b);
+}
+
+/* The end of a commit (or an abort): a failed entry's name in new/ and
+ * any tmp/ name go, every file is closed; how many failed. */
+static size_t
+batch_finish(struct maildir_batch *b)
+{
+	struct maildir_entry	*e;
+	size_t			 i, failed = 0;
+
 	for (i = 0; i < b->n; i++) {
 		e = &b->e[i];
 		if (e->error != 0 && e->linked) {

@@ -72,6 +72,10 @@ int	maildir_deliver(int mdfd, const char *head, size_t headlen, int src,
  * It returns how many entries failed; each entry then says in error (an
  * errno, 0 when delivered), why and final (its name in new/) what
  * happened.  An entry that failed left nothing in new/.
+ * maildir_abort instead fails every entry not committed yet with err and
+ * why, leaving nothing of them anywhere (for a commit that cannot be
+ * made, e.g. as its user); it returns how many entries failed, as
+ * maildir_commit.
  * maildir_batch_clear empties a committed batch for the next, and
  * maildir_batch_free frees it; both panic on an entry not committed.
  */
@@ -99,6 +103,7 @@ struct maildir_batch {
 int	maildir_write(struct maildir_batch *, int mdfd, const char *head,
 	    size_t headlen, int src, off_t off, off_t len, struct str *why);
 size_t	maildir_commit(struct maildir_batch *);
+size_t	maildir_abort(struct maildir_batch *, int err, const char *why);
 void	maildir_batch_clear(struct maildir_batch *);
 void	maildir_batch_free(struct maildir_batch *);
 

@@ -99,23 +99,28 @@ struct local {
 	gid_t			 mail_owner_gid;
 	/* started as root: deliveries switch to the recipient */
 	bool			 root;
-	/* Maildir deliveries waiting for one commit; NULL as root */
+	/* Maildir deliveries waiting for one commit */
 	struct local_batch	*batch;
 };
 
 /*
- * Maildir deliveries written in this process (non-root mode) and not yet
- * committed (local_deliver.c): while the next jobs are already on the
- * input (jobs ahead), local holds back the results of the current one,
- * delivers the next ones (eight jobs at most), and commits them all with
- * one fsync of new/ (and the files' fsyncs in one journal commit), then
- * writes the jobs' results, in order.
+ * Maildir deliveries written in this process and not yet committed
+ * (local_deliver.c): while the next jobs are already on the input (jobs
+ * ahead), local holds back the results of the current one, delivers the
+ * next ones (eight jobs at most), and commits them all with one fsync of
+ * new/ (and the files' fsyncs in one journal commit), then writes the
+ * jobs' results, in order.  As root, the entries are all one user's
+ * (uid, gid, owner), and the commit is made as that user; a delivery for
+ * another user meanwhile commits by itself.
  * For each entry of md, the user and the mailbox, for a failure's text.
  */
 struct local_batch {
 	struct maildir_batch	 md;
 	struct str		*user, *path;
 	size_t			 cap;
+	uid_t			 uid;
+	gid_t			 gid;
+	struct str		 owner;
 };
 
 /* One delivery's outcome. */
@@ -218,8 +223,9 @@ void	local_expand(const struct local *, const struct local_env *env,
 
 /*
  * Deliver the message of qf to the mailbox of rcpt (local_mailbox.c):
- * chooses the mailbox, prepares what needs root, runs the delivery in a
- * child process as the recipient and waits for it.  head holds the
+ * chooses the mailbox, prepares what needs root, and writes it as the
+ * recipient (as root: with the recipient's effective ids, local_assume,
+ * local_resume).  head holds the
  * Return-Path and Delivered-To lines.  Fills in st; never fails
  * otherwise.
  */
@@ -234,6 +240,9 @@ void	local_mailbox(const struct local *, const struct qfile *qf,
  */
 void	local_mailbox_commit_status(const struct local_batch *, size_t i,
 	    struct local_status *st);
+/* Commit the batch (as its user when root): maildir_commit, or, when
+ * that user's ids cannot be taken, maildir_abort. */
+void	local_mailbox_commit(const struct local *, struct local_batch *);
 
 /*
  * Identities (local_child.c).  local_id_user looks user up: 0, or -1

@@ -431,7 +431,7 @@ flush(const struct local *l, struct held_list *hl, struct buf *out)
 	int			 rc = 0;
 
 	if (lb != NULL && lb->md.n > 0) {
-		(void)maildir_commit(&lb->md);
+		local_mailbox_commit(l, lb);
 	}
 	for (i = 0; i < hl->n; i++) {
 		h = &hl->v[i];

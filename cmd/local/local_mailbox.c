@@ -87,6 +87,8 @@ static int	box_prepare(const struct local *, const struct local_rcpt *,
 static void	write_mbox(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
+static struct local_batch *batch_for(const struct local *,
+		    const struct local_box *);
 static void	write_maildir(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
@@ -387,7 +389,23 @@ out:
 }
 
 /*
- * The Maildir delivery, as the user (as write_mbox); with l->batch only
+ * The batch a Maildir delivery to b joins: l->batch, unless (as root) it
+ * holds another user's deliveries, to be committed as that user; then
+ * NULL, and this one commits by itself.
+ */
+static struct local_batch *
+batch_for(const struct local *l, const struct local_box *b)
+{
+	struct local_batch	*lb = l->batch;
+
+	if (lb == NULL || !l->root || lb->md.n == 0) {
+		return lb;
+	}
+	return lb->uid == b->uid && lb->gid == b->gid ? lb : NULL;
+}
+
+/*
+ * The Maildir delivery, as the user (as write_mbox); with a batch only
  * its write: its commit waits (see local.h).
  */
 static void
@@ -395,7 +413,7 @@ write_maildir(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
     const struct local_box *b, struct local_status *st)
 {
-	struct local_batch	*lb = l->root ? NULL : l->batch;
+	struct local_batch	*lb = batch_for(l, b);
 	struct str	 why = STR_INIT, full = STR_INIT;
 	int		 basefd = -1, mdfd = -1;
 
@@ -423,6 +441,11 @@ write_maildir(const struct local *l, const struct qfile *qf,
 			    sizeof(*lb->user));
 			lb->path = xreallocarray(lb->path, lb->cap,
 			    sizeof(*lb->path));
+		}
+		if (lb->md.n == 1) {
+			lb->uid = b->uid;
+			lb->gid = b->gid;
+			str_set(&lb->owner, str_c(&r->user));
 		}
 		lb->user[lb->md.n - 1] = (struct str)STR_INIT;
 		str_set(&lb->user[lb->md.n - 1], str_c(&r->user));
@@ -544,6 +567,29 @@ out:
 	}
 	str_free(&b.rel);
 	str_free(&b.path);
+}
+
+void
+local_mailbox_commit(const struct local *l, struct local_batch *lb)
+{
+	struct local_id		 id = LOCAL_ID_INIT;
+	struct local_status	 st = LOCAL_STATUS_INIT;
+
+	if (!l->root) {
+		(void)maildir_commit(&lb->md);
+		return;
+	}
+	id.uid = lb->uid;
+	id.gid = lb->gid;
+	str_set(&id.name, str_c(&lb->owner));
+	if (local_assume(l, &id, &st) == 0) {
+		(void)maildir_commit(&lb->md);
+		local_resume(l);
+	} else {
+		(void)maildir_abort(&lb->md, EPERM, str_c(&st.text));
+	}
+	local_status_free(&st);
+	local_id_free(&id);
 }
 
 void

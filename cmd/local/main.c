@@ -163,7 +163,7 @@ main(int argc, char *argv[])
 	l.lock_delay_ms = delay > 3600 ? 3600 * 1000 : (int)delay * 1000;
 	l.root = priv_is_root();
 	/* as root each delivery runs in a child that commits it itself */
-	l.batch = l.root ? NULL : &batch;
+	l.batch = &batch;
 	l.daemon_directory = conf_value("daemon_directory");
 	l.config_directory = conf_dir(args.config_dir);
 	l.mailbox_command = conf_value("mailbox_command");

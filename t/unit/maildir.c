@@ -4,7 +4,7 @@
  * delivery into new/ with unique names and exact bytes, nothing left
  * behind by a failed delivery, and no symbolic links followed; a batch
  * of deliveries to two Maildirs committed at once, one of them failing
- * at its commit.
+ * at its commit; a batch aborted.
  */
 #include <sys/stat.h>
 
@@ -105,6 +105,26 @@ batch_tests(const char *base, int sfd)
 	snprintf(q, sizeof(q), "%s/C/tmp", base);
 	is_int(tap_count_entries(q), 0, "batch: failed: nothing left in "
 	    "tmp/");
+	maildir_batch_clear(&b);
+	/* maildir_abort: nothing of the batch anywhere, every entry failed
+	 * with the error and reason given */
+	ok(maildir_write(&b, a, "6\n", 2, sfd, 2, 22, &why) == 0 &&
+	    maildir_write(&b, c, "7\n", 2, sfd, 2, 22, &why) == 0,
+	    "abort: two written");
+	is_int((int)maildir_abort(&b, EPERM, "cannot become the user"), 2,
+	    "abort: both failed");
+	ok(b.e[0].done && b.e[1].done && b.e[0].error == EPERM &&
+	    b.e[1].error == EPERM &&
+	    str_eq(&b.e[1].why, "cannot become the user"),
+	    "abort: each says EPERM and why");
+	snprintf(p, sizeof(p), "%s/A/new", base);
+	snprintf(q, sizeof(q), "%s/B/new", base);
+	ok(tap_count_entries(p) == 2 && tap_count_entries(q) == 2,
+	    "abort: nothing more in A/new/ or B/new/");
+	snprintf(p, sizeof(p), "%s/A/tmp", base);
+	snprintf(q, sizeof(q), "%s/B/tmp", base);
+	ok(tap_count_entries(p) == 0 && tap_count_entries(q) == 0,
+	    "abort: nothing in A/tmp/ or B/tmp/");
 	maildir_batch_free(&b);
 	(void)close(a);
 	(void)close(c);
@@ -123,7 +143,7 @@ main(void)
 	char		 p[1024];
 	int		 bfd, md, sfd;
 
-	plan(28);
+	plan(33);
 	bfd = open(base, O_RDONLY | O_DIRECTORY);
 	ok(maildir_open(bfd, "Maildir/", false, SAFEOPEN_ANY_OWNER,
 	    &why) == -1 && errno == ENOENT, "open: missing, not created");
