@@ -61,7 +61,7 @@ die() { say "$*"; exit 1; }
 # The system's Python (a pyenv shim can take a second to start).
 PY=${PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || die "no $PY (PYTHON=...)"
-for t in setpriv timeout useradd; do
+for t in timeout useradd; do
 	command -v $t >/dev/null 2>&1 || die "$t missing"
 done
 [ -x "$PFDEB/usr/lib/postfix/sbin/master" ] ||
@@ -78,7 +78,6 @@ for u in pfbench mtabench; do
 done
 ME=mtabench
 MEG=$(id -gn $ME)
-as_me() { setpriv --reuid=$ME --regid="$MEG" --clear-groups "$@"; }
 
 mkdir -p "$BENCH_DIR" || die "cannot make $BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/postlet-bench.XXXXXX") || die "mktemp failed"
@@ -125,7 +124,7 @@ kill_ours() {
 stop_all() {
 	[ -z "$SINK_PID" ] || kill "$SINK_PID" 2>/dev/null
 	if [ -d "$PLC" ]; then
-		as_me timeout 20 "$PLB/postlet" -c "$PLC" stop >/dev/null 2>&1
+		timeout 20 "$PLB/postlet" -c "$PLC" stop >/dev/null 2>&1
 	fi
 	if [ -d "$PFC" ]; then
 		LD_LIBRARY_PATH=$PFLIB timeout 20 "$PF/usr/sbin/postfix" \
@@ -186,8 +185,9 @@ mkdir -p "$R" "$PLC" "$PLQ" "$W/pllog" "$PFC" "$PFQ" "$W/pfd" \
 $CC -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$W/ceiling" \
     "$SRC/bench/ceiling.c" || die "cannot compile bench/ceiling.c"
 
-# postlet: a copy of the build's programs (hard links kept), run as
-# $ME, like t/integ/195-load.t.
+# postlet: a copy of the build's programs (hard links kept), started as
+# root like Postfix (and like a system's MTA): its daemons run as
+# mail_owner $ME, local as root, writing as the recipient.
 cp -a "$BUILD/bin/." "$PLB/" || die "cannot copy $BUILD/bin"
 chmod 755 "$PLB"
 cat > "$PLC/main.cf" <<EOF
@@ -286,7 +286,7 @@ pf() { LD_LIBRARY_PATH=$PFLIB "$@"; }
 
 # Start both.  Postfix's commands log to syslog unless standard error
 # is a terminal: script(1) gives them one, so that errors show here.
-as_me "$PLB/postlet" -c "$PLC" start > "$W/start.out" 2>&1 ||
+"$PLB/postlet" -c "$PLC" start > "$W/start.out" 2>&1 ||
     die "postlet start failed: $(cat "$W/start.out")"
 if command -v script >/dev/null 2>&1; then
 	LD_LIBRARY_PATH=$PFLIB timeout 60 script -qec \
