@@ -29,7 +29,8 @@
 # Before each timed run, settle: sync(1), then SETTLE seconds of rest,
 # so that no run pays for the disk writes its predecessor left behind.
 # Then the medians, one table on standard output and in RESULTS (default
-# bench/RESULTS.md) with the machine, the versions and the date.  Every
+# bench/RESULTS.md) with the machine, the versions and the date; with
+# PROFILE=1, also where postlet's CPU goes (PROFILE_OUT).  Every
 # wait ends after TIMEOUT seconds at most; every process and file of the
 # run goes at the end (KEEP=1 keeps the directory).
 set -u
@@ -48,6 +49,8 @@ BENCH_FS_SIZE=${BENCH_FS_SIZE:-4G}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$SRC/bench/RESULTS.md}
 NOTE=${NOTE:-}
+PROFILE=${PROFILE:-0}
+PROFILE_OUT=${PROFILE_OUT:-$SRC/bench/PROFILE.md}
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD;; esac
 PFDEB=$SRC/build/src/debs/postfix
@@ -64,6 +67,8 @@ PY=${PYTHON:-/usr/bin/python3}
 for t in timeout useradd; do
 	command -v $t >/dev/null 2>&1 || die "$t missing"
 done
+[ "$PROFILE" != 1 ] || command -v perf >/dev/null 2>&1 ||
+    die "PROFILE=1 needs perf (linux-perf)"
 [ -x "$PFDEB/usr/lib/postfix/sbin/master" ] ||
     die "no Postfix in $PFDEB: run make testtools as root"
 [ -x "$BUILD/bin/postlet" ] || die "no $BUILD/bin/postlet: run make first"
@@ -172,7 +177,8 @@ for i in range(200):
 sys.exit(1)' "$1"
 }
 # record METRIC MTA VALUE: one round's value ("fail" when it failed).
-record() { printf '%s\n' "$3" >> "$R/$1.$2"; }
+record() { [ -n "$PROFILING" ] || printf '%s\n' "$3" >> "$R/$1.$2"; }
+PROFILING=
 note() { printf '%s\n' "$*" >> "$R/notes"; say "$*"; }
 
 set -- $(free_ports 3)
@@ -347,6 +353,42 @@ source_load() { # MTA RCPT [SMTP-SOURCE-OPTION]
 	    -t "$2" "127.0.0.1:$(mta_port "$1")" > "$W/source.out" 2>&1
 }
 
+# PROFILE=1: after the rounds, postlet's relay load with one message per
+# connection runs once more, recorded nowhere (PROFILING), under `perf
+# record -a -g` (1,000 samples a second per CPU), and bench/perfsplit.py
+# writes where postlet's CPU goes, by program and system call, to
+# PROFILE_OUT (bench/PROFILE.md).
+PERF_PID=
+profile_start() { # MTA KIND
+	[ -n "$PROFILING" ] && [ "$1" = postlet ] && [ "$2" = relay ] ||
+	    return 0
+	perf record -F 1000 -a -g -o "$W/perf.data" > "$W/perf.out" 2>&1 &
+	PERF_PID=$!
+	sleep 1		# (perf's start, before the load)
+}
+profile_end() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	PERF_PID=
+	{
+		echo "# Where postlet's CPU goes"
+		echo
+		echo "Written by \`PROFILE=1 make bench\` (bench/run.sh,"
+		echo "bench/perfsplit.py): one more relay load with one message"
+		echo "per connection after the rounds: $MESSAGES messages, $SESSIONS sessions,"
+		echo "$SIZE bytes; \`perf record -F 1000 -a -g\` on $(nproc) CPUs,"
+		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), postlet $(git -C "$SRC" \
+		    describe --always --dirty 2>/dev/null || echo '?')."
+		echo "The programs are stripped: user space is one category."
+		echo
+		perf script -i "$W/perf.data" -F comm,ip,sym,dso 2>/dev/null |
+		    $PY "$SRC/bench/perfsplit.py" 1000 "$MESSAGES" smtpd \
+		    cleanup qmgr smtp master local pickup bounce
+	} > "$PROFILE_OUT.tmp" && mv "$PROFILE_OUT.tmp" "$PROFILE_OUT"
+	say "wrote $PROFILE_OUT"
+}
+
 relay() { # MTA [reuse]: one message per connection, or (reuse) each
 	# session's messages over one connection (smtp-source -d)
 	m=$1
@@ -376,6 +418,7 @@ relay() { # MTA [reuse]: one message per connection, or (reuse) each
 		i=$((i + 1))
 	done
 	settle
+	profile_start $m $k
 	c0=$(cpu_of $m)
 	j0=$(commits)
 	t0=$(now)
@@ -387,6 +430,7 @@ relay() { # MTA [reuse]: one message per connection, or (reuse) each
 	ok=$?
 	t2=$(now)
 	c1=$(cpu_of $m)
+	profile_end
 	touch "$W/stop"
 	wait $spid
 	kill $SINK_PID 2>/dev/null
@@ -530,6 +574,12 @@ while [ $round -le "$ROUNDS" ]; do
 	for m in $order; do sendmail_load $m; done
 	round=$((round + 1))
 done
+if [ "$PROFILE" = 1 ]; then
+	say "profile: postlet's relay once more, under perf"
+	PROFILING=1
+	relay postlet
+	PROFILING=
+fi
 
 # Footprint on disk.  postlet: `make size`'s way, distinct files (hard
 # links once).  Postfix: its ELF programs and libraries, plus every
