@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 #
 # perfsplit.py: where an MTA's CPU goes, for bench/run.sh's PROFILE=1:
-# reads `perf script -F comm,ip,sym,dso` of a `perf record -a -g -F HZ` taken
+# reads `perf script -F comm,pid,ip,sym,dso` of a `perf record -a -g -F HZ` taken
 # during a load of MESSAGES messages, and prints, for each program named,
 # its CPU per message and what it is spent in: user space (the program's
 # own code and its C library), each system call (named by the kernel
@@ -10,7 +10,11 @@
 # user space (interrupts, page faults, the scheduler).  One sample is
 # 1000/HZ ms of one CPU.
 #
-#	perf script -F comm,ip,sym,dso | perfsplit.py HZ MESSAGES PROGRAM...
+#	perf script -F comm,pid,ip,sym,dso |
+#	    perfsplit.py [-x PID,...] HZ MESSAGES PROGRAM...
+#
+# -x: processes not to count, though they have one of those names (another
+# MTA's, running meanwhile).
 #
 # Output: a Markdown table, one row per program and category of at least
 # 1 % of all the programs' samples, largest first, then the programs'
@@ -51,24 +55,32 @@ def category(chain, kernel):
 
 
 def main():
-    hz, messages = float(sys.argv[1]), int(sys.argv[2])
-    wanted = set(sys.argv[3:])
+    args = sys.argv[1:]
+    skip = set()
+    if args[:1] == ["-x"]:
+        skip = set(p for p in args[1].split(",") if p)
+        args = args[2:]
+    hz, messages = float(args[0]), int(args[1])
+    wanted = set(args[2:])
     per = collections.Counter()
     cats = collections.Counter()
-    comm, chain, kernel = None, [], False
+    comm, pid, chain, kernel = None, None, [], False
 
     def done():
-        if comm in wanted:
+        if comm in wanted and pid not in skip:
             per[comm] += 1
             cats[(comm, category(chain, kernel))] += 1
 
     for line in sys.stdin:
         if not line.strip():
             done()
-            comm, chain, kernel = None, [], False
+            comm, pid, chain, kernel = None, None, [], False
             continue
         if comm is None:
-            comm = line.split()[0] if line.split() else ""
+            # "COMM PID" (perf pads the name)
+            head = line.split()
+            comm = head[0] if head else ""
+            pid = head[1] if len(head) > 1 else ""
             continue
         # "ADDRESS SYMBOL (DSO)"; the first frame says where it was
         parts = line.split()

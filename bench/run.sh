@@ -116,6 +116,8 @@ PF=$W/pf PFC=$W/pfc PFQ=$W/pfq PFM=$W/pfmail
 R=$W/res
 PFLIB=$PF/usr/lib/postfix
 SINK_PID=
+PERF_PID=
+PROFILING=
 
 # kill_ours: SIGKILL every process whose program lies under $W (what is
 # left of both instances, smtp-sink, smtp-source).
@@ -128,6 +130,10 @@ kill_ours() {
 }
 stop_all() {
 	[ -z "$SINK_PID" ] || kill "$SINK_PID" 2>/dev/null
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID" 2>/dev/null
+	fi
 	if [ -d "$PLC" ]; then
 		timeout 20 "$PLB/postlet" -c "$PLC" stop >/dev/null 2>&1
 	fi
@@ -178,8 +184,10 @@ sys.exit(1)' "$1"
 }
 # record METRIC MTA VALUE: one round's value ("fail" when it failed).
 record() { [ -n "$PROFILING" ] || printf '%s\n' "$3" >> "$R/$1.$2"; }
-PROFILING=
-note() { printf '%s\n' "$*" >> "$R/notes"; say "$*"; }
+note() {
+	[ -n "$PROFILING" ] || printf '%s\n' "$*" >> "$R/notes"
+	say "$*"
+}
 
 set -- $(free_ports 3)
 PLPORT=$1 PFPORT=$2 SINKPORT=$3
@@ -358,7 +366,19 @@ source_load() { # MTA RCPT [SMTP-SOURCE-OPTION]
 # record -a -g` (1,000 samples a second per CPU), and bench/perfsplit.py
 # writes where postlet's CPU goes, by program and system call, to
 # PROFILE_OUT (bench/PROFILE.md).
-PERF_PID=
+PROFILED="smtpd cleanup qmgr smtp master local pickup bounce"
+# foreign_pids: the live processes with those names that are not
+# postlet's (Postfix's, idle meanwhile), comma-separated.
+foreign_pids() {
+	for p in /proc/[0-9]*; do
+		case " $PROFILED " in *" $(cat "$p/comm" 2>/dev/null) "*) ;;
+		*) continue;; esac
+		case $(readlink "$p/exe" 2>/dev/null) in
+		"$PLB"/*) ;;
+		*) printf '%s,' "${p#/proc/}";;
+		esac
+	done
+}
 profile_start() { # MTA KIND
 	[ -n "$PROFILING" ] && [ "$1" = postlet ] && [ "$2" = relay ] ||
 	    return 0
@@ -382,9 +402,9 @@ profile_end() {
 		    describe --always --dirty 2>/dev/null || echo '?')."
 		echo "The programs are stripped: user space is one category."
 		echo
-		perf script -i "$W/perf.data" -F comm,ip,sym,dso 2>/dev/null |
-		    $PY "$SRC/bench/perfsplit.py" 1000 "$MESSAGES" smtpd \
-		    cleanup qmgr smtp master local pickup bounce
+		perf script -i "$W/perf.data" -F comm,pid,ip,sym,dso \
+		    2>/dev/null | $PY "$SRC/bench/perfsplit.py" \
+		    -x "$(foreign_pids)" 1000 "$MESSAGES" $PROFILED
 	} > "$PROFILE_OUT.tmp" && mv "$PROFILE_OUT.tmp" "$PROFILE_OUT"
 	say "wrote $PROFILE_OUT"
 }

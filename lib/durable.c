@@ -12,9 +12,10 @@
  * file (O_TMPFILE) needs no tmp/ name: it gets its only name from
  * linkat(2), after its fsync, and a crash before that frees it.  The
  * link names the descriptor itself (AT_EMPTY_PATH) where the kernel
- * lets this process do that (root, or Linux 6.10 and later for a file
- * the process opened itself), else it goes through /proc/self/fd, whose
- * magic link costs a path walk of its own.
+ * lets this process do that (with CAP_DAC_READ_SEARCH, or from Linux
+ * 6.10 on with the very credentials that opened the file: not after
+ * local's change of effective ids, say), else it goes through
+ * /proc/self/fd, whose magic link costs a path walk of its own.
  *
  * Errors are returned, with errno, after everything created on the way was
  * removed again; errno is preserved across that cleanup.

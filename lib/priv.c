@@ -393,16 +393,32 @@ priv_group_list(gid_t gid, const gid_t *groups, size_t ngroups, gid_t *list)
 	return n;
 }
 
-/* The effective ids only (the real and saved ones stay), read back. */
+/*
+ * The effective ids only (the real and saved ones stay), read back.
+ * Away from root the gid goes first, while the uid is still 0; back to
+ * root (uid 0) the uid goes first, so that the gid may then be any.
+ */
 static int
 priv_set_effective(uid_t uid, gid_t gid)
 {
+	int	rc;
+
 #ifdef PRIV_HAVE_SETRES
-	if (setresgid((gid_t)-1, gid, (gid_t)-1) == -1 ||
-	    setresuid((uid_t)-1, uid, (uid_t)-1) == -1) {
+	if (uid == 0) {
+		rc = setresuid((uid_t)-1, uid, (uid_t)-1) == -1 ||
+		    setresgid((gid_t)-1, gid, (gid_t)-1) == -1 ? -1 : 0;
+	} else {
+		rc = setresgid((gid_t)-1, gid, (gid_t)-1) == -1 ||
+		    setresuid((uid_t)-1, uid, (uid_t)-1) == -1 ? -1 : 0;
+	}
 #else
-	if (setegid(gid) == -1 || seteuid(uid) == -1) {
+	if (uid == 0) {
+		rc = seteuid(uid) == -1 || setegid(gid) == -1 ? -1 : 0;
+	} else {
+		rc = setegid(gid) == -1 || seteuid(uid) == -1 ? -1 : 0;
+	}
 #endif
+	if (rc == -1) {
 		return priv_fail(errno, "effective ids %lu/%lu: %s",
 		    (unsigned long)uid, (unsigned long)gid, strerror(errno));
 	}
@@ -423,7 +439,11 @@ priv_assume(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 	int	got, saved;
 
 	priv_msg[0] = '\0';
-	if (priv_saved.assumed || getuid() != 0 || geteuid() != 0) {
+	if (priv_saved.assumed) {
+		return priv_fail(EPERM, "assume uid %lu: another user's ids "
+		    "are assumed", (unsigned long)uid);
+	}
+	if (getuid() != 0 || geteuid() != 0) {
 		return priv_fail(EPERM, "assume uid %lu: needs root, running "
 		    "as uid %lu", (unsigned long)uid,
 		    (unsigned long)geteuid());

@@ -71,7 +71,7 @@ static struct {
 static bool	same_file(const struct stat *, const struct stat *);
 static bool	id_kept_fits(const char *, const struct stat *, long long);
 static int	id_from_pw(const struct passwd *, struct local_id *);
-static size_t	id_groups(const struct local_id *, gid_t *);
+static int	id_groups(const struct local_id *, gid_t *, size_t *);
 static void	child_call(void *, const char *, struct str *);
 static void	read_list_child(const struct local *, void *,
 		    struct local_status *);
@@ -187,44 +187,59 @@ local_id_free(struct local_id *id)
 	str_free(&id->shell);
 }
 
-/* The supplementary groups of id from the group file into groups
- * (PRIV_GROUPS_MAX): their number; none for a nameless id.  The last
- * user's are kept as id_kept is (above). */
-static size_t
-id_groups(const struct local_id *id, gid_t *groups)
+/*
+ * The supplementary groups of id from the group file into groups
+ * (PRIV_GROUPS_MAX), their number into *n (none for a nameless id): 0,
+ * or -1 with errno when the group file cannot be read.  Over
+ * PRIV_GROUPS_MAX groups, the first ones.  The last user's are kept as
+ * id_kept is (above).
+ */
+static int
+id_groups(const struct local_id *id, gid_t *groups, size_t *n)
 {
 	struct stat	 st;
 	long long	 now = clock_ms();
-	bool		 watched = stat(GROUP_FILE, &st) == 0;
-	int		 n = PRIV_GROUPS_MAX;
+	bool		 watched;
+	int		 got = PRIV_GROUPS_MAX;
 
+	*n = 0;
 	if (id->name.len == 0) {
 		return 0;
 	}
+	watched = stat(GROUP_FILE, &st) == 0;
 	if (groups_kept.valid && watched && now >= groups_kept.when &&
 	    now - groups_kept.when < ID_KEEP_MS &&
 	    same_file(&st, &groups_kept.st) && groups_kept.gid == id->gid &&
 	    str_eq(&groups_kept.user, id->name.s)) {
 		memcpy(groups, groups_kept.groups,
 		    groups_kept.n * sizeof(*groups));
-		return groups_kept.n;
+		*n = groups_kept.n;
+		return 0;
 	}
 	groups_kept.valid = false;
-	if (getgrouplist(id->name.s, id->gid, groups, &n) == -1) {
-		/* more than PRIV_GROUPS_MAX: keep the first ones */
-		n = PRIV_GROUPS_MAX;
+	errno = 0;
+	if (getgrouplist(id->name.s, id->gid, groups, &got) == -1) {
+		/* too many says how many it found, and filled the list;
+		 * an error (the file unreadable) leaves the count */
+		if (got <= PRIV_GROUPS_MAX) {
+			if (errno == 0) {
+				errno = EIO;
+			}
+			return -1;
+		}
+		got = PRIV_GROUPS_MAX;
 	}
-	n = n < 0 ? 0 : n;
+	*n = got < 0 ? 0 : (size_t)got;
 	if (watched) {
 		str_set(&groups_kept.user, id->name.s);
 		groups_kept.gid = id->gid;
-		memcpy(groups_kept.groups, groups, (size_t)n * sizeof(*groups));
-		groups_kept.n = (size_t)n;
+		memcpy(groups_kept.groups, groups, *n * sizeof(*groups));
+		groups_kept.n = *n;
 		groups_kept.st = st;
 		groups_kept.when = now;
 		groups_kept.valid = true;
 	}
-	return (size_t)n;
+	return 0;
 }
 
 int
@@ -237,11 +252,17 @@ local_assume(const struct local *l, const struct local_id *id,
 	if (!l->root) {
 		return 0;
 	}
-	n = id_groups(id, groups);
+	if (id_groups(id, groups, &n) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot read the groups of user %s: %s", str_c(&id->name),
+		    strerror(errno));
+		return -1;
+	}
 	if (priv_assume(id->uid, id->gid, groups, n) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "cannot become user %s: %s", str_c(&id->name),
 		    priv_error());
+		local_resume(l);	/* (priv_assume went back; if not: fatal) */
 		return -1;
 	}
 	return 0;
@@ -313,10 +334,14 @@ local_child(const struct local *l, const struct local_id *id,
 	did.uid = id->uid;
 	did.gid = id->gid;
 	did.groups = groups;
-	did.ngroups = l->root ? id_groups(id, groups) : 0;
+	did.ngroups = 0;
 	did.fsize_limit = l->mailbox_size_limit;
-	if (dchild_run(&did, LOCAL_LIST_FILE_MAX + 4096, child_call, &call,
-	    &res, &wstatus) == -1) {
+	if (l->root && id_groups(id, groups, &did.ngroups) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot read the groups of user %s: %s", str_c(&id->name),
+		    strerror(errno));
+	} else if (dchild_run(&did, LOCAL_LIST_FILE_MAX + 4096, child_call,
+	    &call, &res, &wstatus) == -1) {
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "cannot start delivery process: %s", strerror(errno));
 	} else {

@@ -88,7 +88,7 @@ static void	write_mbox(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
 static struct local_batch *batch_for(const struct local *,
-		    const struct local_box *);
+		    const struct local_rcpt *, const struct local_box *);
 static void	write_maildir(const struct local *, const struct qfile *,
 		    const struct local_rcpt *, const struct str *,
 		    const struct local_box *, struct local_status *);
@@ -394,14 +394,17 @@ out:
  * NULL, and this one commits by itself.
  */
 static struct local_batch *
-batch_for(const struct local *l, const struct local_box *b)
+batch_for(const struct local *l, const struct local_rcpt *r,
+    const struct local_box *b)
 {
 	struct local_batch	*lb = l->batch;
 
 	if (lb == NULL || !l->root || lb->md.n == 0) {
 		return lb;
 	}
-	return lb->uid == b->uid && lb->gid == b->gid ? lb : NULL;
+	/* (the name too: it gives the groups) */
+	return lb->uid == b->uid && lb->gid == b->gid &&
+	    str_eq(&lb->owner, str_c(&r->user)) ? lb : NULL;
 }
 
 /*
@@ -413,7 +416,7 @@ write_maildir(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
     const struct local_box *b, struct local_status *st)
 {
-	struct local_batch	*lb = batch_for(l, b);
+	struct local_batch	*lb = batch_for(l, r, b);
 	struct str	 why = STR_INIT, full = STR_INIT;
 	int		 basefd = -1, mdfd = -1;
 
@@ -586,6 +589,9 @@ local_mailbox_commit(const struct local *l, struct local_batch *lb)
 		(void)maildir_commit(&lb->md);
 		local_resume(l);
 	} else {
+		/* as root, then: it closes the files and removes what is
+		 * ours in tmp/ (a name there only without O_TMPFILE),
+		 * through the descriptors of the user's directories */
 		(void)maildir_abort(&lb->md, EPERM, str_c(&st.text));
 	}
 	local_status_free(&st);

@@ -13,12 +13,13 @@
 # As root, the same again with qmgr and local as root (local from
 # qmgr's privileged spawner, the Maildir in a spool directory of
 # root's): local writes each message with the recipient's ids and
-# commits those of one user together, as that user, with as few
-# fsyncs; the messages are the user's.
+# commits those of one user together, as that user (strace: every
+# linkat into new/ with the user's effective uid), with as few fsyncs;
+# the messages are the user's.
 . "$(dirname "$0")/../lib.sh"
 
 N=40
-ROOTN=5
+ROOTN=6
 tap_plan $((4 + ROOTN))
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -133,7 +134,8 @@ sed "s|^mail_spool_directory = .*|mail_spool_directory = $MD2/|" \
 python3 "$TAP_TMP/mkq.py" "$QD" $N "$ME@localhost" ||
     tap_bail "cannot make the queue files"
 chown -R "$ME:$GROUP" "$QD"
-[ -z "$TRACE" ] || TRACE="strace -f -qq -e trace=fsync,fdatasync,execve -o $V/trace"
+[ -z "$TRACE" ] ||
+    TRACE="strace -f -qq -e trace=fsync,fdatasync,execve,setresuid,linkat -o $V/trace"
 rm -f "$V/trace"
 tap_run $TRACE "$LX/qmgr" -c "$TAP_TMP" -x
 tap_ok "$tap_status" "root: qmgr -x delivers the backlog" \
@@ -142,4 +144,28 @@ check "$MD2/$ME" "root: "
 tap_is "$(find "$MD2/$ME" ! -user "$ME" | wc -l | tr -d ' ')" 0 \
     "root: the Maildir and every message are the user's" ||
     tap_diag "$(find "$MD2/$ME" ! -user "$ME" | head -n 3)"
+# Each message's name in new/ is made (a linkat that succeeds; a first
+# one by the descriptor itself may be refused) with the user's effective
+# uid, which local takes (setresuid(-1, UID, -1)) and gives back after.
+if [ -n "$TRACE" ]; then
+	awk -v uid="$(id -u "$ME")" '
+	    $2 ~ /^execve\(/ { local[$1] = ($2 ~ /\/local"/) }
+	    $2 ~ /^setresuid\(/ && local[$1] {
+		e = $0; sub(/^[^(]*\(-1, /, "", e); sub(/,.*/, "", e)
+		euid[$1] = e
+	    }
+	    $2 ~ /^linkat\(/ && local[$1] {
+		if (/ = 0$/) { n++; if (euid[$1] != uid) bad++ }
+		else if (/<unfinished/) { pend[$1] = euid[$1] }
+	    }
+	    $2 == "<..." && $3 == "linkat" && ($1 in pend) {
+		if (/ = 0$/) { n++; if (pend[$1] != uid) bad++ }
+		delete pend[$1]
+	    }
+	    END { print n + 0, bad + 0 }' "$V/trace" > "$TAP_TMP/links"
+	tap_is "$(cat "$TAP_TMP/links")" "$N 0" \
+	    "root: all $N links made as uid $(id -u "$ME"), none as root"
+else
+	tap_skip 1 "strace cannot run here, or the sanitizer build"
+fi
 tap_done

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "maildir.h"
 #include "safeopen.h"
 #include "str.h"
@@ -22,6 +23,7 @@
 
 /* The bytes of the files in dir, concatenated ("" when none). */
 static void	only_file(const char *, struct str *);
+static int	no_tmpfile(const char *);
 static void	batch_tests(const char *, int);
 
 static void
@@ -49,6 +51,17 @@ only_file(const char *dir, struct str *out)
 		}
 	}
 	(void)closedir(d);
+}
+
+/* lib/durable's fault hook: no O_TMPFILE (a named file in tmp/ then). */
+static int
+no_tmpfile(const char *op)
+{
+	if (strcmp(op, "tmpfile") == 0) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -107,16 +120,25 @@ batch_tests(const char *base, int sfd)
 	    "tmp/");
 	maildir_batch_clear(&b);
 	/* maildir_abort: nothing of the batch anywhere, every entry failed
-	 * with the error and reason given */
+	 * with the error and reason given; the files are named ones in
+	 * tmp/ here (no O_TMPFILE, by lib/durable's fault hook), so that
+	 * their names must go too */
+	durable_set_fault(no_tmpfile);
 	ok(maildir_write(&b, a, "6\n", 2, sfd, 2, 22, &why) == 0 &&
 	    maildir_write(&b, c, "7\n", 2, sfd, 2, 22, &why) == 0,
 	    "abort: two written");
+	durable_set_fault(NULL);
+	snprintf(p, sizeof(p), "%s/A/tmp", base);
+	snprintf(q, sizeof(q), "%s/B/tmp", base);
+	ok(tap_count_entries(p) == 1 && tap_count_entries(q) == 1,
+	    "abort: named files in A/tmp/ and B/tmp/");
 	is_int((int)maildir_abort(&b, EPERM, "cannot become the user"), 2,
 	    "abort: both failed");
 	ok(b.e[0].done && b.e[1].done && b.e[0].error == EPERM &&
-	    b.e[1].error == EPERM &&
+	    b.e[1].error == EPERM && b.e[0].fd == -1 && b.e[1].fd == -1 &&
+	    str_eq(&b.e[0].why, "cannot become the user") &&
 	    str_eq(&b.e[1].why, "cannot become the user"),
-	    "abort: each says EPERM and why");
+	    "abort: each closed, says EPERM and why");
 	snprintf(p, sizeof(p), "%s/A/new", base);
 	snprintf(q, sizeof(q), "%s/B/new", base);
 	ok(tap_count_entries(p) == 2 && tap_count_entries(q) == 2,
@@ -143,7 +165,7 @@ main(void)
 	char		 p[1024];
 	int		 bfd, md, sfd;
 
-	plan(33);
+	plan(34);
 	bfd = open(base, O_RDONLY | O_DIRECTORY);
 	ok(maildir_open(bfd, "Maildir/", false, SAFEOPEN_ANY_OWNER,
 	    &why) == -1 && errno == ENOENT, "open: missing, not created");
