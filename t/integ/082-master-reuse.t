@@ -233,7 +233,7 @@ def log():
 
 def cleanup_of(qid):
     """The pid of the cleanup that logged qid's message-id line."""
-    pat = re.compile(r"^\S+ \S+ \S+ \S+ postlet/cleanup\[(\d+)\]: %s: "
+    pat = re.compile(r"^\S+ +\S+ \S+ \S+ postlet/cleanup\[(\d+)\]: %s: "
                      r"message-id=" % re.escape(qid or "none"), re.M)
     end = time.time() + 10
     while time.time() < end:
@@ -390,7 +390,7 @@ def leak_auth():
        "ESMTPA, no AUTH name)", "%r\nwant: %r..." % (rec, want))
     line = ("disconnect from unknown[127.0.0.1] ehlo=1 auth=1 mail=3 "
             "rcpt=2/3 data=1 rset=2 quit=1 commands=11/12")
-    pat = r"^\S+ \S+ \S+ \S+ postlet/smtpd\[%d\]: %s$" % (p2 or 0,
+    pat = r"^\S+ +\S+ \S+ \S+ postlet/smtpd\[%d\]: %s$" % (p2 or 0,
                                                          re.escape(line))
     end = time.time() + 5
     while time.time() < end and not re.search(pat, log(), re.M):

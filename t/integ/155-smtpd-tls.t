@@ -142,7 +142,7 @@ def log():
         return f.read()
 
 def log_has(line):
-    return re.search(r"^\S+ \S+ \S+ \S+ postlet/smtpd\[\d+\]: " +
+    return re.search(r"^\S+ +\S+ \S+ \S+ postlet/smtpd\[\d+\]: " +
                      re.escape(line) + "$", log(), re.M) is not None
 
 def b64(s):
