@@ -38,38 +38,47 @@
 #include "str.h"
 
 /*
- * The password database's answer for the last user looked up by name,
- * kept while PRIV_PASSWD_FILE is unchanged (same device, inode, size and
- * modification time) and for at most ID_KEEP_MS (an answer that came
- * from elsewhere, nscd, has no file to watch): a worker that delivers
- * message after message to the same user reads and parses the file once
- * for them, not once per message.  Asked first, the file's stat: a
- * change made while getpwnam reads it shows at the next lookup.
+ * What local keeps of the last lookup in a file: the file's stat then
+ * and the time.  It stands while the file is unchanged (same device,
+ * inode, size and modification time) and for at most KEPT_MS (an answer
+ * that came from elsewhere, nscd, has no file to watch).  The file's
+ * stat is taken before the lookup: a change made while the lookup reads
+ * it shows at the next one.
  */
-#define ID_KEEP_MS	60000
-static struct {
+#define KEPT_MS		60000
+struct kept_from {
 	bool		 valid;
-	struct str	 user;
-	struct local_id	 id;
 	struct stat	 st;
 	long long	 when;
-} id_kept = { false, STR_INIT, LOCAL_ID_INIT, { 0 }, 0 };
+	/* of the last kept_check */
+	bool		 watched;
+	struct stat	 now_st;
+	long long	 now;
+};
 
-/* The same for the supplementary groups of the last user asked, kept
- * while the group file is unchanged. */
+/*
+ * The password database's answer for the last user looked up by name,
+ * and the supplementary groups of the last user asked: a worker that
+ * delivers message after message to the same user reads and parses
+ * /etc/passwd and /etc/group once for them, not once per message.
+ */
 #define GROUP_FILE	"/etc/group"
 static struct {
-	bool		 valid;
+	struct kept_from from;
+	struct str	 user;
+	struct local_id	 id;
+} id_kept = { { false }, STR_INIT, LOCAL_ID_INIT };
+static struct {
+	struct kept_from from;
 	struct str	 user;
 	gid_t		 gid;
 	gid_t		 groups[PRIV_GROUPS_MAX];
 	size_t		 n;
-	struct stat	 st;
-	long long	 when;
-} groups_kept = { false, STR_INIT, 0, { 0 }, 0, { 0 }, 0 };
+} groups_kept = { { false }, STR_INIT, 0, { 0 }, 0 };
 
 static bool	same_file(const struct stat *, const struct stat *);
-static bool	id_kept_fits(const char *, const struct stat *, long long);
+static bool	kept_check(struct kept_from *, const char *);
+static void	kept_mark(struct kept_from *);
 static int	id_from_pw(const struct passwd *, struct local_id *);
 static int	id_groups(const struct local_id *, gid_t *, size_t *);
 static void	child_call(void *, const char *, struct str *);
@@ -98,30 +107,36 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/* Is id_kept the answer for user, with the password file as st says
- * (NULL: no file to watch) at the time now? */
+/* Stat path, and say whether what k holds still stands. */
 static bool
-id_kept_fits(const char *user, const struct stat *st, long long now)
+kept_check(struct kept_from *k, const char *path)
 {
-	return id_kept.valid && st != NULL &&
-	    now >= id_kept.when && now - id_kept.when < ID_KEEP_MS &&
-	    same_file(st, &id_kept.st) &&
-	    strcmp(str_c(&id_kept.user), user) == 0;
+	k->now = clock_ms();
+	k->watched = stat(path, &k->now_st) == 0;
+	return k->valid && k->watched && k->now >= k->when &&
+	    k->now - k->when < KEPT_MS && same_file(&k->now_st, &k->st);
+}
+
+/* What was just looked up (after kept_check) is kept, when its file
+ * could be watched. */
+static void
+kept_mark(struct kept_from *k)
+{
+	k->valid = k->watched;
+	k->st = k->now_st;
+	k->when = k->now;
 }
 
 int
 local_id_user(const char *user, struct local_id *id)
 {
 	struct passwd	*pw;
-	struct stat	 st;
-	long long	 now = clock_ms();
-	bool		 watched = stat(PRIV_PASSWD_FILE, &st) == 0;
 
-	if (id_kept_fits(user, watched ? &st : NULL, now)) {
+	if (kept_check(&id_kept.from, PRIV_PASSWD_FILE) &&
+	    str_eq(&id_kept.user, user)) {
 		local_id_copy(id, &id_kept.id);
 		return 0;
 	}
-	id_kept.valid = false;
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		if (errno == 0) {
@@ -130,13 +145,9 @@ local_id_user(const char *user, struct local_id *id)
 		return -1;
 	}
 	(void)id_from_pw(pw, id);
-	if (watched) {
-		str_set(&id_kept.user, user);
-		local_id_copy(&id_kept.id, id);
-		id_kept.st = st;
-		id_kept.when = now;
-		id_kept.valid = true;
-	}
+	str_set(&id_kept.user, user);
+	local_id_copy(&id_kept.id, id);
+	kept_mark(&id_kept.from);
 	return 0;
 }
 
@@ -191,32 +202,26 @@ local_id_free(struct local_id *id)
  * The supplementary groups of id from the group file into groups
  * (PRIV_GROUPS_MAX), their number into *n (none for a nameless id): 0,
  * or -1 with errno when the group file cannot be read.  Over
- * PRIV_GROUPS_MAX groups, the first ones.  The last user's are kept as
- * id_kept is (above).
+ * PRIV_GROUPS_MAX groups, the first ones.  The last user's are kept
+ * (groups_kept, above).
  */
 static int
 id_groups(const struct local_id *id, gid_t *groups, size_t *n)
 {
-	struct stat	 st;
-	long long	 now = clock_ms();
-	bool		 watched;
 	int		 got = PRIV_GROUPS_MAX;
 
 	*n = 0;
 	if (id->name.len == 0) {
 		return 0;
 	}
-	watched = stat(GROUP_FILE, &st) == 0;
-	if (groups_kept.valid && watched && now >= groups_kept.when &&
-	    now - groups_kept.when < ID_KEEP_MS &&
-	    same_file(&st, &groups_kept.st) && groups_kept.gid == id->gid &&
+	if (kept_check(&groups_kept.from, GROUP_FILE) &&
+	    groups_kept.gid == id->gid &&
 	    str_eq(&groups_kept.user, id->name.s)) {
 		memcpy(groups, groups_kept.groups,
 		    groups_kept.n * sizeof(*groups));
 		*n = groups_kept.n;
 		return 0;
 	}
-	groups_kept.valid = false;
 	errno = 0;
 	if (getgrouplist(id->name.s, id->gid, groups, &got) == -1) {
 		/* too many says how many it found, and filled the list;
@@ -230,15 +235,11 @@ id_groups(const struct local_id *id, gid_t *groups, size_t *n)
 		got = PRIV_GROUPS_MAX;
 	}
 	*n = got < 0 ? 0 : (size_t)got;
-	if (watched) {
-		str_set(&groups_kept.user, id->name.s);
-		groups_kept.gid = id->gid;
-		memcpy(groups_kept.groups, groups, *n * sizeof(*groups));
-		groups_kept.n = *n;
-		groups_kept.st = st;
-		groups_kept.when = now;
-		groups_kept.valid = true;
-	}
+	str_set(&groups_kept.user, id->name.s);
+	groups_kept.gid = id->gid;
+	memcpy(groups_kept.groups, groups, *n * sizeof(*groups));
+	groups_kept.n = *n;
+	kept_mark(&groups_kept.from);
 	return 0;
 }
 
