@@ -4,6 +4,8 @@
  * write(2) (so concurrent writers to maillog_file never interleave inside
  * a line) or one syslog(3) call.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -51,6 +53,27 @@ log_also_stderr(bool on)
 	log_stderr_too = on;
 }
 
+/* Whether standard error is the regular file path (keeps errno). */
+static bool
+log_stderr_is(const char *path)
+{
+	struct stat	fd2, named;
+	int		saved = errno;
+	bool		same;
+
+	same = fstat(2, &fd2) == 0 && S_ISREG(fd2.st_mode) &&
+	    stat(path, &named) == 0 && fd2.st_dev == named.st_dev &&
+	    fd2.st_ino == named.st_ino;
+	errno = saved;
+	return same;
+}
+
+int
+log_file_fd(void)
+{
+	return log_dest == LOG_TO_FILE && log_fd > 2 ? log_fd : -1;
+}
+
 int
 log_open(const char *prog, const char *maillog_file)
 {
@@ -95,8 +118,11 @@ log_open(const char *prog, const char *maillog_file)
 		fd = log_stdout_busy ? 2 : 1;
 	} else if ((fd = open(maillog_file, O_WRONLY | O_APPEND | O_CREAT |
 	    O_CLOEXEC | O_NOCTTY, 0600)) == -1) {
-		log_dest = LOG_TO_STDERR;
-		return -1;
+		if (!log_stderr_is(maillog_file)) {
+			log_dest = LOG_TO_STDERR;
+			return -1;
+		}
+		fd = 2;
 	}
 	log_fd = fd;
 	log_dest = LOG_TO_FILE;

@@ -249,6 +249,14 @@ bool	master_chroot(const struct master *, const struct mastercf_service *,
 bool	master_service_runs(const struct mastercf_service *);
 /* Start every live service that has no child and is not throttled. */
 void	master_service_start_all(struct master *);
+/*
+ * A child's standard error (cmd->io[2]): our maillog_file when we log to
+ * one, where the children take it when they may not open that file (a
+ * root-owned file, for those started with mail_owner's ids: lib/log.h),
+ * and where their stray text goes too; otherwise ours.
+ */
+struct proc_cmd;
+void	master_child_stderr(struct proc_cmd *cmd);
 /* Reap ended children, log abnormal ends, throttle bad starts. */
 void	master_service_reap(struct master *);
 /* Wake services whose wake-up is due; SIGKILL overdue retired ones. */

@@ -684,7 +684,7 @@ listen_spawn(struct master *m, struct master_listener *l, int c,
 		cmd.io_fd[0] = sv[1];
 		cmd.io[1] = PROC_IO_NULL;
 	}
-	cmd.io[2] = PROC_IO_INHERIT;
+	master_child_stderr(&cmd);
 	cmd.flags = PROC_PARENT_DEATH;
 	if (l->setid) {
 		cmd.flags |= PROC_SETID;

@@ -367,6 +367,19 @@ master_config(struct master *m, bool reload)
 }
 
 void
+master_child_stderr(struct proc_cmd *cmd)
+{
+	int	fd = log_file_fd();
+
+	if (fd == -1) {
+		cmd->io[2] = PROC_IO_INHERIT;
+	} else {
+		cmd->io[2] = PROC_IO_FD;
+		cmd->io_fd[2] = fd;
+	}
+}
+
+void
 master_service_start_all(struct master *m)
 {
 	static struct proc_env	 env = PROC_ENV_INIT;
@@ -392,9 +405,7 @@ master_service_start_all(struct master *m)
 		cmd.envp = proc_env_vector(&env);
 		cmd.io[0] = PROC_IO_NULL;
 		cmd.io[1] = PROC_IO_NULL;
-		/* The daemons log on their own; stray text goes where ours
-		 * goes (nowhere once daemonized). */
-		cmd.io[2] = PROC_IO_INHERIT;
+		master_child_stderr(&cmd);
 		/* no orphan daemon beside the next master's */
 		cmd.flags = PROC_PARENT_DEATH;
 		if (s->setid) {

@@ -9,7 +9,8 @@
 # smtpd (during a session), cleanup (during DATA), pickup, qmgr and smtp
 # (connected to a relay host that never greets) have all of real,
 # effective, saved and file system uid and gid = mail_owner's, and no
-# other group; an mbox is owned
+# other group; smtpd's and cleanup's log lines reach root's mode-0600
+# maillog_file, which they cannot open; an mbox is owned
 # by its user, mode 0600; a command from .forward runs as the recipient,
 # a command from aliases as the owner of the alias table, each with
 # descriptors 0, 1 and 2 only and only the environment local(8)
@@ -21,7 +22,7 @@
 # create a file in incoming/ or active/ (or maildrop/ without postdrop).
 . "$(dirname "$0")/../lib.sh"
 
-N=33
+N=35
 tap_plan $N
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -93,7 +94,7 @@ CONF=$INST$(mkv SYSCONFDIR)
 # the daemons, running as mail_owner, must reach the programs
 chmod -R go+rX "$INST"
 
-# 2-3: set-user-ID and set-group-ID files.
+# 2-4: set-user-ID and set-group-ID files.
 tap_is "$(find "$INST" -perm -4000 -print)" "" \
     "no set-user-ID file in the installed tree"
 # make install (as root) makes postdrop set-group-ID SETGID_GROUP.
@@ -148,7 +149,7 @@ printf '"|exec /bin/sleep 6.186"\n' >"$T/home/$TU/.forward"
 chown "$TU" "$T/home/$TU/.forward"
 chmod 644 "$T/home/$TU/.forward"
 
-# 4: start as root, with a variable that must not reach any command.
+# 5: start as root, with a variable that must not reach any command.
 POSTLET_LEAK_CHECK=leaked "$SBIN/postlet" -c "$CONF" start >"$T/start" 2>&1
 tap_ok $? "postlet start (installed, as root)" || tap_diag "$(cat "$T/start")"
 
@@ -178,13 +179,13 @@ with open(Q + "/pid/master.pid") as f:
     MASTER = int(f.read().split()[0])
 MO_IDS = want_ids(MOUID, MOGID)
 
-# 5-6: pickup and qmgr.
+# 6-7: pickup and qmgr.
 for name in ("pickup", "qmgr"):
     p = find(name, MASTER)
     is_(ids(p) if p else None, MO_IDS,
         "%s runs as mail_owner (uid, gid, groups)" % name)
 
-# 7-8: smtpd during a session, cleanup during DATA.
+# 8-9: smtpd during a session, cleanup during DATA.
 c = socket.create_connection(("127.0.0.1", PORT), timeout=20)
 f = c.makefile("rb")
 def reply():
@@ -209,7 +210,26 @@ r = reply()
 ok(r.startswith(b"250 "), "the message is accepted", r)
 c.close()
 
-# 10-11: the mbox of $TV.
+# 11-12: smtpd and cleanup, started by master with mail_owner's ids,
+# cannot open root's maillog_file themselves: they log there through the
+# descriptor master gives them (their standard error), in the same line
+# shape as qmgr's, and nothing is lost.
+qid_m = re.search(rb"queued as ([0-9A-F]+)", r)
+qid_a = qid_m.group(1).decode() if qid_m else "none"
+def logged():
+    text = open(LOG).read()
+    want = [r"^\S+ +\S+ \S+ \S+ postlet/smtpd\[%d\]: connect from " % sm,
+            r"postlet/smtpd\[%d\]: %s: client=" % (sm, qid_a),
+            r"postlet/cleanup\[\d+\]: %s: message-id=" % qid_a,
+            r"postlet/smtpd\[%d\]: disconnect from " % sm]
+    return all(re.search(w, text, re.M) for w in want)
+ok(sm is not None and wait_for(logged, 10),
+   "smtpd's and cleanup's lines are in the maillog_file", open(LOG).read()[-1500:])
+st = os.lstat(LOG)
+is_((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600),
+    "that maillog_file is root's, mode 0600")
+
+# 13-14: the mbox of $TV.
 mb = S + "/" + TV
 wait_for(lambda: os.path.exists(mb) and os.path.getsize(mb) > 0)
 try:
@@ -252,7 +272,7 @@ def command_checks(arg, uid, what):
     ok(not any("POSTLET_LEAK_CHECK" in e for e in env),
        "%s: master's environment did not leak" % what)
 
-# 12-16: a command from $TU's .forward.
+# 15-19: a command from $TU's .forward.
 def submit(rcpt, subject):
     r = subprocess.run([SBIN + "/sendmail", "-C", CONF, "-i", rcpt],
                        input=b"Subject: %s\n\nx\n" % subject.encode(),
@@ -260,11 +280,11 @@ def submit(rcpt, subject):
     return r.returncode
 is_(submit(TU + "@host.example", "forward"), 0, "sendmail to the .forward user")
 command_checks(b"6.186", TUID, ".forward command")
-# 17-21: a command from aliases (the table belongs to $TV).
+# 20-24: a command from aliases (the table belongs to $TV).
 is_(submit("cmdalias@host.example", "alias"), 0, "sendmail to the alias")
 command_checks(b"6.185", TVID, "alias command")
 
-# 22: queue owners and modes, as queue(5) documents.
+# 25: queue owners and modes, as queue(5) documents.
 def own(path):
     st = os.lstat(path)
     return (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
@@ -287,7 +307,7 @@ for d, (u, g, m) in sorted(want.items()):
                    (d or "queue_directory", got[2], got[0], got[1], m, u, g))
 is_(bad, [], "queue directories: owners and modes as in queue(5)")
 
-# 23-30: a message kept in deferred/ ($TU's .forward now defers), and
+# 26-33: a message kept in deferred/ ($TU's .forward now defers), and
 # what a plain local user ($TV) can do about it.
 with open(os.path.join(os.path.expanduser("~" + TU), ".forward"), "w") as fh:
     fh.write('"|exit 75"\n')
@@ -320,7 +340,7 @@ for d in ("incoming", "active", "maildrop"):
     ok(r.returncode != 0 and not os.path.exists(os.path.join(Q, d, "intruder")),
        "a local user cannot create a file in %s/" % d, r.stderr)
 
-# 31-32: smtp, while it waits for the silent relay host's greeting.
+# 34-35: smtp, while it waits for the silent relay host's greeting.
 relay = socket.socket()
 relay.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 relay.bind(("127.0.0.1", RELAY))
