@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -48,17 +49,42 @@ static int	conf_expand_rec(const struct conf *, const char *, size_t,
 		    struct str *, struct conf_xp *, int);
 static int	conf_expand_name(const struct conf *, const char *, size_t,
 		    struct str *, struct conf_xp *, int);
+static const char *conf_value_of(const struct conf_param *);
+
+/*
+ * The parameters last found, by the address of the name asked: callers
+ * mostly pass the same string literal each time, so one comparison
+ * confirms the slot and the binary search (nine comparisons) is skipped.
+ * A slot is only a guess: its name is always compared.
+ */
+#define CONF_FIND_SLOTS	64
+static const struct conf_param	*conf_find_slot[CONF_FIND_SLOTS];
+
+static size_t
+conf_find_hash(const char *name)
+{
+	uintptr_t	a = (uintptr_t)name;
+
+	return (size_t)((a >> 3) ^ (a >> 9)) % CONF_FIND_SLOTS;
+}
 
 const struct conf_param *
 conf_param_find(const char *name)
 {
-	size_t	lo = 0, hi = conf_nparams, mid;
-	int	c;
+	const struct conf_param	*p;
+	size_t			 lo = 0, hi = conf_nparams, mid, slot;
+	int			 c;
 
+	slot = conf_find_hash(name);
+	p = conf_find_slot[slot];
+	if (p != NULL && strcmp(name, p->name) == 0) {
+		return p;
+	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strcmp(name, conf_params[mid].name);
 		if (c == 0) {
+			conf_find_slot[slot] = &conf_params[mid];
 			return &conf_params[mid];
 		}
 		if (c < 0) {
@@ -836,12 +862,21 @@ const char *
 conf_value(const char *name)
 {
 	const struct conf_param	*p;
-	struct str		 v = STR_INIT;
-	size_t			 idx;
 
 	if ((p = conf_param_find(name)) == NULL) {
 		panic("conf_value: unknown parameter \"%s\"", name);
 	}
+	return conf_value_of(p);
+}
+
+/* The expanded value of parameter p (of conf_params), kept. */
+static const char *
+conf_value_of(const struct conf_param *p)
+{
+	const char	*name = p->name;
+	struct str	 v = STR_INIT;
+	size_t		 idx;
+
 	idx = (size_t)(p - conf_params);
 	if (conf_cache == NULL) {
 		conf_cache = xcalloc(conf_nparams, sizeof(*conf_cache));
@@ -864,7 +899,7 @@ conf_typed(const char *name, enum conf_type type)
 	if (p == NULL || p->type != type) {
 		panic("conf: parameter \"%s\" is not of the type asked", name);
 	}
-	return conf_value(name);
+	return conf_value_of(p);
 }
 
 bool

@@ -855,7 +855,9 @@ run_cmd(struct smtpd *s, const char *line)
 int
 smtpd_session(struct smtpd *s)
 {
-	struct str	 line = STR_INIT, banner = STR_INIT;
+	/* expanded once per process: its configuration never changes */
+	static struct str banner = STR_INIT;
+	struct str	 line = STR_INIT;
 	char		 last[16] = "CONNECT";
 	size_t		 n, i;
 	int		 r;
@@ -870,7 +872,8 @@ smtpd_session(struct smtpd *s)
 		(void)smtpd_flush(s);
 		goto done;
 	}
-	if (conf_expand_param(conf_main(), "smtpd_banner", &banner) == -1) {
+	if (banner.len == 0 && conf_expand_param(conf_main(), "smtpd_banner",
+	    &banner) == -1) {
 		str_set(&banner, s->myhostname);
 	}
 	smtpd_reply(s, "220 %s", banner.s);
@@ -950,6 +953,5 @@ done:
 	handoff_done_early();
 	log_disconnect(s);
 	str_free(&line);
-	str_free(&banner);
 	return 0;
 }

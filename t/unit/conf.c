@@ -984,6 +984,22 @@ test_table(void)
 	    conf_param_find("mail_nam") == NULL &&
 	    conf_param_find("mail_namex") == NULL,
 	    "conf_param_find: no false hits");
+	/* one buffer asked for several names: the lookup keeps the last
+	 * find by the name's address, and must still compare the name */
+	{
+		char	name[CONF_NAME_MAX + 1];
+		int	right = 1;
+
+		for (i = 0; i < conf_nparams; i++) {
+			snprintf(name, sizeof(name), "%s",
+			    conf_params[i].name);
+			right &= conf_param_find(name) == &conf_params[i];
+			name[0] = '#';
+			right &= conf_param_find(name) == NULL;
+		}
+		ok(right, "conf_param_find: one buffer, every name in turn, "
+		    "each found, and a changed name not");
+	}
 
 	c.dir = strdup(tap_tmpdir());
 	for (i = 0; i < conf_nparams; i++) {
