@@ -19,6 +19,28 @@
 /* The first allocation of a string, in bytes. */
 #define STR_MIN_CAP	64
 
+/*
+ * First allocations given back by str_free, for the next strings: most
+ * strings of a message are short and live for one call (a reply, an
+ * attribute, a resolved address), and taking a buffer from this stack
+ * costs much less than malloc and free.  Not in sanitizer builds, so
+ * that a use after str_free is still caught there.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define STR_SPARES	0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)	/* clang */
+#define STR_SPARES	0
+#endif
+#endif
+#ifndef STR_SPARES
+#define STR_SPARES	32
+#endif
+#if STR_SPARES > 0
+static char	*str_spare[STR_SPARES];
+static size_t	 str_nspare;
+#endif
+
 void
 str_reserve(struct str *sp, size_t n)
 {
@@ -32,6 +54,13 @@ str_reserve(struct str *sp, size_t n)
 	if (need <= sp->cap) {
 		return;
 	}
+#if STR_SPARES > 0
+	if (sp->s == NULL && need <= STR_MIN_CAP && str_nspare > 0) {
+		sp->s = str_spare[--str_nspare];
+		sp->cap = STR_MIN_CAP;
+		return;
+	}
+#endif
 	cap = sp->cap < STR_MIN_CAP ? STR_MIN_CAP : sp->cap;
 	while (cap < need) {
 		if (cap > SIZE_MAX / 3 * 2) {
@@ -160,7 +189,16 @@ str_clear(struct str *sp)
 void
 str_free(struct str *sp)
 {
+#if STR_SPARES > 0
+	if (sp->s != NULL && sp->cap == STR_MIN_CAP &&
+	    str_nspare < STR_SPARES) {
+		str_spare[str_nspare++] = sp->s;
+	} else {
+		free(sp->s);
+	}
+#else
 	free(sp->s);
+#endif
 	sp->s = NULL;
 	sp->len = 0;
 	sp->cap = 0;

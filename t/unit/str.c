@@ -32,6 +32,7 @@ static void	test_clear_free(void);
 static void	test_take(void);
 static void	test_eq(void);
 static void	test_reserve(void);
+static void	test_spares(void);
 
 /* The invariants of struct str: a NUL guard inside the allocation. */
 static int
@@ -454,6 +455,81 @@ test_reserve(void)
 	str_free(&s);
 }
 
+/* Short strings given back by str_free serve the next ones (str.c),
+ * but in sanitizer builds. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STR_ASAN_CLANG	1
+#endif
+#endif
+#ifndef STR_ASAN_CLANG
+#define STR_ASAN_CLANG	0
+#endif
+static void
+test_spares(void)
+{
+	struct str	a = STR_INIT, b = STR_INIT, c = STR_INIT;
+	char		*pa, *pb;
+	int		 i, fine = 1;
+
+	str_set(&a, "first");
+	str_set(&b, "second");
+	pa = a.s;
+	pb = b.s;
+	ok(pa != pb, "spares: two live strings, two buffers");
+	str_free(&a);
+	str_free(&b);
+	ok(a.s == NULL && a.cap == 0 && b.s == NULL && b.len == 0,
+	    "spares: str_free empties the string");
+	str_set(&a, "third");
+	str_set(&b, "fourth");
+#if !defined(__SANITIZE_ADDRESS__) && !STR_ASAN_CLANG
+	ok((a.s == pa || a.s == pb) && (b.s == pa || b.s == pb) && a.s != b.s,
+	    "spares: the next short strings take the freed buffers, one each");
+#else
+	ok(a.s != b.s, "spares: none in a sanitizer build");
+#endif
+	ok(str_eq(&a, "third") && str_eq(&b, "fourth"),
+	    "spares: contents are the new ones");
+	/* a long string is not a spare, and a spare grows like any */
+	str_set(&c, "");
+	for (i = 0; i < 200; i++) {
+		str_cat_char(&c, 'x');
+	}
+	str_free(&c);
+	str_free(&a);
+	for (i = 0; i < 100; i++) {
+		str_cat_char(&a, (char)('a' + i % 26));
+		fine &= a.len == (size_t)i + 1 &&
+		    a.s[i] == (char)('a' + i % 26) && a.s[i + 1] == '\0';
+	}
+	ok(fine && a.cap >= 101, "spares: a reused buffer grows past its "
+	    "first size, contents kept");
+	str_free(&a);
+	str_free(&b);
+	/* more frees than spares are kept: the rest go to free() */
+	{
+		struct str	many[40];
+
+		for (i = 0; i < 40; i++) {
+			many[i] = (struct str)STR_INIT;
+			str_set(&many[i], "x");
+		}
+		for (i = 0; i < 40; i++) {
+			str_free(&many[i]);
+		}
+		for (i = 0; i < 40; i++) {
+			str_set(&many[i], "y");
+		}
+		fine = 1;
+		for (i = 0; i < 40; i++) {
+			fine &= str_eq(&many[i], "y");
+			str_free(&many[i]);
+		}
+		ok(fine, "spares: forty strings freed and made again");
+	}
+}
+
 int
 main(void)
 {
@@ -467,5 +543,6 @@ main(void)
 	test_take();
 	test_eq();
 	test_reserve();
+	test_spares();
 	return done_testing();
 }
