@@ -217,6 +217,9 @@ fd_set_nonblock(int fd, bool on)
 	if ((fl = fcntl(fd, F_GETFL)) == -1) {
 		return -1;
 	}
+	if (((fl & O_NONBLOCK) != 0) == on) {
+		return 0;
+	}
 	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
 	return fcntl(fd, F_SETFL, fl) == -1 ? -1 : 0;
 }

@@ -11,16 +11,24 @@
  * fail for lack of room and no report is lost.  A delivery between the
  * read and the clearing in sig_next is merged into the report being
  * returned, which the caller handles after that delivery: nothing lost.
+ *
+ * sig_any saves the read of an empty pipe, the usual case, on every
+ * call: the handler sets it before it writes its byte, and sig_next
+ * clears it only when it found the pipe empty, then reads once more, so
+ * that a byte written between that empty read and the clearing is
+ * returned (and sig_any set again, for any byte after it).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <unistd.h>
 
 #include "sig.h"
 
 static volatile sig_atomic_t	sig_flag[NSIG];
+static volatile sig_atomic_t	sig_any;
 static int			sig_pipe[2] = { -1, -1 };
 
 static void	sig_handler(int);
@@ -74,6 +82,7 @@ sig_handler(int signo)
 
 	if (signo > 0 && signo < NSIG && sig_flag[signo] == 0) {
 		sig_flag[signo] = 1;
+		sig_any = 1;
 		b = (unsigned char)signo;
 		if (write(sig_pipe[1], &b, 1) != 1) {
 			/* Cannot happen (see the invariant above). */
@@ -162,7 +171,9 @@ sig_next(void)
 	unsigned char	b;
 	ssize_t		r;
 
-	if (sig_pipe[0] == -1) {
+	bool		cleared = false;
+
+	if (sig_pipe[0] == -1 || !sig_any) {
 		return 0;
 	}
 	for (;;) {
@@ -171,8 +182,15 @@ sig_next(void)
 			continue;
 		}
 		if (r != 1) {
-			return 0;	/* EAGAIN: nothing pending */
+			/* EAGAIN: nothing pending; clear, and look again */
+			if (cleared) {
+				return 0;
+			}
+			sig_any = 0;
+			cleared = true;
+			continue;
 		}
+		sig_any = 1;
 		if (b == 0 || b >= NSIG) {
 			continue;	/* only the handler writes here */
 		}

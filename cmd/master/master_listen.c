@@ -862,6 +862,14 @@ master_listen_event(struct master *m, int fd)
 	}
 }
 
+/* Whether accept(2) passes the listener's O_NONBLOCK on to the new
+ * socket: the BSDs' does, Linux's never (accept(2)). */
+#ifdef __linux__
+static const bool	accept_inherits_nonblock = false;
+#else
+static const bool	accept_inherits_nonblock = true;
+#endif
+
 /* Accept on l's socket fd and run (or hand to) a child per connection. */
 static void
 listen_accept(struct master *m, struct master_listener *l, int fd)
@@ -892,9 +900,9 @@ listen_accept(struct master *m, struct master_listener *l, int fd)
 			return;
 		}
 		memset(&kid, 0, sizeof(kid));
-		/* BSD's accept passes the listener's O_NONBLOCK on; the
-		 * child wants a blocking descriptor */
-		if (fd_set_nonblock(c, false) == -1) {
+		/* the child wants a blocking descriptor */
+		if (accept_inherits_nonblock &&
+		    fd_set_nonblock(c, false) == -1) {
 			log_warn("service %s: fcntl", l->key);
 		} else if (l->inet && !master_inet_admit(l, c, &peer, &kid)) {
 			/* refused, with a 421 */
