@@ -160,7 +160,8 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 {
 	char		raw[LOG_LINE_MAX], text[LOG_LINE_MAX],
 	    line[LOG_LINE_MAX + 200];
-	char		stamp[32];
+	static char	stamp[32];
+	static time_t	stamp_sec = -1;
 	struct tm	tm;
 	time_t		now;
 	int		n, len;
@@ -201,11 +202,16 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 		syslog(prio, "%s%s", severity, text);
 		return;
 	case LOG_TO_FILE:
+		/* the stamp of the last line serves the lines of the same
+		 * second: the time zone's rules cost more than the line */
 		now = time(NULL);
-		if (localtime_r(&now, &tm) == NULL ||
-		    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
-		    &tm) == 0) {
-			snprintf(stamp, sizeof(stamp), "-");
+		if (now != stamp_sec) {
+			if (localtime_r(&now, &tm) == NULL ||
+			    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
+			    &tm) == 0) {
+				snprintf(stamp, sizeof(stamp), "-");
+			}
+			stamp_sec = now;
 		}
 		len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
 		    stamp, log_host, log_tag, (long)getpid(), severity, text);

@@ -521,6 +521,16 @@ test_file(void)
 		run_file_case(cases[i].name, cases[i].fn, want.s, want.len);
 	}
 	str_free(&want);
+	/* a stamp serves the lines of its second only (log.c keeps it) */
+	{
+		time_t	t = time(NULL);
+
+		while (time(NULL) == t) {
+			usleep(20000);
+		}
+		run_file_case("the next second: a new stamp", f_info,
+		    MEM("hello world"));
+	}
 }
 
 static void
@@ -604,6 +614,16 @@ test_long(void)
 		run_file_case(cases[i].name, cases[i].fn, want.s, want.len);
 	}
 	str_free(&want);
+	/* a stamp serves the lines of its second only (log.c keeps it) */
+	{
+		time_t	t = time(NULL);
+
+		while (time(NULL) == t) {
+			usleep(20000);
+		}
+		run_file_case("the next second: a new stamp", f_info,
+		    MEM("hello world"));
+	}
 }
 
 static void
