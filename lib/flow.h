@@ -10,7 +10,8 @@
  * mail_owner's).  qmgr holds it open for reading and writing as long as
  * it runs (so the bytes are kept), fills it up to a limit when it starts,
  * and gives one token back for each message whose attempt ends (removed,
- * deferred, or left in active/), never filling the FIFO beyond the limit.
+ * deferred, or left in active/), those of one round of its loop together,
+ * never filling the FIFO beyond the limit.
  * cleanup takes a token before each message; when there is none, it
  * waits for one for up to in_flow_delay, then goes on without.  Without
  * qmgr (nobody holds the FIFO for writing) there is nothing to wait for.

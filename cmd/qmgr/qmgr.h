@@ -209,6 +209,9 @@ struct qmgr {
 	int		  flow;
 	size_t		  flow_limit;
 	bool		  flow_on;
+	/* tokens owed for the attempts ended in this round, given back
+	 * together at its end (qmgr_msg_sync) */
+	size_t		  flow_owed;
 	/* a message was removed from active/ since its last fsync; how
 	 * many messages in memory have D bytes not yet fsync'ed */
 	bool		  removals_unsynced;
@@ -248,7 +251,8 @@ void	qmgr_msg_drop_all(struct qmgr *);
 /*
  * End of a round of the loop: fsync the files of messages in memory
  * whose D status bytes are not durable yet, and active/ when messages
- * were removed from it.
+ * were removed from it; then give back the in_flow_delay tokens of the
+ * attempts that ended in the round.
  */
 void	qmgr_msg_sync(struct qmgr *);
 /* True when the message active/id is in memory. */

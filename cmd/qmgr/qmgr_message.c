@@ -773,10 +773,9 @@ msg_finish(struct qmgr_msg *m)
 	} else {
 		(void)msg_remove(m);
 	}
-	/* in_flow_delay: the message's token back, for the next arrival */
-	if (q->flow != -1 && flow_put(q->flow, 1, q->flow_limit) == -1) {
-		log_warn("%s: token", FLOW_FIFO);
-	}
+	/* in_flow_delay: the message's token back, for the next arrival,
+	 * at the end of the round (qmgr_msg_sync) */
+	q->flow_owed++;
 	msg_free(m);
 }
 
@@ -815,15 +814,23 @@ qmgr_msg_sync(struct qmgr *q)
 	for (m = q->msgs; m != NULL && q->nunsynced > 0; m = m->next) {
 		msg_sync(m);
 	}
-	if (!q->removals_unsynced) {
-		return;
+	if (q->removals_unsynced) {
+		q->removals_unsynced = false;
+		str_catf(&path, "%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE);
+		if (durable_fsync_dir(path.s) == -1) {
+			log_warn("fsync %s", path.s);
+		}
+		str_free(&path);
 	}
-	q->removals_unsynced = false;
-	str_catf(&path, "%s/%s", str_c(&q->queue_dir), QFILE_ACTIVE);
-	if (durable_fsync_dir(path.s) == -1) {
-		log_warn("fsync %s", path.s);
+	/* the round's tokens, in one write (flow.h): one per message was a
+	 * write, and a wake-up of the FIFO's pollers, each */
+	if (q->flow_owed > 0) {
+		if (q->flow != -1 &&
+		    flow_put(q->flow, q->flow_owed, q->flow_limit) == -1) {
+			log_warn("%s: tokens", FLOW_FIFO);
+		}
+		q->flow_owed = 0;
 	}
-	str_free(&path);
 }
 
 /* Unlink m from q->msgs and free it (its D bytes made durable first). */
