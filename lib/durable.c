@@ -197,21 +197,23 @@ fail:
 /*
  * The umask may have cleared bits the caller asked for: put them back,
  * but only then, since fchmod(2) writes the inode once more.  Notes the
- * inode number.  0, or -1 with errno.
+ * inode number, without asking for the new file's times (fd_ino_mode),
+ * so that its first write need not stamp it again.  0, or -1 with errno.
  */
 static int
 exact_mode(struct durable *d, mode_t mode)
 {
-	struct stat	st;
+	ino_t	ino;
+	mode_t	now;
 
-	if (fault("fchmod") == -1 || fstat(d->fd, &st) == -1) {
+	if (fault("fchmod") == -1 || fd_ino_mode(d->fd, &ino, &now) == -1) {
 		return -1;
 	}
-	if ((st.st_mode & 07777) != (mode & 07777) &&
+	if ((now & 07777) != (mode & 07777) &&
 	    fchmod(d->fd, mode & 07777) == -1) {
 		return -1;
 	}
-	d->ino = st.st_ino;
+	d->ino = ino;
 	return 0;
 }
 

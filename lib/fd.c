@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <stdint.h>
 #include <string.h>
@@ -243,12 +244,72 @@ fd_open(const char *path, int flags, mode_t mode)
 }
 
 int
+fd_open_noatime(const char *path, int flags, mode_t mode)
+{
+#ifdef O_NOATIME
+	int	fd, saved = errno;
+
+	/* EPERM: not ours; any other failure is the open's own */
+	if ((fd = fd_open(path, flags | O_NOATIME, mode)) != -1 ||
+	    errno != EPERM) {
+		return fd;
+	}
+	errno = saved;
+#endif
+	return fd_open(path, flags, mode);
+}
+
+/* struct statx as statx(2) documents it (musl before 1.2.5 has none):
+ * the fields up to the inode number, and the rest of its 256 bytes. */
+struct fd_statx {
+	uint32_t	mask;
+	uint32_t	blksize;
+	uint64_t	attributes;
+	uint32_t	nlink;
+	uint32_t	uid;
+	uint32_t	gid;
+	uint16_t	mode;
+	uint16_t	spare0;
+	uint64_t	ino;
+	unsigned char	rest[256 - 40];
+};
+#define FD_STATX_MODE	0x2U	/* STATX_TYPE 0x1 | STATX_MODE 0x2 */
+#define FD_STATX_TYPE	0x1U
+#define FD_STATX_INO	0x100U
+
+int
+fd_ino_mode(int fd, ino_t *ino, mode_t *mode)
+{
+	struct stat	st;
+#if defined(__linux__) && defined(SYS_statx)
+	struct fd_statx	sx;
+	unsigned	want = FD_STATX_TYPE | FD_STATX_MODE | FD_STATX_INO;
+
+	memset(&sx, 0, sizeof(sx));
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, want, &sx) == 0 &&
+	    (sx.mask & want) == want) {
+		*ino = (ino_t)sx.ino;
+		*mode = (mode_t)sx.mode;
+		return 0;
+	}
+	/* ENOSYS (before Linux 4.11), or fields missing: fstat */
+#endif
+	if (fstat(fd, &st) == -1) {
+		return -1;
+	}
+	*ino = st.st_ino;
+	*mode = st.st_mode;
+	return 0;
+}
+
+int
 fd_open_fifo(const char *path, int flags)
 {
 	struct stat	st;
 	int		fd;
 
-	fd = fd_open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	fd = fd_open_noatime(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+	    0);
 	if (fd == -1) {
 		return -1;
 	}

@@ -74,4 +74,25 @@ int	fd_open_fifo(const char *path, int flags);
  */
 int	fd_open(const char *path, int flags, mode_t mode);
 
+/*
+ * fd_open with O_NOATIME where it is allowed (the caller owns the file,
+ * or may act as its owner), else without: a queue file or FIFO read
+ * right after it was written would otherwise have its access time
+ * written too, with relatime, which on a journaled file system is one
+ * more transaction handle per read.
+ */
+int	fd_open_noatime(const char *path, int flags, mode_t mode);
+
+/*
+ * The inode number and type and mode of the open file fd, like fstat(2),
+ * but without asking for its times (statx(2) with STATX_INO and
+ * STATX_MODE, where there is one): from Linux 6.13 a file system with
+ * fine-grained timestamps notes that its times were seen, and the next
+ * write must then give the file a new time, and dirty its inode, which a
+ * write within the same tick of the coarse clock would not.  For a file
+ * just created and about to be written (a queue file, a Maildir file).
+ * 0, or -1 with errno.
+ */
+int	fd_ino_mode(int fd, ino_t *ino, mode_t *mode);
+
 #endif

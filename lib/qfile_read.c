@@ -605,10 +605,11 @@ qfile_open_flags(const char *path, int oflags, int flags, struct qfile *qf)
 	/*
 	 * O_NONBLOCK: a FIFO planted under the name must not hang us in
 	 * open(2) until the S_ISREG check below; it does not change reads
-	 * of a regular file.
+	 * of a regular file.  No access time: qmgr and the agent read the
+	 * file just written, which relatime would stamp each time.
 	 */
-	if ((qf->fd = fd_open(path, oflags | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK, 0)) == -1) {
+	if ((qf->fd = fd_open_noatime(path, oflags | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0)) == -1) {
 		str_catf(&qf->error, "open: %s", strerror(errno));
 		return -1;
 	}

@@ -148,6 +148,26 @@ idlist_has(const struct idlist *l, const char *id)
 static struct str	 incoming_path = STR_INIT;
 static DIR		*incoming_dir;
 
+/* opendir(3), without access times: incoming/ changes between two
+ * scans, and relatime would stamp it at each. */
+static DIR *
+opendir_noatime(const char *path)
+{
+	DIR	*d;
+	int	 fd, saved;
+
+	if ((fd = fd_open_noatime(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	    0)) == -1) {
+		return NULL;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+	}
+	return d;
+}
+
 /* The stream of path, rewound when it is incoming/'s kept one; NULL with
  * errno when it cannot be opened.  *kept: not to be closed. */
 static DIR *
@@ -164,7 +184,7 @@ scan_dir_open(const char *path, const char *subdir, bool *kept)
 	if (incoming_dir != NULL) {
 		(void)closedir(incoming_dir);
 	}
-	if ((incoming_dir = opendir(path)) != NULL) {
+	if ((incoming_dir = opendir_noatime(path)) != NULL) {
 		str_set(&incoming_path, path);
 	}
 	return incoming_dir;

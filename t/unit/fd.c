@@ -174,6 +174,76 @@ test_open(void)
 	(void)close(fd);
 }
 
+/* fd_open_noatime: O_NOATIME on a file of ours (or as root, who may act
+ * as any owner), none on another's, which still opens. */
+static void
+test_open_noatime(void)
+{
+#ifdef O_NOATIME
+	char		path[600];
+	struct stat	st;
+	int		fd, fl;
+
+	snprintf(path, sizeof(path), "%s/noatime", tap_tmpdir());
+	fd = fd_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	(void)close(fd);
+	fd = fd_open_noatime(path, O_RDONLY | O_CLOEXEC, 0);
+	fl = fd == -1 ? -1 : fcntl(fd, F_GETFL);
+	ok(fl != -1 && (fl & O_NOATIME) != 0 &&
+	    (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0,
+	    "open_noatime: our file: O_NOATIME, the other flags kept");
+	(void)close(fd);
+	/* /etc/passwd is root's: another's unless we are root */
+	if (stat("/etc/passwd", &st) == 0 && st.st_uid == 0) {
+		fd = fd_open_noatime("/etc/passwd", O_RDONLY | O_CLOEXEC, 0);
+		fl = fd == -1 ? -1 : fcntl(fd, F_GETFL);
+		if (geteuid() == 0) {
+			ok(fl != -1 && (fl & O_NOATIME) != 0,
+			    "open_noatime: as root, another's file too");
+		} else {
+			ok(fl != -1 && (fl & O_NOATIME) == 0,
+			    "open_noatime: another's file opens without it "
+			    "(EPERM tried again)");
+		}
+		(void)close(fd);
+	} else {
+		skip(1, "no root-owned /etc/passwd");
+	}
+	errno = 0;
+	ok(fd_open_noatime("/nonexistent/x", O_RDONLY, 0) == -1 &&
+	    errno == ENOENT, "open_noatime: missing: ENOENT");
+#else
+	skip(3, "no O_NOATIME here");
+#endif
+}
+
+/* fd_ino_mode: fstat's inode and mode, without the times. */
+static void
+test_ino_mode(void)
+{
+	char		path[600];
+	struct stat	st;
+	ino_t		ino = 0;
+	mode_t		mode = 0;
+	int		fd, p[2];
+
+	snprintf(path, sizeof(path), "%s/inomode", tap_tmpdir());
+	fd = fd_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ok(fd != -1 && fstat(fd, &st) == 0 &&
+	    fd_ino_mode(fd, &ino, &mode) == 0 && ino == st.st_ino &&
+	    mode == st.st_mode && S_ISREG(mode),
+	    "ino_mode: a file: fstat's inode, type and mode");
+	(void)close(fd);
+	ok(pipe(p) == 0 && fstat(p[0], &st) == 0 &&
+	    fd_ino_mode(p[0], &ino, &mode) == 0 && ino == st.st_ino &&
+	    S_ISFIFO(mode), "ino_mode: a pipe: a FIFO");
+	(void)close(p[0]);
+	(void)close(p[1]);
+	errno = 0;
+	ok(fd_ino_mode(p[0], &ino, &mode) == -1 && errno == EBADF,
+	    "ino_mode: a closed descriptor: EBADF");
+}
+
 int
 main(void)
 {
@@ -181,5 +251,7 @@ main(void)
 	test_pipe();
 	test_open_fifo();
 	test_open();
+	test_open_noatime();
+	test_ino_mode();
 	return done_testing();
 }
