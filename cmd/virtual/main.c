@@ -130,7 +130,7 @@ main(int argc, char *argv[])
 	v.lock_delay_ms = delay > 3600 ? 3600 * 1000 : (int)delay * 1000;
 	v.enable_original_recipient = conf_bool("enable_original_recipient");
 	v.root = priv_is_root();
-	/* virtual_mailbox_limit (RLIMIT_FSIZE in the delivery child) must
+	/* virtual_mailbox_limit (RLIMIT_FSIZE during a delivery) must
 	 * give EFBIG, not kill the process */
 	if (sig_ignore(SIGXFSZ) == -1) {
 		fatal(EX_OSERR, "ignore SIGXFSZ");

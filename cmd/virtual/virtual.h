@@ -9,11 +9,11 @@
  * is a mailbox path below virtual_mailbox_base (a trailing '/' means a
  * Maildir, anything else an mbox file), and the owner comes from
  * virtual_uid_maps and virtual_gid_maps (same keys; static:N answers
- * every key).  The delivery itself runs in a child process that has
- * become that uid and gid (and no other group) before it touches
- * anything below the base; uids below virtual_minimum_uid are refused.
- * Not root (non-root mode), the child keeps the instance's identity and
- * the maps' uid and gid are only checked.
+ * every key).  The delivery itself runs with that uid and gid (and no
+ * other group) as the process's effective ids, taken before it touches
+ * anything below the base and given back after; uids below
+ * virtual_minimum_uid are refused.  Not root (non-root mode), it keeps
+ * the instance's identity and the maps' uid and gid are only checked.
  */
 #ifndef VIRTUAL_H
 #define VIRTUAL_H
@@ -86,8 +86,9 @@ struct virtual_box {
 void	virtual_job(const struct agent_job *job, struct buf *out, void *ctx);
 
 /*
- * Deliver to the mailbox of b in a child process that becomes b's uid
- * and gid (virtual_mailbox.c); the outcome goes to st.
+ * Deliver to the mailbox of b, in this process, with b's uid and gid as
+ * its effective ids when root (virtual_mailbox.c); the outcome goes to
+ * st.
  */
 void	virtual_mailbox(const struct virtual *, const struct virtual_box *b,
 	    struct virtual_status *st);

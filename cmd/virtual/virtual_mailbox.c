@@ -3,13 +3,19 @@
  * virtual_mailbox.c: delivery to a virtual mailbox, an mbox file or a
  * Maildir below virtual_mailbox_base, as Postfix's virtual(8).
  *
- * Everything happens in a delivery child (lib/dchild) that has become the
- * mailbox's uid and gid, with only that group, and with RLIMIT_FSIZE at
- * virtual_mailbox_limit; the parent (root) never opens anything below
- * the base.  The child walks the path from the base with
- * safeopen (no symbolic links), creating missing directories (mode 0700,
- * owned by the user, as Postfix creates them), so the base itself must
- * be searchable by the user and the directories under it writable.
+ * The delivery runs in this process, as Postfix's virtual does it: as
+ * root, with the mailbox's uid and gid as the effective ids and that gid
+ * as the only group (lib/priv's priv_assume) from before anything below
+ * the base is opened until the delivery is done, then root's again
+ * (priv_resume; the real and saved ids stay root's, so the mailbox's
+ * owner can neither signal nor trace virtual meanwhile); and with
+ * RLIMIT_FSIZE at virtual_mailbox_limit for the delivery only.  (A child
+ * process per delivery, which earlier versions forked, cost more than
+ * the delivery.)  Not root, the delivery runs as the instance's user.
+ * The path is walked from the base with safeopen (no symbolic links),
+ * creating missing directories (mode 0700, owned by the user, as Postfix
+ * creates them), so the base itself must be searchable by the user and
+ * the directories under it writable.
  *
  * mbox: the file is created (0600) when missing, must then be a regular
  * file with one link owned by the uid, and is locked with
@@ -23,41 +29,37 @@
  * everything else defers (4.2.2 quota, 4.3.0 disk full, 4.2.0 others).
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "dchild.h"
 #include "fd.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
+#include "priv.h"
 #include "safeopen.h"
 #include "str.h"
 #include "virtual.h"
 
-/* The result of a delivery child: "S CODE TEXT". */
-#define VIRTUAL_RESULT_MAX	4096
-
-/* What the child needs (borrowed). */
-struct vcall {
-	const struct virtual		*v;
-	const struct virtual_box	*b;
-};
-
 static void	fail(struct virtual_status *, int, const char *,
 		    const struct virtual_box *, const char *, const char *);
 static int	flock_take(int, int, int);
-static void	child_mbox(const struct virtual *, const struct virtual_box *,
-		    int, struct virtual_status *);
-static void	child_maildir(const struct virtual_box *, int,
+static void	deliver_mbox(const struct virtual *,
+		    const struct virtual_box *, int, struct virtual_status *);
+static void	deliver_maildir(const struct virtual_box *, int,
 		    struct virtual_status *);
-static void	child(void *, const char *, struct str *);
+static void	deliver(const struct virtual *, const struct virtual_box *,
+		    struct virtual_status *);
+static void	deliver_limited(const struct virtual *,
+		    const struct virtual_box *, struct virtual_status *);
 
 /*
  * The status for a failure with errno err: "cannot update WHAT PATH for
@@ -113,8 +115,8 @@ flock_take(int fd, int attempts, int delay_ms)
 }
 
 static void
-child_mbox(const struct virtual *v, const struct virtual_box *b, int basefd,
-    struct virtual_status *st)
+deliver_mbox(const struct virtual *v, const struct virtual_box *b,
+    int basefd, struct virtual_status *st)
 {
 	struct str	 why = STR_INIT, dir = STR_INIT, all = STR_INIT;
 	const char	*leaf, *slash;
@@ -194,7 +196,7 @@ out:
 }
 
 static void
-child_maildir(const struct virtual_box *b, int basefd,
+deliver_maildir(const struct virtual_box *b, int basefd,
     struct virtual_status *st)
 {
 	struct str	why = STR_INIT;
@@ -215,68 +217,93 @@ child_maildir(const struct virtual_box *b, int basefd,
 	str_free(&why);
 }
 
-/* The delivery child, as the user. */
+/* The delivery, as the mailbox's user (or the instance's). */
 static void
-child(void *arg, const char *become_error, struct str *result)
+deliver(const struct virtual *v, const struct virtual_box *b,
+    struct virtual_status *st)
 {
-	const struct vcall	*c = arg;
-	struct virtual_status	 st;
-	int			 basefd;
+	int	basefd;
 
-	memset(&st, 0, sizeof(st));
-	virtual_status_set(&st, DSN_TEMP, "4.3.0", "delivery not attempted");
-	if (become_error != NULL) {
-		virtual_status_set(&st, DSN_TEMP, "4.3.0", "%s",
-		    become_error);
-	} else if ((basefd = fd_open(c->v->mailbox_base, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC, 0)) == -1) {
-		virtual_status_set(&st, DSN_TEMP, "4.3.0",
-		    "virtual_mailbox_base %s: %s", c->v->mailbox_base,
+	if ((basefd = fd_open(v->mailbox_base, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC, 0)) == -1) {
+		virtual_status_set(st, DSN_TEMP, "4.3.0",
+		    "virtual_mailbox_base %s: %s", v->mailbox_base,
 		    strerror(errno));
-	} else {
-		if (c->b->maildir) {
-			child_maildir(c->b, basefd, &st);
-		} else {
-			child_mbox(c->v, c->b, basefd, &st);
-		}
-		(void)close(basefd);
+		return;
 	}
-	dchild_result_put(result, st.status, st.code, &st.text);
-	str_free(&st.text);
+	if (b->maildir) {
+		deliver_maildir(b, basefd, st);
+	} else {
+		deliver_mbox(v, b, basefd, st);
+	}
+	(void)close(basefd);
+}
+
+/*
+ * deliver, with virtual_mailbox_limit as the soft file size limit for
+ * the delivery only (a write past it fails with EFBIG; SIGXFSZ is
+ * ignored, main.c), so that virtual's other writes, its log among them,
+ * are not held to it.
+ */
+static void
+deliver_limited(const struct virtual *v, const struct virtual_box *b,
+    struct virtual_status *st)
+{
+	struct rlimit	 old, rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &old) == -1) {
+		virtual_status_set(st, DSN_TEMP, "4.3.0", "getrlimit: %s",
+		    strerror(errno));
+		return;
+	}
+	rl = old;
+	if (v->mailbox_limit > 0 &&
+	    (rlim_t)v->mailbox_limit < old.rlim_cur) {
+		rl.rlim_cur = (rlim_t)v->mailbox_limit;
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+			virtual_status_set(st, DSN_TEMP, "4.3.0",
+			    "setrlimit: %s", strerror(errno));
+			return;
+		}
+	}
+	deliver(v, b, st);
+	/* raising the soft limit back up to the hard one cannot fail */
+	if (rl.rlim_cur != old.rlim_cur &&
+	    setrlimit(RLIMIT_FSIZE, &old) == -1) {
+		fatal(EX_OSERR, "setrlimit: restore the file size limit");
+	}
 }
 
 void
 virtual_mailbox(const struct virtual *v, const struct virtual_box *b,
     struct virtual_status *st)
 {
-	struct vcall		 call;
-	struct dchild_id	 id;
-	struct str		 res = STR_INIT;
-	int			 wstatus;
-
 	if (*v->mailbox_base != '/') {
 		virtual_status_set(st, DSN_TEMP, "4.3.5", "mail system "
 		    "configuration error: virtual_mailbox_base \"%s\" is not "
 		    "an absolute path", v->mailbox_base);
 		return;
 	}
-	call.v = v;
-	call.b = b;
-	memset(&id, 0, sizeof(id));
-	id.setid = v->root;
-	id.uid = b->uid;
-	id.gid = b->gid;
-	id.fsize_limit = v->mailbox_limit;
-	if (dchild_run(&id, VIRTUAL_RESULT_MAX, child, &call, &res,
-	    &wstatus) == -1) {
-		virtual_status_set(st, DSN_TEMP, "4.3.0",
-		    "cannot start delivery process: %s", strerror(errno));
+	virtual_status_set(st, DSN_TEMP, "4.3.0", "delivery not attempted");
+	if (!v->root) {
+		deliver_limited(v, b, st);
 		return;
 	}
-	if (dchild_result_parse(res.s == NULL ? "" : res.s, res.len,
-	    &st->status, st->code, &st->text) == -1) {
+	/* the mailbox's ids, its gid the only group, until it is done */
+	if (priv_assume(b->uid, b->gid, NULL, 0) == -1) {
 		virtual_status_set(st, DSN_TEMP, "4.3.0",
-		    "delivery process ended without a result");
+		    "cannot become uid %lu: %s", (unsigned long)b->uid,
+		    priv_error());
+		/* priv_assume went back; if it could not, we must not go on */
+		if (priv_resume() == -1) {
+			fatal(EX_OSERR, "cannot become root again: %s",
+			    priv_error());
+		}
+		return;
 	}
-	str_free(&res);
+	deliver_limited(v, b, st);
+	if (priv_resume() == -1) {
+		fatal(EX_OSERR, "cannot become root again: %s",
+		    priv_error());
+	}
 }

@@ -14,7 +14,9 @@
 # Delivered-To loops.  Not root, virtual runs as ourselves and the uid
 # maps name our own uid.  As root, the maps name a test user made with
 # useradd: every file and directory virtual creates must be that user's
-# (uid, gid, mode 0600 / 0700).
+# (uid, gid, mode 0600 / 0700).  Under strace: no process is forked for a
+# delivery, and as root the base is opened with the mapped uid as the
+# effective one, root's coming back after each delivery.
 #
 # Second part, end to end and daemonless (as 140-bounce.t): sendmail to a
 # virtual domain; qmgr and virtual deliver one recipient into its Maildir
@@ -22,7 +24,7 @@
 # notice.
 . "$(dirname "$0")/../lib.sh"
 
-DIRECT=22
+DIRECT=24
 E2E=5
 tap_plan $((DIRECT + E2E))
 
@@ -245,7 +247,60 @@ printf 'J 06553F100000000B2 ../etc/x\nN x\nR 0 bob@v.example\nG\n' \
 tap_is "$?:$(answers)" "0:0 T 4.3.0 bad queue file name in job: ../etc/x|.|" \
     "a queue file outside the queue: deferred"
 
-# --- 23-27: end to end, daemonless ----------------------------------------------
+# --- 23-24: in this process, as the mailbox's user ------------------------------
+# One job of three deliveries under strace: no process is forked for
+# them; as root, every file opened below virtual_mailbox_base is opened
+# with the mapped uid as the effective one, and root's comes back after
+# each delivery.
+if [ -z "${POSTLET_SANITIZE:-}" ] && command -v strace >/dev/null 2>&1 &&
+    strace -qq -o /dev/null true 2>/dev/null; then
+	mkq 06553F100000000B7 's@example.org' "$T/msg" 'alice@v.example' \
+	    'bob@v.example' 'y@c.example'
+	{
+		printf 'J 06553F100000000B7 active/06553F100000000B7\n'
+		printf 'N v.example\nR 0 alice@v.example\nR 1 bob@v.example\n'
+		printf 'R 2 y@c.example\nG\n'
+	} > "$T/job"
+	strace -f -qq -e trace=clone,clone3,fork,vfork,setresuid,openat \
+	    -o "$T/vtrace" "$V" -c "$C" < "$T/job" > "$T/ans" 2> "$T/err"
+	tap_is "$?:$(answers):$(grep -cE 'clone|fork' "$T/vtrace")" \
+	    "0:0 D 2.0.0 delivered to maildir|1 D 2.0.0 delivered to mailbox|2 D 2.0.0 delivered to maildir|.|:0" \
+	    "three deliveries, no process forked for them" ||
+	    tap_diag "$(cat "$T/err")"
+	if [ -n "$VU" ]; then
+		python3 - "$T/vtrace" "$VB" "$VUID" > "$T/vcheck" <<'PY'
+import re, sys
+trace, base, uid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+euid, bad, opened, to_user, to_root = 0, [], 0, 0, 0
+for line in open(trace):
+    m = re.search(r'setresuid\(-1, (\d+), -1\) += 0', line)
+    if m:
+        euid = int(m.group(1))
+        to_user += euid == uid
+        to_root += euid == 0
+        continue
+    m = re.search(r'openat\((AT_FDCWD|\d+), "([^"]*)".*= (\d+)', line)
+    if m and m.group(2).startswith(base):
+        opened += 1
+        if euid != uid:
+            bad.append(line.strip())
+print("opened %d under base, %d as another uid; to the user %d, back %d, "
+      "last euid %d" % (opened, len(bad), to_user, to_root, euid))
+for b in bad[:3]:
+    print(b)
+PY
+		tap_is "$(head -n 1 "$T/vcheck")" \
+		    "opened 3 under base, 0 as another uid; to the user 3, back 3, last euid 0" \
+		    "root: the base opened as the mapped uid each time, root's uid back after" ||
+		    tap_diag "$(cat "$T/vcheck")"
+	else
+		tap_skip 1 "the mapped uid needs root"
+	fi
+else
+	tap_skip 2 "strace cannot run here, or the sanitizer build"
+fi
+
+# --- 25-29: end to end, daemonless ----------------------------------------------
 postlet_as_user plw "$E2E"
 BC=$(postlet_bin_copy) || tap_bail "cannot copy the programs"
 I=$TAP_TMP/i
