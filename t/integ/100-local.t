@@ -15,11 +15,12 @@
 # runs as.  As root, that user is a test user made with useradd (random
 # name, home under $TAP_TMP, removed at exit) and local runs under it with
 # setpriv; the second part then runs local as root, which must switch to
-# the test user: mailboxes it creates belong to that user, mode 0600.
+# the test user: mailboxes it creates belong to that user, mode 0600, and
+# jobs at once for two users are committed each with its own user's ids.
 . "$(dirname "$0")/../lib.sh"
 
 NONROOT=46
-ROOTN=16
+ROOTN=18
 tap_plan $((NONROOT + ROOTN))
 
 L=$(postlet_bin local) || tap_bail "$L"
@@ -602,5 +603,42 @@ tap_is "$(sed -n 3p "$TAP_TMP/out") | $(sed -n 5p "$TAP_TMP/out")" \
     "root: local's ids after each delivery are those it started with"
 tap_is "$(stat -c '%U %a' "$H2/Mailbox5")" "$TU 600" \
     "root: the home mbox is the user's, mode 0600"
+
+# Jobs at once for two users in turn, to Maildirs in the spool: local
+# writes them ahead, but a batch holds one user's deliveries only (it is
+# committed with that user's ids), so each Maildir gets its own user's
+# two messages, owned by that user, and every job is delivered.
+TV=plu$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+if useradd -M -U -d /nonexistent -s /bin/false "$TV" >/dev/null 2>&1; then
+	trap 'userdel "$TU" >/dev/null 2>&1; userdel "$TV" >/dev/null 2>&1; tap_cleanup' EXIT
+	mkdir -p "$R/cf6" "$R/spool6"
+	chmod 755 "$R/spool6"
+	sed "s|^mail_spool_directory = .*|mail_spool_directory = $R/spool6/|" \
+	    "$R/cf/main.cf" > "$R/cf6/main.cf"
+	ID2=06553F100000000D2
+	python3 "$TAP_TMP/mkq.py" "$R/q" "$ID2" alice@example.org \
+	    "$TAP_TMP/msg" "$TV@localhost"
+	python3 - "$L" "$R/cf6" "$ID" "$TU" "$ID2" "$TV" > "$TAP_TMP/out" \
+	    2> "$TAP_TMP/err" <<'PY'
+import subprocess, sys
+local, cf = sys.argv[1:3]
+pairs = [(sys.argv[3], sys.argv[4]), (sys.argv[5], sys.argv[6])] * 2
+jobs = b"".join(("J %s active/%s\nN localhost\nR 0 %s@localhost\nG\n"
+                 % (q, q, u)).encode() for q, u in pairs)
+r = subprocess.run([local, "-c", cf], input=jobs, capture_output=True,
+                   timeout=60)
+print(r.stdout.decode().replace("\n", "|"))
+PY
+	tap_is "$(cat "$TAP_TMP/out")" \
+	    "0 D 2.0.0 delivered to maildir|.|0 D 2.0.0 delivered to maildir|.|0 D 2.0.0 delivered to maildir|.|0 D 2.0.0 delivered to maildir|.|" \
+	    "root: four jobs at once for two users in turn: all delivered" ||
+	    tap_diag "$(tail -n 3 "$R/log")"
+	tap_is "$(ls "$R/spool6/$TU/new" | wc -l) $(ls "$R/spool6/$TV/new" |
+	    wc -l) $(find "$R/spool6/$TU" ! -user "$TU" | wc -l) $(find \
+	    "$R/spool6/$TV" ! -user "$TV" | wc -l)" "2 2 0 0" \
+	    "root: each Maildir has its user's two messages, all the user's"
+else
+	tap_skip 2 "useradd failed"
+fi
 
 tap_done
