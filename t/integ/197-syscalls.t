@@ -26,6 +26,9 @@
 #     local's Maildir file are each opened unnamed (O_TMPFILE) and
 #     named once, by linkat, so neither adds nor removes a name in a
 #     tmp/ directory (no unlink at all);
+#   - cleanup names its unnamed file by the descriptor itself (linkat
+#     with AT_EMPTY_PATH) where the kernel lets its user do that, as a
+#     probe made here as that user finds, else through /proc/self/fd;
 #   - and when the N messages come over one connection: no execve
 #     either, the same fsyncs per message;
 #   - mmap and munmap: at most MMAP_BUDGET per message, twice the 2
@@ -59,7 +62,7 @@ FSYNC_PER_MSG=7
 EXECVE_PER_MSG=0
 SYSCALL_BUDGET=220
 MMAP_BUDGET=4
-NCHECK=11
+NCHECK=12
 tap_plan $NCHECK
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -159,7 +162,7 @@ trace_stop() {
 trace_start
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
-	tap_skip 10 "strace cannot attach here (ptrace not allowed?)"
+	tap_skip 11 "strace cannot attach here (ptrace not allowed?)"
 	tap_done
 fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
@@ -219,6 +222,37 @@ for d in sys.argv[1:]:
 else
 	tap_skip 1 "no O_TMPFILE on this file system"
 fi
+
+# cleanup names its unnamed file by the descriptor itself (linkat with
+# AT_EMPTY_PATH) where the kernel lets its user do that (Linux 6.10 and
+# later, or CAP_DAC_READ_SEARCH: probed here as that user), else through
+# /proc/self/fd.
+PYU=python3
+[ -x /usr/bin/python3 ] && PYU=/usr/bin/python3	# (a root-only pyenv shim)
+as_me "$PYU" - "$Q/tmp" > "$TAP_TMP/probe" 2>&1 <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1]
+try:
+    fd = os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o600)
+except OSError:
+    print("none")
+    sys.exit(0)
+name = os.path.join(d, "probe.%d" % os.getpid())
+r = libc.linkat(fd, b"", -100, name.encode(), 0x1000)  # AT_EMPTY_PATH
+if r == 0:
+    os.unlink(name)
+print("yes" if r == 0 else "no")
+PY
+by_fd=$(grep -E "^$CLEANUP +linkat\(" "$ST" | grep -c 'AT_EMPTY_PATH')
+by_proc=$(grep -E "^$CLEANUP +linkat\(" "$ST" | grep -c '/proc/self/fd')
+case $(cat "$TAP_TMP/probe") in
+yes)	tap_is "$by_fd/$by_proc" "$N/0" \
+	    "cleanup: each queue file linked by its descriptor (AT_EMPTY_PATH)" ;;
+no)	tap_is "$by_proc" "$N" \
+	    "cleanup: each queue file linked through /proc/self/fd (AT_EMPTY_PATH refused here)" ;;
+*)	tap_skip 1 "no O_TMPFILE here: $(cat "$TAP_TMP/probe")" ;;
+esac
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out
