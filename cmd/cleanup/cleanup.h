@@ -70,12 +70,12 @@ enum cleanup_phase {
 #define CLEANUP_CLASS_HEADER_SENDER		0x4
 #define CLEANUP_CLASS_HEADER_RECIPIENT		0x8
 
-struct cleanup {
-	/* -c, or NULL */
-	const char		*config_dir;
-
-	/* Configuration (borrowed from conf.h's strings). */
-	const char		*queue_directory;
+/*
+ * The configuration each message uses (borrowed from conf.h's strings),
+ * read for a process's first message: its configuration never changes
+ * (a reload ends it).
+ */
+struct cleanup_settings {
 	const char		*myhostname;
 	const char		*mail_name;
 	unsigned long long	 message_size_limit;	/* 0: none */
@@ -87,6 +87,15 @@ struct cleanup {
 	bool			 allow_min_user;
 	/* canonical_classes, masquerade_classes: CLEANUP_CLASS_* bits */
 	unsigned		 canonical_classes, masquerade_classes;
+};
+
+struct cleanup {
+	/* -c, or NULL */
+	const char		*config_dir;
+
+	/* Configuration. */
+	const char		*queue_directory;
+	struct cleanup_settings	 conf;
 	/* tables, opened at start */
 	struct map_list		*canonical_maps;
 	struct map_list		*sender_canonical_maps;

@@ -202,7 +202,7 @@ cleanup_envelope_record(struct cleanup *c, char tag, const struct str *value)
 static int
 min_user_check(struct cleanup *c, const char *addr, bool sender)
 {
-	if (addr[0] != '-' || c->allow_min_user) {
+	if (addr[0] != '-' || c->conf.allow_min_user) {
 		return 0;
 	}
 	return cleanup_fail(c, DSN_PERM, sender ? "5.1.7" : "5.1.3",

@@ -81,8 +81,8 @@ cleanup_write(struct cleanup *c, const char *p, size_t n)
 		panic("cleanup_write: no queue file");
 	}
 	c->content_size += n;
-	if (c->message_size_limit > 0 &&
-	    c->content_size > c->message_size_limit) {
+	if (c->conf.message_size_limit > 0 &&
+	    c->content_size > c->conf.message_size_limit) {
 		(void)cleanup_fail(c, DSN_PERM, "5.3.4",
 		    "Message size exceeds fixed limit");
 		return;
@@ -113,7 +113,7 @@ static void
 field_append(struct cleanup *c, const char *p, size_t n)
 {
 	struct str		*cur = &c->fields.v[c->fields.n - 1];
-	unsigned long long	 limit = c->header_size_limit;
+	unsigned long long	 limit = c->conf.header_size_limit;
 	size_t			 take = n;
 
 	if (limit > 0 && cur->len + n > limit) {
@@ -126,8 +126,8 @@ field_append(struct cleanup *c, const char *p, size_t n)
 		}
 	}
 	if (c->fields.bytes + take > HEADER_SECTION_MAX ||
-	    (c->message_size_limit > 0 &&
-	    c->fields.bytes + take > c->message_size_limit)) {
+	    (c->conf.message_size_limit > 0 &&
+	    c->fields.bytes + take > c->conf.message_size_limit)) {
 		(void)cleanup_fail(c, DSN_PERM, "5.3.4",
 		    "Message header size exceeds fixed limit");
 		return;
@@ -323,7 +323,7 @@ headers_done(struct cleanup *c)
 		}
 	}
 	str_free(&value);
-	if (hops > c->hopcount_limit) {
+	if (hops > c->conf.hopcount_limit) {
 		(void)cleanup_fail(c, DSN_PERM, "5.4.6",
 		    "too many hops (%lld Received headers)", hops);
 		return;
@@ -366,7 +366,7 @@ headers_write(struct cleanup *c, int seen)
 	const char	*p;
 	time_t		 arrival = (time_t)c->writer.sec;
 	struct tm	 tm;
-	bool		 add = c->local || c->always_add_missing_headers;
+	bool		 add = c->local || c->conf.always_add_missing_headers;
 	bool		 digits = c->submit_uid.len > 0;
 	size_t		 i;
 
@@ -377,8 +377,8 @@ headers_write(struct cleanup *c, int seen)
 				digits = false;
 			}
 		}
-		str_catf(&out, "Received: by %s (%s", c->myhostname,
-		    c->mail_name);
+		str_catf(&out, "Received: by %s (%s", c->conf.myhostname,
+		    c->conf.mail_name);
 		if (digits) {
 			str_catf(&out, ", from userid %s", c->submit_uid.s);
 		}
@@ -402,7 +402,7 @@ headers_write(struct cleanup *c, int seen)
 		}
 		str_catf(&mid, "<%04d%02d%02d%02d%02d%02d.%s@%s>",
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec, c->id, c->myhostname);
+		    tm.tm_min, tm.tm_sec, c->id, c->conf.myhostname);
 		str_catf(&out, "%sMessage-ID: %s\n", resent, mid.s);
 		if (*resent == '\0') {
 			/* the log names the Message-ID, not a Resent- one */

@@ -283,12 +283,12 @@ rewrite_class(struct cleanup *c, const char *addr, struct map_list *own,
 	if (out->len == 0) {
 		return 0;	/* the null sender stays null */
 	}
-	if ((c->canonical_classes & class) &&
+	if ((c->conf.canonical_classes & class) &&
 	    (canonical(c, own, out) == -1 ||
 	    canonical(c, c->canonical_maps, out) == -1)) {
 		return -1;
 	}
-	if (c->masquerade_classes & class) {
+	if (c->conf.masquerade_classes & class) {
 		masquerade(out);
 	}
 	return 0;
@@ -352,7 +352,7 @@ cleanup_virtual(struct cleanup *c, const char *addr, unsigned notify,
 			cleanup_rcpt_add(out, nodes[k].addr, notify, orcpt);
 			continue;
 		}
-		if (nodes[k].depth + 1 > c->recursion_limit) {
+		if (nodes[k].depth + 1 > c->conf.recursion_limit) {
 			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 			    "unreasonable virtual_alias_maps map nesting "
 			    "for %s: try again later", addr);
@@ -367,7 +367,7 @@ cleanup_virtual(struct cleanup *c, const char *addr, unsigned notify,
 			    "es");
 		}
 		produced += (long long)list.count;
-		if (produced > c->expansion_limit) {
+		if (produced > c->conf.expansion_limit) {
 			(void)cleanup_fail(c, DSN_TEMP, "4.3.0",
 			    "unreasonable virtual_alias_maps map expansion "
 			    "size for %s: try again later", addr);
