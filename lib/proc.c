@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -805,4 +806,33 @@ proc_env_free(struct proc_env *env)
 	free(env->v);
 	env->v = NULL;
 	env->n = env->cap = 0;
+}
+
+int
+proc_fsize_limit(unsigned long long limit, struct proc_fsize *f)
+{
+	struct rlimit	rl;
+
+	f->lowered = false;
+	if (getrlimit(RLIMIT_FSIZE, &f->saved) == -1) {
+		return -1;
+	}
+	if (limit == 0 || (rlim_t)limit >= f->saved.rlim_cur) {
+		return 0;
+	}
+	rl = f->saved;
+	rl.rlim_cur = (rlim_t)limit;
+	if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+		return -1;
+	}
+	f->lowered = true;
+	return 0;
+}
+
+void
+proc_fsize_restore(const struct proc_fsize *f)
+{
+	if (f->lowered && setrlimit(RLIMIT_FSIZE, &f->saved) == -1) {
+		fatal(EX_OSERR, "setrlimit: restore the file size limit");
+	}
 }

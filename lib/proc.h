@@ -21,7 +21,9 @@
 #ifndef POSTLET_PROC_H
 #define POSTLET_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /*
@@ -211,5 +213,24 @@ int	proc_env_default(struct proc_env *);
 char *const *proc_env_vector(const struct proc_env *env);
 
 void	proc_env_free(struct proc_env *);
+
+/*
+ * For a delivery this process writes itself (local's and virtual's
+ * mailboxes): proc_fsize_limit makes limit the soft file size limit when
+ * it is lower (0: none), so that a write past it fails with EFBIG (the
+ * caller ignores SIGXFSZ), and proc_fsize_restore puts the old one back
+ * afterwards, so that the process's other writes are not held to it
+ * (meanwhile they are: a line logged during the delivery to a
+ * maillog_file larger than the limit is lost, as it was in the delivery
+ * child before).  proc_fsize_limit returns 0, or -1 with errno;
+ * proc_fsize_restore is fatal when it fails (raising the soft limit back
+ * up to the hard one cannot).
+ */
+struct proc_fsize {
+	struct rlimit	saved;
+	bool		lowered;
+};
+int	proc_fsize_limit(unsigned long long limit, struct proc_fsize *f);
+void	proc_fsize_restore(const struct proc_fsize *f);
 
 #endif

@@ -36,7 +36,6 @@
  * owner: an administrator can fix those, and mail is kept meanwhile.
  */
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -44,7 +43,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -54,6 +52,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "priv.h"
+#include "proc.h"
 #include "safeopen.h"
 #include "str.h"
 
@@ -484,38 +483,24 @@ write_box(const struct local *l, const struct qfile *qf,
  * Deliver in this process, as the user it is now (not root: the only
  * user it can write as; root: write_as_user).  mailbox_size_limit
  * becomes the soft file size limit for the delivery only (a write past
- * it fails with EFBIG; SIGXFSZ is ignored, main.c), so local's other
- * writes, its log among them, are not held to it.  Nothing is run here,
- * so qmgr's descriptors need no hiding.
+ * it fails with EFBIG; SIGXFSZ is ignored, main.c; lib/proc.h's
+ * proc_fsize_limit).  Nothing is run here, so qmgr's descriptors need no
+ * hiding.
  */
 static void
 write_here(const struct local *l, const struct qfile *qf,
     const struct local_rcpt *r, const struct str *head,
     const struct local_box *b, struct local_status *st)
 {
-	struct rlimit	 old, rl;
+	struct proc_fsize	fsize;
 
-	if (getrlimit(RLIMIT_FSIZE, &old) == -1) {
-		local_status_set(st, DSN_TEMP, "4.3.0", "getrlimit: %s",
-		    strerror(errno));
+	if (proc_fsize_limit(l->mailbox_size_limit, &fsize) == -1) {
+		local_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot set the file size limit: %s", strerror(errno));
 		return;
 	}
-	rl = old;
-	if (l->mailbox_size_limit > 0 &&
-	    (rlim_t)l->mailbox_size_limit < old.rlim_cur) {
-		rl.rlim_cur = (rlim_t)l->mailbox_size_limit;
-		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
-			local_status_set(st, DSN_TEMP, "4.3.0",
-			    "setrlimit: %s", strerror(errno));
-			return;
-		}
-	}
 	write_box(l, qf, r, head, b, st);
-	/* raising the soft limit back up to the hard one cannot fail */
-	if (rl.rlim_cur != old.rlim_cur &&
-	    setrlimit(RLIMIT_FSIZE, &old) == -1) {
-		fatal(EX_OSERR, "setrlimit: restore the file size limit");
-	}
+	proc_fsize_restore(&fsize);
 }
 
 /*

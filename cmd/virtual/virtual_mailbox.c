@@ -29,7 +29,6 @@
  * everything else defers (4.2.2 quota, 4.3.0 disk full, 4.2.0 others).
  */
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -45,6 +44,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "priv.h"
+#include "proc.h"
 #include "safeopen.h"
 #include "str.h"
 #include "virtual.h"
@@ -242,36 +242,21 @@ deliver(const struct virtual *v, const struct virtual_box *b,
 /*
  * deliver, with virtual_mailbox_limit as the soft file size limit for
  * the delivery only (a write past it fails with EFBIG; SIGXFSZ is
- * ignored, main.c), so that virtual's other writes, its log among them,
- * are not held to it.
+ * ignored, main.c; lib/proc.h's proc_fsize_limit).
  */
 static void
 deliver_limited(const struct virtual *v, const struct virtual_box *b,
     struct virtual_status *st)
 {
-	struct rlimit	 old, rl;
+	struct proc_fsize	fsize;
 
-	if (getrlimit(RLIMIT_FSIZE, &old) == -1) {
-		virtual_status_set(st, DSN_TEMP, "4.3.0", "getrlimit: %s",
-		    strerror(errno));
+	if (proc_fsize_limit(v->mailbox_limit, &fsize) == -1) {
+		virtual_status_set(st, DSN_TEMP, "4.3.0",
+		    "cannot set the file size limit: %s", strerror(errno));
 		return;
 	}
-	rl = old;
-	if (v->mailbox_limit > 0 &&
-	    (rlim_t)v->mailbox_limit < old.rlim_cur) {
-		rl.rlim_cur = (rlim_t)v->mailbox_limit;
-		if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
-			virtual_status_set(st, DSN_TEMP, "4.3.0",
-			    "setrlimit: %s", strerror(errno));
-			return;
-		}
-	}
 	deliver(v, b, st);
-	/* raising the soft limit back up to the hard one cannot fail */
-	if (rl.rlim_cur != old.rlim_cur &&
-	    setrlimit(RLIMIT_FSIZE, &old) == -1) {
-		fatal(EX_OSERR, "setrlimit: restore the file size limit");
-	}
+	proc_fsize_restore(&fsize);
 }
 
 void

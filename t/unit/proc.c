@@ -62,6 +62,7 @@ static void	test_wait(void);
 static void	test_init(void);
 static void	test_panics(void);
 static void	test_setid(void);
+static void	test_fsize(void);
 
 /* A set-up step of a test failed: stop the whole test. */
 static void
@@ -890,6 +891,45 @@ test_setid(void)
 	str_free(&want);
 }
 
+/* proc_fsize_limit and proc_fsize_restore: EFBIG past the limit, the
+ * old limit back after, no change for 0 or a limit above the current. */
+static void
+test_fsize(void)
+{
+	struct proc_fsize	 f;
+	struct rlimit		 before, during, after;
+	char			 path[600], data[3000];
+	int			 fd;
+	ssize_t			 w;
+
+	memset(data, 'x', sizeof(data));
+	snprintf(path, sizeof(path), "%s/fsize", tap_tmpdir());
+	sig_ignore(SIGXFSZ);
+	(void)getrlimit(RLIMIT_FSIZE, &before);
+	ok(proc_fsize_limit(1000, &f) == 0 &&
+	    getrlimit(RLIMIT_FSIZE, &during) == 0 &&
+	    during.rlim_cur == 1000 && during.rlim_max == before.rlim_max,
+	    "fsize: the soft limit is 1000, the hard one unchanged");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	errno = 0;
+	w = write(fd, data, sizeof(data));
+	ok(w == 1000 || (w == -1 && errno == EFBIG),
+	    "fsize: a write stops at 1000 bytes (%zd)", w);
+	errno = 0;
+	w = write(fd, data, 10);
+	ok(w == -1 && errno == EFBIG, "fsize: then EFBIG");
+	(void)close(fd);
+	proc_fsize_restore(&f);
+	ok(getrlimit(RLIMIT_FSIZE, &after) == 0 &&
+	    after.rlim_cur == before.rlim_cur &&
+	    after.rlim_max == before.rlim_max, "fsize: restored");
+	ok(proc_fsize_limit(0, &f) == 0 && !f.lowered &&
+	    getrlimit(RLIMIT_FSIZE, &during) == 0 &&
+	    during.rlim_cur == before.rlim_cur, "fsize: 0 changes nothing");
+	proc_fsize_restore(&f);
+	(void)unlink(path);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -918,5 +958,6 @@ main(int argc, char *argv[])
 	test_init();
 	test_panics();
 	test_setid();
+	test_fsize();
 	return done_testing();
 }
