@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * dchild.h: delivery children, the processes in which local(8) and
- * virtual(8) do the work of one delivery as the user it is for.
+ * dchild.h: delivery children, the processes in which local(8) does
+ * the work of one delivery as the user it is for, where that work cannot
+ * be done in local itself with the user's effective ids (lib/priv's
+ * priv_assume): a command, a /file destination, the reading of a
+ * .forward or :include: file.
  *
  * The agent itself stays as it was started (root, or the instance's
  * user) for the next job; each delivery runs in a forked child that

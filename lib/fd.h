@@ -90,7 +90,7 @@ int	fd_open_noatime(const char *path, int flags, mode_t mode);
  * fine-grained timestamps notes that its times were seen, and the next
  * write must then give the file a new time, and dirty its inode, which a
  * write within the same tick of the coarse clock would not.  For a file
- * just created and about to be written (a queue file, a Maildir file).
+ * just created and about to be written (a queue file).
  * 0, or -1 with errno.
  */
 int	fd_ino_mode(int fd, ino_t *ino, mode_t *mode);

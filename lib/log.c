@@ -122,7 +122,12 @@ log_open(const char *prog, const char *maillog_file)
 			log_dest = LOG_TO_STDERR;
 			return -1;
 		}
-		fd = 2;
+		/* a copy of its own: standard error may be replaced later
+		 * (master's detach puts /dev/null there), and a reload
+		 * keeps the descriptor of the same path */
+		if ((fd = fcntl(2, F_DUPFD_CLOEXEC, 3)) == -1) {
+			fd = 2;
+		}
 	}
 	log_fd = fd;
 	log_dest = LOG_TO_FILE;

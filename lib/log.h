@@ -31,9 +31,10 @@ extern int	log_verbose;
  * that rereads main.cf after dropping root may not be allowed to open
  * the file that root created.  For the same reason a path that cannot be
  * opened is taken from standard error when that is the very file (same
- * device and inode): master gives the daemons it starts its own
- * maillog_file descriptor there (log_file_fd), since those that master
- * starts with mail_owner's ids cannot open root's file.
+ * device and inode; a copy of the descriptor is kept): master gives the
+ * daemons it starts its own maillog_file descriptor there (log_file_fd),
+ * since those that master starts with mail_owner's ids cannot open
+ * root's file.
  */
 int	log_open(const char *prog, const char *maillog_file);
 /* The descriptor of the maillog_file path being logged to, or -1 (syslog,

@@ -57,6 +57,7 @@ str_reserve(struct str *sp, size_t n)
 #if STR_SPARES > 0
 	if (sp->s == NULL && need <= STR_MIN_CAP && str_nspare > 0) {
 		sp->s = str_spare[--str_nspare];
+		sp->s[0] = '\0';	/* (a spare holds its last string) */
 		sp->cap = STR_MIN_CAP;
 		return;
 	}

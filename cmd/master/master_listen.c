@@ -862,8 +862,8 @@ master_listen_event(struct master *m, int fd)
 	}
 }
 
-/* Whether accept(2) passes the listener's O_NONBLOCK on to the new
- * socket: the BSDs' does, Linux's never (accept(2)). */
+/* Whether the new socket may have the listener's O_NONBLOCK: never on
+ * Linux (accept(2)); elsewhere it is cleared to be sure. */
 #ifdef __linux__
 static const bool	accept_inherits_nonblock = false;
 #else

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +86,8 @@ static void	f_debug(void);
 static void	test_verbose(void);
 static void	test_errno_kept(void);
 static void	test_open(void);
+static void	test_inherited(void);
+static int	inherited_child(const char *, const char *);
 static void	test_fatal_hook(void);
 static void	cleanup_mark(void);
 static void	cleanup_fatal(void);
@@ -945,6 +948,102 @@ test_fatal_real(void)
 	str_free(&bare);
 }
 
+/*
+ * A maildir_file this process may not open, that its standard error is
+ * (as master gives it to the daemons it starts as mail_owner): log_open
+ * takes a copy of that descriptor, which outlives a new standard error
+ * (master's detach); another file that it may not open is an error.
+ * Child exit status: a bit per check that failed.
+ */
+static int
+inherited_child(const char *path, const char *other)
+{
+	int	fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND)) == -1 || dup2(fd, 2) == -1) {
+		return 64;
+	}
+	(void)close(fd);
+	/* not allowed to open it from now on */
+	if (geteuid() == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1) {
+			return 64;
+		}
+	} else if (chmod(path, 0) == -1 || chmod(other, 0) == -1) {
+		return 64;
+	}
+	if (open(path, O_WRONLY) != -1) {
+		return 64;	/* the test cannot be made here */
+	}
+	if (log_open("smtpd", path) != 0) {
+		rc |= 1;
+	}
+	if (log_file_fd() <= 2) {
+		rc |= 2;
+	}
+	if ((fd = open("/dev/null", O_WRONLY)) == -1 || dup2(fd, 2) == -1) {
+		return 64;
+	}
+	log_info("inherited %s", "line");
+	if (log_open("smtpd", other) != -1 || log_file_fd() != -1) {
+		rc |= 4;
+	}
+	return rc;
+}
+
+static void
+test_inherited(void)
+{
+	struct str	got = STR_INIT, want = STR_INIT;
+	char		path[600], other[600];
+	time_t		t0, t1;
+	pid_t		pid;
+	int		status, fd;
+
+	snprintf(path, sizeof(path), "%s/maillog.inherited", tap_tmpdir());
+	snprintf(other, sizeof(other), "%s/maillog.other", tap_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	(void)close(fd);
+	fd = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	(void)close(fd);
+	/* as root, the child becomes nobody, who must reach the files */
+	if (geteuid() == 0) {
+		(void)chmod(tap_tmpdir(), 0711);
+	}
+	t0 = time(NULL);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		_exit(inherited_child(path, other));
+	}
+	status = -1;
+	(void)waitpid(pid, &status, 0);
+	t1 = time(NULL);
+	(void)chmod(path, 0600);
+	(void)chmod(other, 0600);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 64) {
+		skip(4, "inherited: cannot make an unopenable maillog here");
+		return;
+	}
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 1) == 0,
+	    "inherited: log_open takes the file from standard error");
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 2) == 0,
+	    "inherited: a copy of its own, above 2 (log_file_fd)");
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 4) == 0,
+	    "inherited: another file it cannot open: -1");
+	read_file(path, &got);
+	str_catf(&want, "%s postlet/smtpd[%ld]: inherited line\n", host,
+	    (long)pid);
+	if (!ok(got.len > 16 && stamp_ok(got.s, t0, t1) &&
+	    str_eq(&want, got.s + 16),
+	    "inherited: the line in the file's shape, after standard error "
+	    "changed")) {
+		diag("got: %s", str_c(&got));
+	}
+	str_free(&got);
+	str_free(&want);
+}
+
 int
 main(void)
 {
@@ -960,6 +1059,7 @@ main(void)
 	test_verbose();
 	test_errno_kept();
 	test_open();
+	test_inherited();
 	test_fatal_hook();
 	test_fatal_real();
 	return done_testing();
