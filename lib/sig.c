@@ -170,7 +170,6 @@ sig_next(void)
 {
 	unsigned char	b;
 	ssize_t		r;
-
 	bool		cleared = false;
 
 	if (sig_pipe[0] == -1 || !sig_any) {
