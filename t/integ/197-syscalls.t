@@ -29,6 +29,10 @@
 #   - cleanup names its unnamed file by the descriptor itself (linkat
 #     with AT_EMPTY_PATH) where the kernel lets its user do that, as a
 #     probe made here as that user finds, else through /proc/self/fd;
+#   - qmgr and local open each queue file with O_NOATIME, and cleanup
+#     takes its new file's inode number by statx without its times (no
+#     fstat): no journal transaction for an access time, nor for a
+#     restamp of the new file at its first write;
 #   - and when the N messages come over one connection: no execve
 #     either, the same fsyncs per message;
 #   - mmap and munmap: at most MMAP_BUDGET per message, twice the 2
@@ -62,7 +66,7 @@ FSYNC_PER_MSG=7
 EXECVE_PER_MSG=0
 SYSCALL_BUDGET=220
 MMAP_BUDGET=4
-NCHECK=12
+NCHECK=13
 tap_plan $NCHECK
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -162,7 +166,7 @@ trace_stop() {
 trace_start
 if ! kill -0 "$SPID" 2>/dev/null; then
 	SPID=
-	tap_skip 11 "strace cannot attach here (ptrace not allowed?)"
+	tap_skip 12 "strace cannot attach here (ptrace not allowed?)"
 	tap_done
 fi
 send 1 $N >"$TAP_TMP/send1" 2>&1
@@ -253,6 +257,19 @@ no)	tap_is "$by_proc" "$N" \
 	    "cleanup: each queue file linked through /proc/self/fd (AT_EMPTY_PATH refused here)" ;;
 *)	tap_skip 1 "no O_TMPFILE here: $(cat "$TAP_TMP/probe")" ;;
 esac
+
+# No times written for reading: qmgr and local open each queue file with
+# O_NOATIME (they own it; relatime would stamp a file just written), and
+# cleanup asks its new queue file for its inode and mode only (statx),
+# never fstat, which marks the times as seen so that the first write must
+# restamp the file (Linux 6.13 and later): each a journal transaction.
+q_noatime=$(grep -E "^($QMGR|$LOCAL) +openat\(.*/active/[0-9A-F]+\".*O_NOATIME" \
+    "$ST" | wc -l | tr -d ' ')
+c_statx=$(grep -E "^$CLEANUP +statx\(.*STATX_INO" "$ST" | wc -l | tr -d ' ')
+c_fstat=$(grep -E "^$CLEANUP +(fstat|newfstatat)\(" "$ST" | wc -l | tr -d ' ')
+tap_is "$q_noatime $c_statx $c_fstat" "$((2 * N)) $N 0" \
+    "qmgr and local read each queue file with O_NOATIME; cleanup takes its inode by statx, no fstat" ||
+    tap_diag "$(grep -E "^($QMGR|$LOCAL|$CLEANUP) +(openat|statx|fstat)" "$ST" | head -n 8)"
 
 # The same N messages over one connection.
 ST=$TAP_TMP/strace-one.out
