@@ -20,10 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "bounds.h"
+#include "log.h"
 #include "priv.h"
 #include "str.h"
 
@@ -494,4 +496,12 @@ priv_resume(void)
 	priv_saved.assumed = false;
 	memcpy(priv_msg, msg, sizeof(msg));
 	return 0;
+}
+
+void
+priv_resume_or_exit(void)
+{
+	if (priv_resume() == -1) {
+		fatal(EX_OSERR, "cannot become root again: %s", priv_error());
+	}
 }

@@ -111,6 +111,9 @@ int	priv_drop_groups(uid_t uid, gid_t gid, const gid_t *groups,
 int	priv_assume(uid_t uid, gid_t gid, const gid_t *groups,
 	    size_t ngroups);
 int	priv_resume(void);
+/* priv_resume, for a process that must not go on with a user's ids:
+ * fatal (EX_OSERR) when it fails.  Also after a failed priv_assume. */
+void	priv_resume_or_exit(void);
 
 /*
  * Text of the last error of this module, e.g. "setresuid 65534: Operation

@@ -13,11 +13,14 @@
  * (local_file.c) are delivered here.
  *
  * Identity: everything that touches a user's files or runs a command
- * happens in a child process (local_child.c) that, when local runs as
- * root, first becomes the user the delivery runs as (uid, gid and
- * supplementary groups): the recipient for mailboxes and .forward, the
- * owner of the alias table or :include: file (default_privs when that is
- * root) for aliases.  Not root, everything runs as local's own user.
+ * is done, when local runs as root, as the user the delivery runs as
+ * (uid, gid and supplementary groups): the recipient for mailboxes and
+ * .forward, the owner of the alias table or :include: file
+ * (default_privs when that is root) for aliases.  A mailbox is written
+ * by local itself with that user's effective ids (local_assume); a
+ * command, a file or a list file is handled in a child process that has
+ * become the user (local_child.c).  Not root, everything runs as local's
+ * own user.
  *
  * Each recipient gets exactly one result; any failure that is not
  * certainly permanent is a deferral.
@@ -277,13 +280,6 @@ typedef void	(*local_child_fn)(const struct local *, void *arg,
 		    struct local_status *st);
 void	local_child(const struct local *, const struct local_id *id,
 	    local_child_fn fn, void *arg, struct local_status *st);
-
-/*
- * Parse a child's "S CODE TEXT" (len bytes) into st; wstatus words a
- * child that sent nothing usable.
- */
-void	local_child_result(const char *p, size_t len, int wstatus,
-	    struct local_status *st);
 
 /*
  * Read the list file path (.forward, :include:) as id, in a child.  The

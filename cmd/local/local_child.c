@@ -25,7 +25,6 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -81,6 +80,8 @@ static bool	kept_check(struct kept_from *, const char *);
 static void	kept_mark(struct kept_from *);
 static int	id_from_pw(const struct passwd *, struct local_id *);
 static int	id_groups(const struct local_id *, gid_t *, size_t *);
+static void	child_result(const char *, size_t, int,
+		    struct local_status *);
 static void	child_call(void *, const char *, struct str *);
 static void	read_list_child(const struct local *, void *,
 		    struct local_status *);
@@ -272,14 +273,15 @@ local_assume(const struct local *l, const struct local_id *id,
 void
 local_resume(const struct local *l)
 {
-	if (l->root && priv_resume() == -1) {
-		fatal(EX_OSERR, "cannot become root again: %s",
-		    priv_error());
+	if (l->root) {
+		priv_resume_or_exit();
 	}
 }
 
-void
-local_child_result(const char *p, size_t len, int wstatus,
+/* A child's "S CODE TEXT" (len bytes) into st; wstatus words a child
+ * that sent nothing usable. */
+static void
+child_result(const char *p, size_t len, int wstatus,
     struct local_status *st)
 {
 	char		 text[PROC_STATUS_MAX];
@@ -346,7 +348,7 @@ local_child(const struct local *l, const struct local_id *id,
 		local_status_set(st, DSN_TEMP, "4.3.0",
 		    "cannot start delivery process: %s", strerror(errno));
 	} else {
-		local_child_result(res.s == NULL ? "" : res.s, res.len,
+		child_result(res.s == NULL ? "" : res.s, res.len,
 		    wstatus, st);
 	}
 	str_free(&res);

@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -280,15 +279,9 @@ virtual_mailbox(const struct virtual *v, const struct virtual_box *b,
 		    "cannot become uid %lu: %s", (unsigned long)b->uid,
 		    priv_error());
 		/* priv_assume went back; if it could not, we must not go on */
-		if (priv_resume() == -1) {
-			fatal(EX_OSERR, "cannot become root again: %s",
-			    priv_error());
-		}
+		priv_resume_or_exit();
 		return;
 	}
 	deliver_limited(v, b, st);
-	if (priv_resume() == -1) {
-		fatal(EX_OSERR, "cannot become root again: %s",
-		    priv_error());
-	}
+	priv_resume_or_exit();
 }
