@@ -33,6 +33,7 @@
 
 #include "durable.h"
 #include "fd.h"
+#include "fmt.h"
 #include "log.h"
 #include "str.h"
 
@@ -264,7 +265,7 @@ durable_link_unnamed(int fd, int dirfd, const char *name)
 	char	proc[64];
 	int	n;
 
-	n = snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = fmt_snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (n < 0 || (size_t)n >= sizeof(proc)) {
 		errno = EBADF;
 		return -1;

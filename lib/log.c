@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "fmt.h"
 #include "log.h"
 
 int	log_verbose;
@@ -171,7 +172,7 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 	time_t		now;
 	int		n, len;
 
-	n = vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = fmt_vsnprintf(raw, sizeof(raw), fmt, ap);
 	if (n < 0) {
 		snprintf(raw, sizeof(raw), "(bad log format)");
 		n = (int)strlen(raw);
@@ -218,7 +219,7 @@ log_emit(int prio, const char *severity, const char *fmt, va_list ap,
 			}
 			stamp_sec = now;
 		}
-		len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
+		len = fmt_snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
 		    stamp, log_host, log_tag, (long)getpid(), severity, text);
 		break;
 	default:

@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "durable.h"
 #include "bounds.h"
+#include "fmt.h"
 #include "log.h"
 #include "qfile.h"
 #include "str.h"
@@ -350,8 +351,8 @@ qfile_commit(struct qfile_writer *w, const char *subdir, char id[QID_SIZE])
 	if (!w->header_done) {
 		w->header_len = w->content_len;
 	}
-	r = snprintf(rec, sizeof(rec), "E %020llu %020llu\n", w->content_len,
-	    w->header_len);
+	r = fmt_snprintf(rec, sizeof(rec), "E %020llu %020llu\n",
+	    w->content_len, w->header_len);
 	if (r != QFILE_E_RECORD_LEN) {
 		panic("qfile_commit: E record of %d bytes", r);
 	}

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 
 #include "alloc.h"
+#include "fmt.h"
 #include "log.h"
 #include "str.h"
 
@@ -139,7 +140,7 @@ str_vcatf(struct str *sp, const char *fmt, va_list ap)
 	/* Try in the room we have; on a short count, grow and redo. */
 	str_reserve(sp, 64);
 	va_copy(aq, ap);
-	n = vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
+	n = fmt_vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
 	va_end(aq);
 	if (n < 0) {
 		panic("str_vcatf: bad format \"%s\"", fmt);
@@ -147,7 +148,8 @@ str_vcatf(struct str *sp, const char *fmt, va_list ap)
 	if ((size_t)n >= sp->cap - sp->len) {
 		str_reserve(sp, (size_t)n);
 		va_copy(aq, ap);
-		n = vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
+		n = fmt_vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt,
+		    aq);
 		va_end(aq);
 		if (n < 0 || (size_t)n >= sp->cap - sp->len) {
 			panic("str_vcatf: format changed length");
