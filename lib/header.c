@@ -12,6 +12,7 @@
 #include "header.h"
 #include "str.h"
 
+static void	header_date_make(time_t, struct str *);
 static bool	is_atext(unsigned char);
 static int	lower(int);
 
@@ -88,8 +89,31 @@ header_value_offset(const char *field, size_t n)
 	return colon == NULL ? n : (size_t)(colon - field) + 1;
 }
 
+/*
+ * The date of the last call is kept: the dates of a message's Received
+ * and Date fields, and of the next messages', mostly fall in the same
+ * second, and the time zone's rules (localtime_r) cost more than the
+ * rest.  A change of the zone is seen at the next other second.
+ */
 void
 header_date(time_t t, struct str *out)
+{
+	static struct str	last = STR_INIT;
+	static time_t		last_t;
+	static bool		have_last;
+
+	if (!have_last || t != last_t) {
+		str_clear(&last);
+		header_date_make(t, &last);
+		last_t = t;
+		have_last = true;
+	}
+	str_cat_mem(out, last.s, last.len);
+}
+
+/* header_date without the kept date. */
+static void
+header_date_make(time_t t, struct str *out)
 {
 	static const char *const	day[] = { "Sun", "Mon", "Tue", "Wed",
 	    "Thu", "Fri", "Sat" };

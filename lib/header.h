@@ -63,6 +63,7 @@ size_t	header_value_offset(const char *field, size_t n);
  * to out: "Tue, 6 Feb 2024 09:05:01 +0100 (CET)".  Day and month names
  * are English whatever the locale; the zone comment is added only when
  * the system knows a name of letters, digits, '+' and '-' for the zone.
+ * The text of the last t is kept for the next call with the same t.
  */
 void	header_date(time_t t, struct str *out);
 

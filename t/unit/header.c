@@ -88,6 +88,14 @@ test_date(void)
 	tzset();
 	header_date(1700000000, &out);
 	is_str(out.s, "Tue, 14 Nov 2023 22:13:20 +0000 (UTC)", "date UTC");
+	/* the same second again: the kept date, appended */
+	header_date(1700000000, &out);
+	is_str(out.s, "Tue, 14 Nov 2023 22:13:20 +0000 (UTC)"
+	    "Tue, 14 Nov 2023 22:13:20 +0000 (UTC)", "date UTC, again");
+	str_clear(&out);
+	header_date(1700000001, &out);
+	is_str(out.s, "Tue, 14 Nov 2023 22:13:21 +0000 (UTC)",
+	    "date UTC, the next second");
 	str_clear(&out);
 	setenv("TZ", "XYZ-5:30", 1);
 	tzset();
