@@ -818,6 +818,14 @@ conf_load_file(struct conf *c, const char *dir, struct str *errs,
 /* The process-wide configuration and its expanded values. */
 static struct conf	 conf_global = CONF_INIT;
 static char		**conf_cache;
+/* How many times the expanded values were let go (conf_generation). */
+static unsigned long	 conf_cache_clears;
+
+unsigned long
+conf_generation(void)
+{
+	return conf_cache_clears;
+}
 
 struct conf *
 conf_main(void)
@@ -830,6 +838,7 @@ conf_cache_clear(void)
 {
 	size_t	i;
 
+	conf_cache_clears++;
 	if (conf_cache == NULL) {
 		return;
 	}

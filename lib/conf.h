@@ -143,6 +143,12 @@ const char *conf_dir(const char *opt_c);
  */
 void		 conf_load(const char *dir);
 struct conf	*conf_main(void);
+/*
+ * A number that changes whenever the strings the accessors returned are
+ * let go (at the next conf_load): what a caller made of those values
+ * while the number is the same is still current, without comparing them.
+ */
+unsigned long	 conf_generation(void);
 const char	*conf_value(const char *name);
 bool		 conf_bool(const char *name);
 long long	 conf_int(const char *name);

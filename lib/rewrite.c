@@ -47,6 +47,9 @@ struct rewrite_dlist {
 	bool			 parent;
 	struct rewrite_pattern	*pat;
 	size_t			 n;
+	/* conf_generation() when the values above were last found
+	 * current: while it is the same, they need no comparing */
+	unsigned long		 generation;
 };
 
 /* Postfix's text for a virtual alias domain address without an alias. */
@@ -263,12 +266,19 @@ rewrite_dlist_get(const char *param, struct str *err)
 	const char		 *value, *pvalue;
 	int			  saved;
 
+	for (pp = &rewrite_dlists; (l = *pp) != NULL; pp = &l->next) {
+		if (strcmp(l->param, param) == 0 &&
+		    l->generation == conf_generation()) {
+			return l;
+		}
+	}
 	value = conf_value(param);
 	pvalue = conf_value("parent_domain_matches_subdomains");
 	for (pp = &rewrite_dlists; (l = *pp) != NULL; pp = &l->next) {
 		if (strcmp(l->param, param) == 0) {
 			if (strcmp(l->value, value) == 0 &&
 			    strcmp(l->parent_value, pvalue) == 0) {
+				l->generation = conf_generation();
 				return l;
 			}
 			*pp = l->next;
@@ -281,6 +291,7 @@ rewrite_dlist_get(const char *param, struct str *err)
 	l->value = xstrdup(value);
 	l->parent_value = xstrdup(pvalue);
 	l->parent = rewrite_parent_style(param);
+	l->generation = conf_generation();
 	if (rewrite_dlist_compile(l, value, err) == -1) {
 		saved = errno;
 		rewrite_dlist_free(l);

@@ -1116,6 +1116,7 @@ test_load(void)
 	const char	*none = subdir("none");
 	const char	*isdir = subdir("isdir");
 	const char	*v1, *v2;
+	unsigned long	 gen;
 	char		 want[600];
 	static const char good_cf[] =
 	    "# a good main.cf\n"
@@ -1160,8 +1161,13 @@ test_load(void)
 	is_str(conf_value("alias_maps"), "cdb:" POSTLET_SYSCONFDIR "/aliases",
 	    "conf_value: default");
 	v1 = conf_value("relayhost");
+	gen = conf_generation();
 	v2 = conf_value("relayhost");
 	ok(v1 == v2, "conf_value: the same string twice");
+	ok(conf_generation() == gen, "conf_generation: the same while the "
+	    "values are kept");
+	ok(TAP_FATAL(conf_load(good)) == 0 && conf_generation() != gen,
+	    "conf_generation: another after conf_load");
 	is_int((long long)conf_size("message_size_limit"), 5000, "conf_size");
 	is_int((long long)conf_size("queue_minfree"), 0, "conf_size default");
 	is_int(conf_time("maximal_queue_lifetime"), 2 * 86400,
