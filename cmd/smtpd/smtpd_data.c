@@ -137,7 +137,9 @@ put_attr(struct buf *b, const char *name, const char *value)
 	if (value == NULL || *value == '\0') {
 		return;
 	}
-	str_catf(&rec, "%s=%s", name, value);
+	str_set(&rec, name);
+	str_cat_char(&rec, '=');
+	str_cat(&rec, value);
 	(void)submit_put(b, 'A', rec.s);
 	str_free(&rec);
 }

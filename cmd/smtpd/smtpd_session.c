@@ -741,7 +741,10 @@ lookup_cmd(const char *verb)
 	size_t	i;
 
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcasecmp(verb, verbs[i].name) == 0) {
+		/* the first letters first, either case (the verbs are
+		 * letters): most verbs differ there already */
+		if ((verb[0] | 0x20) == (verbs[i].name[0] | 0x20) &&
+		    strcasecmp(verb, verbs[i].name) == 0) {
 			return verbs[i].cmd;
 		}
 	}
