@@ -47,6 +47,7 @@
 #include "conf.h"
 #include "durable.h"
 #include "flow.h"
+#include "fmt.h"
 #include "log.h"
 #include "map.h"
 #include "qmgr.h"
@@ -104,34 +105,48 @@ static int	msg_bounce(struct qmgr_msg *, bool);
 static int	msg_remove(struct qmgr_msg *);
 static void	msg_finish(struct qmgr_msg *);
 static void	msg_free(struct qmgr_msg *);
-static double	msg_delay(const struct qmgr_msg *);
+static long long msg_delay_us(const struct qmgr_msg *);
 static void	msg_set_unsynced(struct qmgr_msg *, bool);
 
-/* Seconds since arrival, for delay=. */
-static double
-msg_delay(const struct qmgr_msg *m)
+/* Microseconds since arrival, for delay=. */
+static long long
+msg_delay_us(const struct qmgr_msg *m)
 {
 	struct timespec	now;
-	double		d;
+	long long	us;
 
 	(void)clock_gettime(CLOCK_REALTIME, &now);
-	d = (double)(now.tv_sec - m->qf.arrival_sec) +
-	    (double)(now.tv_nsec / 1000 - m->qf.arrival_usec) / 1e6;
-	return d < 0 ? 0 : d;
+	us = ((long long)now.tv_sec - (long long)m->qf.arrival_sec) *
+	    1000000 + (long long)(now.tv_nsec / 1000) -
+	    (long long)m->qf.arrival_usec;
+	return us < 0 ? 0 : us;
 }
 
-/* Postfix's delivery line: "ID: to=<rcpt>, relay=R, delay=N, dsn=C,
- * status=S (text)". */
+/*
+ * Postfix's delivery line: "ID: to=<rcpt>, relay=R, delay=N, dsn=C,
+ * status=S (text)", with Postfix's precision for the delay: 0.12, 1.2,
+ * 12 (rounded, in whole numbers: a %f would take the C library's printf,
+ * several times the cost of the rest of the line).
+ */
 static void
 msg_log(const struct qmgr_msg *m, size_t i, const char *relay, const char *code,
     const char *status, const char *text)
 {
-	double	d = msg_delay(m);
+	long long	us = msg_delay_us(m), n;
+	char		delay[32];
 
-	/* Postfix's precision: delay=0.12, 1.2, 12 */
-	log_info("%s: to=<%s>, relay=%s, delay=%.*f, dsn=%s, status=%s (%.*s)",
-	    m->id, m->qf.rcpts[i].address, relay, d < 1 ? 2 : d < 10 ? 1 : 0,
-	    d, code, status, QMGR_TEXT_MAX, text);
+	if ((n = (us + 5000) / 10000) < 100) {
+		(void)fmt_snprintf(delay, sizeof(delay), "0.%02lld", n);
+	} else if ((n = (us + 50000) / 100000) < 100) {
+		(void)fmt_snprintf(delay, sizeof(delay), "%lld.%lld", n / 10,
+		    n % 10);
+	} else {
+		(void)fmt_snprintf(delay, sizeof(delay), "%lld",
+		    (us + 500000) / 1000000);
+	}
+	log_info("%s: to=<%s>, relay=%s, delay=%s, dsn=%s, status=%s (%.*s)",
+	    m->id, m->qf.rcpts[i].address, relay, delay, code, status,
+	    QMGR_TEXT_MAX, text);
 }
 
 /* Recipient i stays pending for now, for reason code text. */
