@@ -103,8 +103,9 @@ smtp      unix  -  -  n  -    -  smtp
 EOF
 
 pf() { LD_LIBRARY_PATH=$PFDEB/usr/lib/postfix "$@"; }
-pf "$PFDEB/usr/sbin/smtp-sink" "127.0.0.1:$SINKPORT" 256 \
-    > "$W/sink.out" 2>&1 &
+# env execs the sink: $! is its process, for stop_all to kill
+env LD_LIBRARY_PATH="$PFDEB/usr/lib/postfix" "$PFDEB/usr/sbin/smtp-sink" \
+    "127.0.0.1:$SINKPORT" 256 > "$W/sink.out" 2>&1 &
 SINK_PID=$!
 "$W/bin/postlet" -c "$W/conf" start > "$W/start.out" 2>&1 ||
     die "postlet start failed: $(cat "$W/start.out")"
