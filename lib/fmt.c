@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fmt.c: vsnprintf for the formats postlet formats per message (see
- * fmt.h).  A format is read twice: once to see that every conversion in
- * it is one this file handles (else the C library's vsnprintf gets it
- * whole, before any argument is taken), then to format it.
+ * fmt.h).  The arguments are taken from a copy of the argument list: at
+ * a conversion this file does not handle, the C library's vsnprintf
+ * formats the whole format again from the start, with the list as it
+ * came.
  */
 #include <errno.h>
 #include <limits.h>
@@ -50,7 +51,6 @@ struct fmt_out {
 
 static const char *fmt_skip_text(const char *);
 static bool	fmt_parse(const char **, struct fmt_spec *);
-static bool	fmt_simple(const char *);
 static void	fmt_put(struct fmt_out *, const char *, size_t);
 static void	fmt_pad(struct fmt_out *, char, size_t);
 static void	fmt_integer(struct fmt_out *, const struct fmt_spec *,
@@ -134,22 +134,6 @@ fmt_parse(const char **pp, struct fmt_spec *sp)
 	default:
 		return false;
 	}
-}
-
-/* Whether every conversion of fmt is one this file formats. */
-static bool
-fmt_simple(const char *fmt)
-{
-	struct fmt_spec	 spec;
-	const char	*p = fmt;
-
-	while (*(p = fmt_skip_text(p)) == '%') {
-		p++;
-		if (!fmt_parse(&p, &spec)) {
-			return false;
-		}
-	}
-	return true;
 }
 
 static void
@@ -254,15 +238,17 @@ fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	int		 prec;
 	char		 c;
 
-	if (!fmt_simple(fmt)) {
-		return vsnprintf(buf, size, fmt, ap);
-	}
-	/* a copy, whose address fmt_integer can take */
+	/* the arguments are taken from a copy (whose address fmt_integer
+	 * can take), so that ap is still whole for the C library */
 	va_copy(aq, ap);
 	while (*(pct = fmt_skip_text(p)) == '%') {
 		fmt_put(&o, p, (size_t)(pct - p));
 		p = pct + 1;
-		(void)fmt_parse(&p, &spec);
+		if (!fmt_parse(&p, &spec)) {
+			/* not ours: the C library formats it all again */
+			va_end(aq);
+			return vsnprintf(buf, size, fmt, ap);
+		}
 		switch (spec.conv) {
 		case '%':
 			fmt_put(&o, "%", 1);

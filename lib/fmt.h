@@ -7,10 +7,10 @@
  * gives the same bytes.  It formats the common conversions itself: %s,
  * %.Ns and %.*s; %c; %% ; %d %i %u %x %X with the length modifiers l,
  * ll, z and j, and an optional 0 flag and width.  A format with anything
- * else (another flag or conversion, a width on a string, h, hh, t, L) goes
- * to the C library's vsnprintf whole.  The C library's printf spends most
- * of its time on the generality these formats do not need: it was a third
- * of smtpd's and cleanup's instructions per message.
+ * else (another flag or conversion, a width on a string, h, hh, t, L) is
+ * formatted whole by the C library's vsnprintf.  The C library's printf
+ * spends most of its time on the generality these formats do not need:
+ * it was a third of smtpd's and cleanup's instructions per message.
  */
 #ifndef POSTLET_FMT_H
 #define POSTLET_FMT_H
