@@ -7,7 +7,6 @@
  * musl's malloc maps and unmaps fewer groups of small sizes per message.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
