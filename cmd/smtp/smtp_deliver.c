@@ -42,6 +42,7 @@
 #include "log.h"
 #include "qfile.h"
 #include "smtp.h"
+#include "span.h"
 #include "xtext.h"
 
 /* A job's recipients and what happened to each. */
@@ -231,10 +232,7 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 		if (w->line_limit > 0 && w->line_limit - w->col < most) {
 			most = w->line_limit - w->col;
 		}
-		for (run = 1; run < most && p[i + run] != '\r' &&
-		    p[i + run] != '\n'; run++) {
-			continue;
-		}
+		run = 1 + span_plain(p + i + 1, most - 1, false);
 		if (body_put(w, p + i, run) == -1) {
 			return -1;
 		}

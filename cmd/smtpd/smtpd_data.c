@@ -59,6 +59,7 @@
 #include "qfile.h"
 #include "scan.h"
 #include "smtpd.h"
+#include "span.h"
 #include "submit.h"
 
 /* Converter states. */
@@ -625,15 +626,13 @@ static size_t
 xfer_run(struct smtpd *s, struct smtpd_xfer *x, size_t max)
 {
 	const unsigned char	*p = s->in.in + s->in.in_pos;
-	size_t			 n = 0, have = s->in.in_len - s->in.in_pos;
+	size_t			 n, have = s->in.in_len - s->in.in_pos;
 
 	if (x->state != X_MID) {
 		return 0;
 	}
 	have = have < max ? have : max;
-	while (n < have && p[n] != '\r' && p[n] != '\n' && p[n] != '\0') {
-		n++;
-	}
+	n = span_plain((const char *)p, have, true);
 	if (n > 0) {
 		xfer_emit(s, x, (const char *)p, n);
 		s->in.in_pos += n;
