@@ -18,6 +18,9 @@
 
 /* The first allocation of a string, in bytes. */
 #define STR_MIN_CAP	64
+/* str_vcatf: a result shorter than this is formatted once, on the stack,
+ * when the string has less room (paths run past STR_MIN_CAP) */
+#define STR_CATF_SMALL	256
 
 /*
  * First allocations given back by str_free, for the next strings: most
@@ -133,14 +136,29 @@ str_set(struct str *sp, const char *s)
 void
 str_vcatf(struct str *sp, const char *fmt, va_list ap)
 {
+	char	small[STR_CATF_SMALL];
 	va_list	aq;
 	int	n;
 
-	/* Try in the room we have; on a short count, grow and redo. */
-	str_reserve(sp, 64);
-	va_copy(aq, ap);
-	n = fmt_vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
-	va_end(aq);
+	/*
+	 * Format once where the result is sure to fit when it is short: in
+	 * place when the string has that much room, else here (then one
+	 * copy).  Only a longer result is formatted a second time, in
+	 * place, once the string has grown to its length.
+	 */
+	if (sp->cap - sp->len >= sizeof(small) + 1) {
+		va_copy(aq, ap);
+		n = fmt_vsnprintf(sp->s + sp->len, sp->cap - sp->len, fmt, aq);
+		va_end(aq);
+	} else {
+		va_copy(aq, ap);
+		n = fmt_vsnprintf(small, sizeof(small), fmt, aq);
+		va_end(aq);
+		if (n >= 0 && (size_t)n < sizeof(small)) {
+			str_cat_mem(sp, small, (size_t)n);
+			return;
+		}
+	}
 	if (n < 0) {
 		panic("str_vcatf: bad format \"%s\"", fmt);
 	}
