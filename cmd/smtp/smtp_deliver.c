@@ -232,7 +232,10 @@ body_emit(struct smtp_body *w, const char *p, size_t n)
 		if (w->line_limit > 0 && w->line_limit - w->col < most) {
 			most = w->line_limit - w->col;
 		}
-		run = 1 + span_plain(p + i + 1, most - 1, false);
+		/* (most is at least 1 here, as line_limit is 0 or at
+		 * least 40; the test only keeps most - 1 from wrapping) */
+		run = most > 1 ? 1 + span_plain(p + i + 1, most - 1, false) :
+		    1;
 		if (body_put(w, p + i, run) == -1) {
 			return -1;
 		}
