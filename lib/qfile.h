@@ -319,6 +319,12 @@ struct qfile_writer {
 };
 #define QFILE_WRITER_INIT	{ .file = DURABLE_INIT, .state = 0 }
 
+/* Make *w what QFILE_WRITER_INIT makes, but for mem, which is left as it
+ * is: the buffer only reads back what it wrote there, and clearing its
+ * 16 KB was most of what a new message cost cleanup before its first
+ * byte. */
+void	qfile_writer_init(struct qfile_writer *w);
+
 /*
  * Start a queue file under queue_dir/tmp/ (created mode 0600).  arrival
  * NULL means now; the T record and the first choice of queue ID use it.

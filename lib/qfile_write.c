@@ -22,6 +22,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -99,6 +100,16 @@ writer_fail(struct qfile_writer *w, int e)
 	}
 	errno = w->error;
 	return -1;
+}
+
+void
+qfile_writer_init(struct qfile_writer *w)
+{
+	unsigned char	*after = w->mem + sizeof(w->mem);
+
+	memset(w, 0, offsetof(struct qfile_writer, mem));
+	memset(after, 0, (size_t)((unsigned char *)(w + 1) - after));
+	w->file = (struct durable)DURABLE_INIT;
 }
 
 int

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -117,10 +118,13 @@ cleanup_init(struct cleanup *c, const char *config_dir)
 	if (!settings_read) {
 		settings_load();
 	}
-	/* all zero, the queue file writer too (QFILE_WRITER_INIT) but for
-	 * its descriptor */
-	memset(c, 0, sizeof(*c));
-	c->writer.file = (struct durable)DURABLE_INIT;
+	/* all zero, and the queue file writer as QFILE_WRITER_INIT, but
+	 * for the writer's buffer memory (qfile_writer_init) */
+	memset(c, 0, offsetof(struct cleanup, writer));
+	memset((char *)c + offsetof(struct cleanup, writer) +
+	    sizeof(c->writer), 0, sizeof(*c) -
+	    offsetof(struct cleanup, writer) - sizeof(c->writer));
+	qfile_writer_init(&c->writer);
 	c->fields.v = spare_fields.v;
 	c->fields.cap = spare_fields.cap;
 	spare_fields.v = NULL;
